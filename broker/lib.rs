@@ -1,0 +1,17 @@
+//! idbroker: a standalone OpenID Connect identity broker.
+//!
+//! The crate is one library with a thin binary (`main.rs`). See `ARCHITECTURE.md` at the
+//! repository root for the map of these modules and the invariants they keep.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod clock;
+pub mod hrd;
+pub mod http;
+pub mod keys;
+pub mod op;
+pub mod password;
+pub mod policy;
+pub mod secret;
+pub mod service;
+pub mod store;

@@ -1,0 +1,158 @@
+//! The claims of the tokens the broker signs: ID tokens (OIDC Core §2) and JWT access
+//! tokens (RFC 9068 §2.2). These structs are the wire format of the tokens.
+
+use serde::{Deserialize, Serialize};
+
+use super::scope;
+use crate::clock::UnixTime;
+use crate::store::User;
+
+/// `typ` header values: RFC 9068 §2.1 requires `at+jwt` for access tokens, which is also
+/// what keeps an ID token from being accepted as an access token and vice versa.
+pub const TYP_ID_TOKEN: &str = "JWT";
+pub const TYP_ACCESS_TOKEN: &str = "at+jwt";
+
+/// How the user authenticated and where: copied from the session into every token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthContext {
+    pub auth_time: UnixTime,
+    /// RFC 8176: `pwd` for a local password, `fed` for upstream SSO.
+    pub amr: Vec<String>,
+    pub idp: Option<String>,
+    pub organization: Option<String>,
+    pub session_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdTokenClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub exp: UnixTime,
+    pub iat: UnixTime,
+    pub auth_time: UnixTime,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    pub amr: Vec<String>,
+    /// OIDC Core §2: the party to which the token was issued.
+    pub azp: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The upstream that authenticated the user (absent for local passwords).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idp: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessTokenClaims {
+    pub iss: String,
+    /// The user id, or the client id for `client_credentials` (RFC 9068 §2.2).
+    pub sub: String,
+    /// RFC 9068 §3: without a resource indicator the default resource is the client itself.
+    pub aud: String,
+    pub exp: UnixTime,
+    pub iat: UnixTime,
+    pub jti: String,
+    pub client_id: String,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<UnixTime>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub amr: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idp: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+}
+
+/// Everything needed to mint the tokens of one grant.
+pub struct Grant<'a> {
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    pub user: &'a User,
+    pub scope: &'a [String],
+    pub nonce: Option<&'a str>,
+    pub ctx: &'a AuthContext,
+    pub now: UnixTime,
+    pub access_ttl: u64,
+    pub id_ttl: u64,
+    pub jti: &'a str,
+}
+
+/// The ID token of a grant; `email` and `name` only with the `email` / `profile` scopes
+/// (OIDC Core §5.4).
+pub fn id_token(g: &Grant<'_>) -> IdTokenClaims {
+    let email = scope::has(g.scope, "email");
+    IdTokenClaims {
+        iss: g.issuer.to_owned(),
+        sub: g.user.id.clone(),
+        aud: g.client_id.to_owned(),
+        exp: g.now + g.id_ttl,
+        iat: g.now,
+        auth_time: g.ctx.auth_time,
+        nonce: g.nonce.map(str::to_owned),
+        amr: g.ctx.amr.clone(),
+        azp: g.client_id.to_owned(),
+        sid: g.ctx.session_id.clone(),
+        email: email.then(|| g.user.email.clone()),
+        // Addresses come from the directory: verified by the admin or the upstream's import.
+        email_verified: email.then_some(true),
+        name: scope::has(g.scope, "profile").then(|| g.user.name.clone()),
+        idp: g.ctx.idp.clone(),
+        org: g.ctx.organization.clone(),
+    }
+}
+
+pub fn access_token(g: &Grant<'_>) -> AccessTokenClaims {
+    AccessTokenClaims {
+        iss: g.issuer.to_owned(),
+        sub: g.user.id.clone(),
+        aud: g.client_id.to_owned(),
+        exp: g.now + g.access_ttl,
+        iat: g.now,
+        jti: g.jti.to_owned(),
+        client_id: g.client_id.to_owned(),
+        scope: scope::join(g.scope),
+        auth_time: Some(g.ctx.auth_time),
+        amr: g.ctx.amr.clone(),
+        sid: g.ctx.session_id.clone(),
+        idp: g.ctx.idp.clone(),
+        org: g.ctx.organization.clone(),
+    }
+}
+
+/// An access token for a client acting on its own behalf (`client_credentials`).
+pub fn client_access_token(
+    issuer: &str,
+    client_id: &str,
+    scope: &[String],
+    jti: &str,
+    now: UnixTime,
+    ttl: u64,
+) -> AccessTokenClaims {
+    AccessTokenClaims {
+        iss: issuer.to_owned(),
+        sub: client_id.to_owned(),
+        aud: client_id.to_owned(),
+        exp: now + ttl,
+        iat: now,
+        jti: jti.to_owned(),
+        client_id: client_id.to_owned(),
+        scope: scope::join(scope),
+        auth_time: None,
+        amr: Vec::new(),
+        sid: None,
+        idp: None,
+        org: None,
+    }
+}

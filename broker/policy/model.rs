@@ -1,0 +1,349 @@
+//! The validated policy: what `config/broker.yaml` means once it has been parsed and checked.
+//!
+//! Everything here is plain data plus the indexes the hot paths need (clients by id,
+//! organisations by id and by email domain). It is built once per load or reload by
+//! [`super::load`] and then shared read-only behind an `Arc`; a reload swaps the whole value.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use url::Url;
+
+/// The whole validated policy.
+#[derive(Debug)]
+pub struct Policy {
+    /// The file this policy was read from (for messages and reloads).
+    pub source: PathBuf,
+    pub issuer: Issuer,
+    pub listen: SocketAddr,
+    pub tls: Option<TlsFiles>,
+    pub keys: KeysPolicy,
+    pub store: StorePolicy,
+    pub lifetimes: Lifetimes,
+    pub admin: AdminPolicy,
+    pub clients: HashMap<String, Arc<Client>>,
+    pub upstreams: HashMap<String, Arc<Upstream>>,
+    pub organizations: Vec<Arc<Organization>>,
+    /// Organisation index by id.
+    pub org_by_id: HashMap<String, Arc<Organization>>,
+    /// Organisation index by lower-case email domain.
+    pub org_by_domain: HashMap<String, Arc<Organization>>,
+    pub users: Vec<PolicyUser>,
+    pub rate_limits: RateLimits,
+    pub audit: AuditPolicy,
+    /// Peers whose `X-Forwarded-For` / `Forwarded` headers are believed.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl Policy {
+    pub fn client(&self, id: &str) -> Option<&Arc<Client>> {
+        self.clients.get(id)
+    }
+
+    /// The organisation owning the domain of `email` (already normalised), if any.
+    pub fn org_for_email(&self, email: &str) -> Option<&Arc<Organization>> {
+        let domain = email.rsplit_once('@').map(|(_, d)| d)?;
+        self.org_by_domain.get(domain)
+    }
+
+    pub fn upstream(&self, id: &str) -> Option<&Arc<Upstream>> {
+        self.upstreams.get(id)
+    }
+}
+
+/// The issuer identifier: an absolute http(s) URL without a trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issuer(String);
+
+impl Issuer {
+    /// Accepts `http(s)://host[:port][/path]`; strips one trailing slash. No query, no fragment
+    /// (OIDC Discovery §3: "https URL ... with no query or fragment components").
+    pub fn parse(s: &str) -> Result<Issuer, String> {
+        let url = Url::parse(s).map_err(|e| format!("not a URL: {e}"))?;
+        if url.scheme() != "https" && url.scheme() != "http" {
+            return Err("the issuer must be an http or https URL".into());
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err("the issuer must not have a query or fragment".into());
+        }
+        if url.host_str().is_none() {
+            return Err("the issuer must have a host".into());
+        }
+        Ok(Issuer(s.trim_end_matches('/').to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `issuer + path`, where `path` starts with `/`.
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{}", self.0, path)
+    }
+
+    /// True when the public URL is HTTPS: cookies get `Secure` and the `__Host-` prefix.
+    pub fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigningAlg {
+    ES256,
+    EdDSA,
+    RS256,
+}
+
+#[derive(Debug, Clone)]
+pub struct KeysPolicy {
+    pub dir: PathBuf,
+    pub algorithm: SigningAlg,
+}
+
+#[derive(Debug, Clone)]
+pub enum StorePolicy {
+    Embedded {
+        path: PathBuf,
+    },
+    Redis {
+        /// May carry a password, hence secret.
+        url: SecretString,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    pub session: Duration,
+    pub code: Duration,
+    pub access_token: Duration,
+    pub id_token: Duration,
+    pub refresh_token: Duration,
+    /// How long a login transaction (from `/authorize` to the code) may take.
+    pub login: Duration,
+}
+
+impl Default for Lifetimes {
+    fn default() -> Self {
+        Lifetimes {
+            session: Duration::from_secs(8 * 3600),
+            code: Duration::from_secs(60),
+            access_token: Duration::from_secs(600),
+            id_token: Duration::from_secs(600),
+            refresh_token: Duration::from_secs(30 * 86400),
+            login: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AdminPolicy {
+    /// SHA-256 of the admin bearer token read from `token_env`; `None` disables the admin API.
+    pub token_sha256: Option<[u8; 32]>,
+}
+
+/// A registered application (OAuth client).
+#[derive(Debug)]
+pub struct Client {
+    pub id: String,
+    pub secret: Option<ClientSecret>,
+    pub redirect_uris: Vec<Url>,
+    pub post_logout_redirect_uris: Vec<Url>,
+    pub grants: Vec<GrantType>,
+    pub scopes: Vec<String>,
+    /// RFC 8252 native app: loopback redirect URIs match with any port (§7.3).
+    pub native: bool,
+    /// Shown on consent-like pages (device approval); defaults to the id.
+    pub name: String,
+}
+
+impl Client {
+    /// A client without a secret is public: PKCE S256 is mandatory for it.
+    pub fn is_public(&self) -> bool {
+        self.secret.is_none()
+    }
+
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.grants.contains(&grant)
+    }
+}
+
+/// How a confidential client proves itself.
+#[derive(Debug)]
+pub enum ClientSecret {
+    /// From `secret_env` / `secret_file`: we keep only the SHA-256 (constant-time compared).
+    Sha256([u8; 32]),
+    /// From `secret_hash`: an argon2id PHC string made by `idbroker hash-secret`.
+    Argon2(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+    /// RFC 8628.
+    DeviceCode,
+    /// RFC 8693.
+    TokenExchange,
+}
+
+impl GrantType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::ClientCredentials => "client_credentials",
+            GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
+            GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<GrantType> {
+        Some(match s {
+            "authorization_code" => GrantType::AuthorizationCode,
+            "refresh_token" => GrantType::RefreshToken,
+            "client_credentials" => GrantType::ClientCredentials,
+            "urn:ietf:params:oauth:grant-type:device_code" | "device_code" => GrantType::DeviceCode,
+            "urn:ietf:params:oauth:grant-type:token-exchange" | "token_exchange" => {
+                GrantType::TokenExchange
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// An upstream identity provider users can be sent to.
+#[derive(Debug)]
+pub struct Upstream {
+    pub id: String,
+    pub kind: UpstreamKind,
+    pub client_id: String,
+    pub credential: UpstreamCredential,
+    /// Scopes requested upstream; `openid` is always included.
+    pub scopes: Vec<String>,
+    /// Upper bound for any one request to the upstream.
+    pub timeout: Duration,
+    /// Shown on pages: "Sign in with {display_name}".
+    pub display_name: String,
+}
+
+#[derive(Debug)]
+pub enum UpstreamKind {
+    /// Microsoft Entra ID v2.0: per-tenant authority `{authority}/{tenant}/v2.0`.
+    Entra { authority: Url, graph: Url },
+    /// Any OpenID provider with discovery at `{issuer}/.well-known/openid-configuration`.
+    Oidc { issuer: Url },
+}
+
+#[derive(Debug)]
+pub enum UpstreamCredential {
+    Secret(SecretString),
+    /// `private_key_jwt` with a certificate (Entra wants `x5t#S256` in the assertion header).
+    Certificate {
+        cert: PathBuf,
+        key: PathBuf,
+    },
+    /// A public client upstream (PKCE only); allowed for `kind: oidc` only.
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SsoMode {
+    Off,
+    PerUser,
+    AllSyncedUsers,
+}
+
+impl SsoMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SsoMode::Off => "off",
+            SsoMode::PerUser => "per_user",
+            SsoMode::AllSyncedUsers => "all_synced_users",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Organization {
+    pub id: String,
+    /// Lower-case email domains.
+    pub domains: Vec<String>,
+    /// The upstream id; `None` for an organisation of password users only.
+    pub upstream: Option<String>,
+    /// Entra tenant id (lower-case GUID); required when the upstream is `kind: entra`.
+    pub tenant_id: Option<String>,
+    pub sso: SsoMode,
+    pub password_fallback: bool,
+    pub jit: bool,
+    pub sync_interval: Option<Duration>,
+}
+
+/// A local user kept in the policy file (seeded into the directory at load).
+#[derive(Debug, Clone)]
+pub struct PolicyUser {
+    /// Normalised (trimmed, lower-case).
+    pub email: String,
+    pub name: String,
+    pub password_hash: Option<String>,
+    pub organization: Option<String>,
+    /// Entra link (`tid`, `oid`) or OIDC link (`iss`, `sub`) for tests and demos before the
+    /// admin surface imports users.
+    pub link: Option<crate::store::UpstreamLink>,
+    pub sso: bool,
+    pub disabled: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimits {
+    /// Password attempts per client IP per window.
+    pub password_per_ip: u32,
+    /// Password attempts per identifier per window.
+    pub password_per_identifier: u32,
+    /// Client authentications at `/token` per client id per window.
+    pub token_per_client: u32,
+    pub window: Duration,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            password_per_ip: 30,
+            password_per_identifier: 5,
+            token_per_client: 600,
+            window: Duration::from_secs(300),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum AuditSink {
+    Stdout,
+    File(PathBuf),
+    Off,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditPolicy {
+    pub sink: AuditSink,
+    pub retention: Duration,
+}
+
+impl Default for AuditPolicy {
+    fn default() -> Self {
+        AuditPolicy {
+            sink: AuditSink::Stdout,
+            retention: Duration::from_secs(90 * 86400),
+        }
+    }
+}

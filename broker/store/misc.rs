@@ -1,0 +1,62 @@
+//! Rate-limit counters and single-use values.
+//!
+//! Keys: `v1/rate/{bucket}`, `v1/once/{family}/{digest}`.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::backend::KvBackend;
+use super::{Store, StoreError, Txn, decode, encode};
+
+/// A counter reading: how many hits the bucket has seen in its current window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateCount(pub u64);
+
+impl Store {
+    /// Counts one hit in `bucket` (fixed window of `window`), shared by every replica.
+    pub async fn rate_hit(&self, bucket: &str, window: Duration) -> Result<RateCount, StoreError> {
+        Ok(RateCount(
+            self.kv.incr(&format!("v1/rate/{bucket}"), window).await?,
+        ))
+    }
+
+    /// Stores a single-use value (consent `state`, password-set link) under a digest.
+    pub async fn put_once<T: Serialize>(
+        &self,
+        family: &str,
+        digest: &str,
+        value: &T,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let key = format!("v1/once/{family}/{digest}");
+        let txn = Txn::new()
+            .expect_absent(&key)
+            .put(&key, encode(value)?, Some(ttl));
+        self.kv.commit(txn).await?;
+        Ok(())
+    }
+
+    /// Takes a single-use value: of all callers, exactly one gets it.
+    pub async fn take_once<T: DeserializeOwned>(
+        &self,
+        family: &str,
+        digest: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let key = format!("v1/once/{family}/{digest}");
+        match self.kv.take(&key).await? {
+            None => Ok(None),
+            Some(bytes) => decode(&key, &bytes).map(Some),
+        }
+    }
+
+    /// Reads a single-use value without taking it (to show a page before the form is sent).
+    pub async fn peek_once<T: DeserializeOwned>(
+        &self,
+        family: &str,
+        digest: &str,
+    ) -> Result<Option<T>, StoreError> {
+        self.get_json(&format!("v1/once/{family}/{digest}")).await
+    }
+}

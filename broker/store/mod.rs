@@ -1,0 +1,249 @@
+//! Storage: one primitive contract ([`backend::KvBackend`]), two engines (embedded redb,
+//! Redis), and the typed repositories the rest of the broker uses ([`Store`]).
+//!
+//! The repositories are written once, on top of the primitives, so both engines have the
+//! same semantics by construction; the conformance suite in `tests/it` checks the
+//! primitives and the repositories against both engines.
+
+pub mod backend;
+pub mod embedded;
+pub mod records;
+pub mod redis;
+
+mod audit;
+mod misc;
+mod sessions;
+mod tokens;
+mod users;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub use audit::AuditFilter;
+pub use backend::{KvBackend, Txn};
+pub use misc::RateCount;
+pub use records::*;
+pub use tokens::{CodeRedemption, Rotation};
+pub use users::UserConflict;
+
+use embedded::EmbeddedKv;
+use redis::RedisKv;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The engine cannot be reached or failed (Redis down, disk error). Callers answer 503.
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    /// A stored record does not decode: data written by an incompatible version, or damage.
+    #[error("a stored record is corrupt at {key}: {reason}")]
+    Corrupt { key: String, reason: String },
+    /// A compare-and-swap lost too many races in a row.
+    #[error("the store is too contended to complete the change")]
+    Contended,
+}
+
+/// The engine in use. An enum rather than a trait object: two engines, static dispatch.
+pub enum Backend {
+    Embedded(EmbeddedKv),
+    Redis(RedisKv),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $b:ident => $e:expr) => {
+        match $self {
+            Backend::Embedded($b) => $e,
+            Backend::Redis($b) => $e,
+        }
+    };
+}
+
+impl KvBackend for Backend {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        dispatch!(self, b => b.get(key).await)
+    }
+    async fn commit(&self, txn: Txn) -> Result<bool, StoreError> {
+        dispatch!(self, b => b.commit(txn).await)
+    }
+    async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        dispatch!(self, b => b.take(key).await)
+    }
+    async fn incr(&self, key: &str, window: Duration) -> Result<u64, StoreError> {
+        dispatch!(self, b => b.incr(key, window).await)
+    }
+    async fn set_members(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        dispatch!(self, b => b.set_members(key).await)
+    }
+    async fn scan_prefix(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        dispatch!(self, b => b.scan_prefix(prefix).await)
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        dispatch!(self, b => b.ping().await)
+    }
+    async fn publish(&self, message: &str) -> Result<(), StoreError> {
+        dispatch!(self, b => b.publish(message).await)
+    }
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<String> {
+        dispatch!(self, b => b.subscribe())
+    }
+    async fn sweep(&self) -> Result<u64, StoreError> {
+        dispatch!(self, b => b.sweep().await)
+    }
+}
+
+/// The broker's storage: typed repositories over one engine, plus the in-process cache of
+/// users by sign-in identifier that the routing decision reads.
+pub struct Store {
+    kv: Backend,
+    /// Users by normalised email; `None` caches "no such user" so unknown identifiers do not
+    /// reach the engine either. Invalidated locally on every write and, through
+    /// [`KvBackend::publish`], on every other replica.
+    users_by_email: moka::sync::Cache<String, Option<Arc<User>>>,
+}
+
+/// Prefix of invalidation messages about a user's cache entry (followed by the email).
+pub const MSG_USER: &str = "user:";
+
+impl Store {
+    pub fn new(kv: Backend, user_cache_capacity: u64) -> Arc<Store> {
+        let store = Arc::new(Store {
+            kv,
+            users_by_email: moka::sync::Cache::builder()
+                .max_capacity(user_cache_capacity)
+                .time_to_live(Duration::from_secs(3600))
+                .build(),
+        });
+        store.spawn_invalidation_listener();
+        store
+    }
+
+    /// The engine, for the conformance suite and for features with their own key families.
+    pub fn kv(&self) -> &Backend {
+        &self.kv
+    }
+
+    /// Applies invalidations published by any replica to this replica's cache.
+    fn spawn_invalidation_listener(self: &Arc<Self>) {
+        let mut rx = self.kv.subscribe();
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let msg = match rx.recv().await {
+                    Ok(m) => m,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        // Messages were lost: drop the whole cache rather than serve stale.
+                        match weak.upgrade() {
+                            Some(s) => s.users_by_email.invalidate_all(),
+                            None => return,
+                        }
+                        continue;
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                };
+                let Some(store) = weak.upgrade() else { return };
+                if let Some(email) = msg.strip_prefix(MSG_USER) {
+                    store.users_by_email.invalidate(email);
+                }
+            }
+        });
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.kv.ping().await
+    }
+
+    pub async fn sweep(&self) -> Result<u64, StoreError> {
+        self.kv.sweep().await
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        match self.kv.get(key).await? {
+            None => Ok(None),
+            Some(bytes) => decode(key, &bytes).map(Some),
+        }
+    }
+
+    /// Reads the raw bytes and the decoded record together, for a compare-and-swap.
+    async fn get_versioned<T: DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<(Vec<u8>, T)>, StoreError> {
+        match self.kv.get(key).await? {
+            None => Ok(None),
+            Some(bytes) => {
+                let value = decode(key, &bytes)?;
+                Ok(Some((bytes, value)))
+            }
+        }
+    }
+
+    /// A JSON value under a caller-chosen key family (`v1/{family}/{id}`), for features that
+    /// keep small state documents (organisation connection state, device codes).
+    pub async fn get_doc<T: DeserializeOwned>(
+        &self,
+        family: &str,
+        id: &str,
+    ) -> Result<Option<T>, StoreError> {
+        self.get_json(&format!("v1/{family}/{id}")).await
+    }
+
+    pub async fn put_doc<T: Serialize>(
+        &self,
+        family: &str,
+        id: &str,
+        value: &T,
+        ttl: Option<Duration>,
+    ) -> Result<(), StoreError> {
+        let key = format!("v1/{family}/{id}");
+        let bytes = encode(&value)?;
+        self.kv.commit(Txn::new().put(key, bytes, ttl)).await?;
+        Ok(())
+    }
+
+    pub async fn delete_doc(&self, family: &str, id: &str) -> Result<(), StoreError> {
+        self.kv
+            .commit(Txn::new().delete(format!("v1/{family}/{id}")))
+            .await?;
+        Ok(())
+    }
+
+    /// Every document of a family, ordered by id.
+    pub async fn list_docs<T: DeserializeOwned>(
+        &self,
+        family: &str,
+    ) -> Result<Vec<(String, T)>, StoreError> {
+        let prefix = format!("v1/{family}/");
+        let mut out = Vec::new();
+        for (key, bytes) in self.kv.scan_prefix(&prefix).await? {
+            let value = decode(&key, &bytes)?;
+            let id = key.strip_prefix(&prefix).unwrap_or(&key).to_owned();
+            out.push((id, value));
+        }
+        Ok(out)
+    }
+}
+
+pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Corrupt {
+        key: String::new(),
+        reason: e.to_string(),
+    })
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        key: key.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// How many times a compare-and-swap retries before giving up with [`StoreError::Contended`].
+pub(crate) const CAS_ATTEMPTS: usize = 16;
+
+/// Seconds from `now` until `until`, at least one (a TTL of zero would mean "forever" to
+/// some engines).
+pub(crate) fn ttl_until(now: crate::clock::UnixTime, until: crate::clock::UnixTime) -> Duration {
+    Duration::from_secs(until.saturating_sub(now).max(1))
+}

@@ -1,0 +1,203 @@
+//! The records the store keeps. They are serialised as JSON; every key carries the schema
+//! version (`v1/…`) so a future format can live beside this one during a rolling upgrade.
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::clock::UnixTime;
+
+/// The immutable upstream identity a directory user is matched by; never the email.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum UpstreamLink {
+    /// Entra: (tenant id `tid`, object id `oid`), both lower-case GUIDs.
+    Entra { tid: String, oid: String },
+    /// Any OIDC provider: (`iss`, `sub`).
+    Oidc { iss: String, sub: String },
+}
+
+impl UpstreamLink {
+    /// The key of the link index. `iss` may contain any character, so it is percent-encoded.
+    pub fn index_key(&self) -> String {
+        match self {
+            UpstreamLink::Entra { tid, oid } => format!("entra/{tid}/{oid}"),
+            UpstreamLink::Oidc { iss, sub } => {
+                let iss: String = form_urlencoded::byte_serialize(iss.as_bytes()).collect();
+                let sub: String = form_urlencoded::byte_serialize(sub.as_bytes()).collect();
+                format!("oidc/{iss}/{sub}")
+            }
+        }
+    }
+}
+
+/// Where a directory user came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UserSource {
+    /// Listed under `users:` in the policy file.
+    Policy,
+    /// Created through the admin API.
+    Admin,
+    /// Imported from an Entra tenant through Graph.
+    Import,
+    /// Created on first upstream sign-in (`jit: true`).
+    Jit,
+}
+
+/// A directory user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// The stable broker user id: the `sub` of every token. Never reused, never changes.
+    pub id: String,
+    /// The normalised sign-in identifier (trimmed, lower-case email or UPN). Unique.
+    pub email: String,
+    pub name: String,
+    pub organization: Option<String>,
+    /// Argon2id PHC string.
+    pub password_hash: Option<String>,
+    pub link: Option<UpstreamLink>,
+    /// The per-user SSO switch (used when the organisation's `sso` is `per_user`).
+    pub sso: bool,
+    pub disabled: bool,
+    pub source: UserSource,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+    /// Tokens and sessions issued before this instant are no longer honoured.
+    pub tokens_valid_after: UnixTime,
+}
+
+/// A signed-in browser session at the broker (the SSO session behind the session cookie).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Public id (`sid` claim); the cookie holds a separate secret handle.
+    pub id: String,
+    pub user_id: String,
+    pub auth_time: UnixTime,
+    /// RFC 8176 authentication method references: `pwd` or `fed`.
+    pub amr: Vec<String>,
+    /// The upstream id when signed in through SSO.
+    pub idp: Option<String>,
+    pub organization: Option<String>,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// Which step of the login page a transaction is at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoginStage {
+    Identifier,
+    Password,
+    Upstream,
+    Done,
+}
+
+/// The upstream leg of a login: what we sent upstream, to check what comes back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpstreamLeg {
+    pub upstream: String,
+    pub organization: Option<String>,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    /// The identifier the user typed (sent as `login_hint`).
+    pub login_hint: String,
+}
+
+/// A login in progress: the validated `/authorize` request plus the login page's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginTx {
+    pub id: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: Vec<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub response_mode: Option<String>,
+    pub max_age: Option<u64>,
+    pub login_hint: Option<String>,
+    /// Digest of the browser-binding cookie: only this browser may continue the login.
+    pub browser: String,
+    /// CSRF token of this transaction's forms (compared in constant time).
+    pub csrf: String,
+    pub stage: LoginStage,
+    pub identifier: Option<String>,
+    pub upstream: Option<UpstreamLeg>,
+    /// Set when the login serves an RFC 8628 device authorisation (the device code digest).
+    pub device: Option<String>,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+}
+
+/// What a code gave when it was redeemed, kept so a replay can revoke it (RFC 6749 §4.1.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redemption {
+    pub access_jti: String,
+    pub access_expires_at: UnixTime,
+    pub refresh_family: Option<String>,
+}
+
+/// An authorization code. Stored under the digest of the code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeRecord {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub user_id: String,
+    pub session_id: String,
+    pub scope: Vec<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub auth_time: UnixTime,
+    pub amr: Vec<String>,
+    pub idp: Option<String>,
+    pub organization: Option<String>,
+    pub issued_at: UnixTime,
+    pub expires_at: UnixTime,
+    /// `None` until redeemed; then what the redemption issued.
+    pub redeemed: Option<Redemption>,
+}
+
+/// A refresh-token family: one login's chain of rotated refresh tokens (RFC 9700 §4.14.2).
+/// The token is `{family id}.{secret}`; the family keeps only the digest of the current secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshFamily {
+    pub id: String,
+    pub user_id: String,
+    pub client_id: String,
+    pub session_id: Option<String>,
+    pub scope: Vec<String>,
+    pub auth_time: UnixTime,
+    pub amr: Vec<String>,
+    pub idp: Option<String>,
+    pub organization: Option<String>,
+    /// Digest of the one refresh secret that is valid now.
+    pub current: String,
+    pub generation: u32,
+    pub created_at: UnixTime,
+    /// The family ends here whatever the rotations (absolute lifetime).
+    pub expires_at: UnixTime,
+    pub revoked: bool,
+}
+
+/// One audit event: a sign-in attempt or an admin action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub id: String,
+    pub time: UnixTime,
+    /// `login.password`, `login.sso`, `token.exchange`, `admin.user.sso`, …
+    pub event: String,
+    /// `success` or `failure`.
+    pub outcome: String,
+    /// A stable, machine-readable reason code (`bad_password`, `sso_required`, …).
+    pub reason: Option<String>,
+    pub user_id: Option<String>,
+    pub identifier: Option<String>,
+    pub organization: Option<String>,
+    pub upstream: Option<String>,
+    pub client_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    /// Free-form, never secret.
+    pub detail: Option<String>,
+}
