@@ -13,5 +13,7 @@ pub mod op;
 pub mod password;
 pub mod policy;
 pub mod secret;
+pub mod server;
 pub mod service;
 pub mod store;
+pub mod upstream;

@@ -14,6 +14,11 @@ pub fn random_handle() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<32>())
 }
 
+/// A new random identifier (not a secret by itself): 16 bytes, base64url (22 chars).
+pub fn random_id() -> String {
+    URL_SAFE_NO_PAD.encode(random_bytes::<16>())
+}
+
 /// `N` bytes from the operating system's CSPRNG (through aws-lc).
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];

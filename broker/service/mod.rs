@@ -1,1 +1,176 @@
-//! (being written)
+//! Use cases: each public function here is one thing a handler asks for ("validate this
+//! authorization request", "check this password", "redeem this code"). They fetch records
+//! from the store, apply the pure rules of [`crate::op`] and [`crate::hrd`], and store the
+//! results. They know nothing of HTTP: handlers turn their results into responses.
+
+pub mod account;
+pub mod audit;
+pub mod authorize;
+pub mod client_auth;
+pub mod error;
+pub mod introspect;
+pub mod issue;
+pub mod login;
+pub mod logout;
+pub mod sso;
+pub mod token;
+pub mod userinfo;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+
+pub use error::ServiceError;
+
+use crate::clock::{Clock, UnixTime};
+use crate::keys::KeyRing;
+use crate::password::PasswordPool;
+use crate::policy::Policy;
+use crate::store::{Store, User, UserSource};
+
+/// The running broker: policy, store, keys and workers, shared by every request.
+pub struct Broker {
+    policy: ArcSwap<Policy>,
+    pub store: Arc<Store>,
+    pub keys: Arc<KeyRing>,
+    pub passwords: PasswordPool,
+    pub clock: Clock,
+    pub audit: audit::AuditLog,
+}
+
+/// Why the broker could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Keys(#[from] crate::keys::KeyError),
+    #[error(transparent)]
+    Password(#[from] crate::password::PasswordError),
+    #[error("cannot seed the policy's users: {0}")]
+    Seed(String),
+}
+
+impl Broker {
+    /// Assembles a broker from its parts and seeds the policy's users into the directory.
+    pub async fn new(
+        policy: Policy,
+        store: Arc<Store>,
+        keys: Arc<KeyRing>,
+        clock: Clock,
+    ) -> Result<Arc<Broker>, StartError> {
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        let policy = prepare(policy);
+        let audit = audit::AuditLog::new(&policy.audit, store.clone());
+        let broker = Arc::new(Broker {
+            policy: ArcSwap::from_pointee(policy),
+            store,
+            keys,
+            passwords: PasswordPool::new(workers)?,
+            clock,
+            audit,
+        });
+        broker.seed_policy_users().await?;
+        Ok(broker)
+    }
+
+    /// The policy in force now. Hold the `Arc` for the length of one request so the request
+    /// sees one policy throughout, even if a reload happens meanwhile.
+    pub fn policy(&self) -> Arc<Policy> {
+        self.policy.load_full()
+    }
+
+    /// Swaps in a new, fully validated policy (atomically: readers see the old or the new).
+    pub async fn replace_policy(&self, policy: Policy) -> Result<(), StartError> {
+        self.policy.store(Arc::new(prepare(policy)));
+        self.seed_policy_users().await
+    }
+
+    pub fn now(&self) -> UnixTime {
+        self.clock.now()
+    }
+
+    /// Creates or updates the users listed in the policy file. The file is their source of
+    /// truth for name, password hash, link and flags; their broker id never changes.
+    async fn seed_policy_users(&self) -> Result<(), StartError> {
+        let policy = self.policy();
+        let now = self.now();
+        for pu in &policy.users {
+            let existing = self.store.user_by_email(&pu.email).await?;
+            match existing {
+                None => {
+                    let user = User {
+                        id: uuid::Uuid::new_v4().to_string(),
+                        email: pu.email.clone(),
+                        name: pu.name.clone(),
+                        organization: pu.organization.clone(),
+                        password_hash: pu.password_hash.clone(),
+                        link: pu.link.clone(),
+                        sso: pu.sso,
+                        disabled: pu.disabled,
+                        source: UserSource::Policy,
+                        created_at: now,
+                        updated_at: now,
+                        tokens_valid_after: 0,
+                    };
+                    self.store
+                        .create_user(&user)
+                        .await?
+                        .map_err(|e| StartError::Seed(format!("{}: {e}", pu.email)))?;
+                }
+                Some(user) if user.source == UserSource::Policy => {
+                    self.store
+                        .update_user(&user.id, |u| {
+                            u.name = pu.name.clone();
+                            u.organization = pu.organization.clone();
+                            u.password_hash = pu.password_hash.clone();
+                            u.link = pu.link.clone();
+                            u.sso = pu.sso;
+                            u.disabled = pu.disabled;
+                        })
+                        .await?
+                        .map_err(|e| StartError::Seed(format!("{}: {e}", pu.email)))?;
+                }
+                // A user of the same email created another way (import, admin) wins: the
+                // policy file does not take over accounts it did not create.
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Background upkeep: sweeping expired records and picking up rotated keys.
+    pub fn spawn_upkeep(self: &Arc<Self>, cancel: tokio_util::sync::CancellationToken) {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            let mut n: u64 = 0;
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tick.tick() => {}
+                }
+                let Some(broker) = weak.upgrade() else { return };
+                if let Err(e) = broker.keys.reload() {
+                    tracing::warn!(error = %e, "signing keys could not be reloaded");
+                }
+                n += 1;
+                if n % 12 == 0 {
+                    if let Err(e) = broker.store.sweep().await {
+                        tracing::warn!(error = %e, "sweeping expired records failed");
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// Adds what every policy carries beyond the file: the built-in account page's client.
+fn prepare(mut policy: Policy) -> Policy {
+    let client = account::builtin_client(&policy.issuer);
+    policy.clients.insert(client.id.clone(), Arc::new(client));
+    policy
+}

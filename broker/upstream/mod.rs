@@ -1,1 +1,3 @@
-//! (being written)
+//! Upstream identity providers: the broker as a relying party of Entra and OIDC providers.
+
+pub mod http_client;

@@ -1,0 +1,159 @@
+//! How failures become responses. Which form an error takes is decided here: JSON for the
+//! API endpoints (RFC 6749 §5.2), an HTML page for the browser ones. Internal causes are
+//! logged here and never shown.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::pages;
+use crate::op::{ErrorCode, OpError};
+use crate::service::ServiceError;
+
+/// An error answered as OAuth JSON: `{"error": …, "error_description": …}`.
+#[derive(Debug)]
+pub struct ApiError(pub ServiceError);
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        ApiError(e)
+    }
+}
+
+impl From<OpError> for ApiError {
+    fn from(e: OpError) -> Self {
+        ApiError(ServiceError::Op(e))
+    }
+}
+
+/// RFC 6749 §5.2 status codes (401 for `invalid_client`, with a challenge when the client
+/// used Basic), RFC 6750 §3.1 for `invalid_token`.
+fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::InvalidClient | ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
+        ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::AccessDenied => StatusCode::FORBIDDEN,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+pub fn oauth_json(status: StatusCode, code: &str, description: &str) -> Response {
+    let body = serde_json::json!({ "error": code, "error_description": description });
+    let mut resp = (status, Json(body)).into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self.0 {
+            ServiceError::Op(e) => {
+                let mut resp = oauth_json(status_of(e.code), e.code.as_str(), &e.description);
+                if e.code == ErrorCode::InvalidClient {
+                    resp.headers_mut().insert(
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static("Basic realm=\"idbroker\""),
+                    );
+                }
+                if e.code == ErrorCode::InvalidToken {
+                    resp.headers_mut().insert(
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                    );
+                }
+                resp
+            }
+            ServiceError::RateLimited(secs) => {
+                let mut resp = oauth_json(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "slow_down",
+                    "too many requests; retry later",
+                );
+                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                    resp.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                resp
+            }
+            ServiceError::Restart(msg) => {
+                oauth_json(StatusCode::BAD_REQUEST, "invalid_request", &msg)
+            }
+            ServiceError::Store(e) => {
+                tracing::error!(error = %e, "store unavailable");
+                let mut resp = oauth_json(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    "the service is temporarily unavailable; retry shortly",
+                );
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                resp
+            }
+            e @ (ServiceError::Keys(_) | ServiceError::Password(_)) => {
+                tracing::error!(error = %e, "internal error");
+                oauth_json(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    "the server could not complete the request",
+                )
+            }
+        }
+    }
+}
+
+/// An error answered as an HTML page (browser endpoints).
+#[derive(Debug)]
+pub struct PageError(pub ServiceError);
+
+impl From<ServiceError> for PageError {
+    fn from(e: ServiceError) -> Self {
+        PageError(e)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self.0 {
+            ServiceError::Restart(msg) => pages::message(
+                StatusCode::BAD_REQUEST,
+                "Sign-in could not continue",
+                &msg,
+                true,
+            ),
+            ServiceError::Op(e) => pages::message(
+                status_of(e.code),
+                "Sign-in could not continue",
+                &e.description,
+                true,
+            ),
+            ServiceError::RateLimited(_) => pages::message(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                "Wait a few minutes, then try again.",
+                true,
+            ),
+            ServiceError::Store(e) => {
+                tracing::error!(error = %e, "store unavailable");
+                let mut resp = pages::message(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Sign-in is unavailable right now",
+                    "The sign-in service cannot reach its database. Try again in a minute.",
+                    true,
+                );
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                resp
+            }
+            e @ (ServiceError::Keys(_) | ServiceError::Password(_)) => {
+                tracing::error!(error = %e, "internal error");
+                pages::message(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "The sign-in service could not complete your request. Try again.",
+                    true,
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! The login page: `GET /login?tx=…` and its forms.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::cookies::Names;
+use super::error::PageError;
+use super::extract::{Browser, PageForm, PageQuery};
+use super::pages;
+use crate::service::Broker;
+use crate::service::login::LoginNext;
+
+#[derive(Deserialize)]
+pub struct TxQuery {
+    tx: Option<String>,
+}
+
+pub async fn page(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    PageQuery(q): PageQuery<TxQuery>,
+) -> Result<Response, PageError> {
+    let Some(tx) = q.tx else {
+        return Ok(pages::message_with_link(
+            StatusCode::OK,
+            "Sign in",
+            "Sign-in starts at the application you want to use. To see your account here, open your account page.",
+            ("/account", "Go to your account"),
+        ));
+    };
+    let view = broker.login_page(&tx, &ctx).await?;
+    Ok(pages::login(&view))
+}
+
+#[derive(Deserialize)]
+pub struct IdentifierForm {
+    tx: String,
+    csrf: String,
+    #[serde(default)]
+    identifier: String,
+}
+
+pub async fn identifier(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    PageForm(f): PageForm<IdentifierForm>,
+) -> Result<Response, PageError> {
+    let next = broker
+        .submit_identifier(&f.tx, &f.csrf, &f.identifier, &ctx)
+        .await?;
+    Ok(respond(&broker, jar, next))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    tx: String,
+    csrf: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn password(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    PageForm(f): PageForm<PasswordForm>,
+) -> Result<Response, PageError> {
+    let next = broker
+        .submit_password(&f.tx, &f.csrf, SecretString::from(f.password), &ctx)
+        .await?;
+    Ok(respond(&broker, jar, next))
+}
+
+#[derive(Deserialize)]
+pub struct TxForm {
+    tx: String,
+    csrf: String,
+}
+
+pub async fn restart(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    PageForm(f): PageForm<TxForm>,
+) -> Result<Response, PageError> {
+    let view = broker.restart_login(&f.tx, &f.csrf, &ctx).await?;
+    Ok(pages::login(&view))
+}
+
+pub async fn upstream(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    PageForm(f): PageForm<TxForm>,
+) -> Result<Response, PageError> {
+    let next = broker.choose_upstream(&f.tx, &f.csrf, &ctx).await?;
+    Ok(respond(&broker, CookieJar::new(), next))
+}
+
+/// Turns the next step of a login into a response.
+pub fn respond(broker: &Broker, jar: CookieJar, next: LoginNext) -> Response {
+    match next {
+        LoginNext::Show(view) => pages::login(&view),
+        LoginNext::Upstream(url) => Redirect::to(url.as_str()).into_response(),
+        LoginNext::Complete {
+            redirect,
+            session_cookie,
+        } => {
+            let names = Names::for_issuer(&broker.policy().issuer);
+            // A browser-session cookie; the server-side session carries the real expiry.
+            let jar = jar.add(names.build(names.session, session_cookie, None));
+            (jar, Redirect::to(redirect.as_str())).into_response()
+        }
+    }
+}

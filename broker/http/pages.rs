@@ -1,0 +1,158 @@
+//! Server-rendered pages (askama templates in `broker/templates/`, escaped by default).
+
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::service::login::{LoginView, Step};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    step: Step,
+    tx: &'a str,
+    csrf: &'a str,
+    identifier: &'a str,
+    client_name: &'a str,
+    upstream_name: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    title: &'a str,
+    message: &'a str,
+    is_error: bool,
+    link: Option<(&'a str, &'a str)>,
+}
+
+#[derive(Template)]
+#[template(path = "logout_confirm.html")]
+pub struct LogoutConfirmPage<'a> {
+    pub csrf: &'a str,
+    pub client_name: Option<&'a str>,
+    pub id_token_hint: Option<&'a str>,
+    pub client_id: Option<&'a str>,
+    pub post_logout_redirect_uri: Option<&'a str>,
+    pub state: Option<&'a str>,
+}
+
+pub struct SessionLine {
+    pub method: String,
+    pub since: String,
+    pub user_agent: Option<String>,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct AccountPage<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub organization: Option<&'a str>,
+    pub method: String,
+    pub signed_in_at: String,
+    pub user_id: &'a str,
+    pub sessions: Vec<SessionLine>,
+    pub csrf: &'a str,
+}
+
+/// Renders a template as a 200/`status` HTML response; a rendering failure is a 500 page.
+pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a page failed to render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+pub fn login(view: &LoginView) -> Response {
+    let status = match (view.retry_after, view.error) {
+        (Some(_), _) => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::OK,
+    };
+    let mut resp = render(
+        status,
+        &LoginPage {
+            step: view.step,
+            tx: &view.tx,
+            csrf: &view.csrf,
+            identifier: &view.identifier,
+            client_name: &view.client_name,
+            upstream_name: view.upstream_name.as_deref().unwrap_or("your organisation"),
+            error: view.error,
+        },
+    );
+    if let Some(secs) = view.retry_after {
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    resp
+}
+
+pub fn message(status: StatusCode, title: &str, message: &str, is_error: bool) -> Response {
+    render(
+        status,
+        &MessagePage {
+            title,
+            message,
+            is_error,
+            link: None,
+        },
+    )
+}
+
+pub fn message_with_link(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    link: (&str, &str),
+) -> Response {
+    render(
+        status,
+        &MessagePage {
+            title,
+            message,
+            is_error: false,
+            link: Some(link),
+        },
+    )
+}
+
+/// Formats unix seconds as `YYYY-MM-DD HH:MM UTC` (days-from-civil, no time crate needed).
+pub fn format_time(t: u64) -> String {
+    let days = (t / 86_400) as i64;
+    let secs = t % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        secs / 3600,
+        (secs % 3600) / 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn format_time_known_dates() {
+        assert_eq!(super::format_time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(super::format_time(1_795_392_000), "2026-11-22 00:00 UTC");
+        assert_eq!(
+            super::format_time(951_782_400 + 3661),
+            "2000-02-29 01:01 UTC"
+        );
+    }
+}

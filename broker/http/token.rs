@@ -1,0 +1,91 @@
+//! `/token` (RFC 6749 §3.2), `/revoke` (RFC 7009), `/introspect` (RFC 7662).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::extract::{ApiForm, client_credentials};
+use crate::op::OpError;
+use crate::service::Broker;
+use crate::service::token::TokenParams;
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    grant_type: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+    refresh_token: Option<String>,
+    scope: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+pub async fn token(
+    State(broker): State<Arc<Broker>>,
+    headers: HeaderMap,
+    ApiForm(f): ApiForm<TokenForm>,
+) -> Result<Response, ApiError> {
+    let creds = client_credentials(&headers, f.client_id.as_deref(), f.client_secret.as_deref())?;
+    let client = broker.authenticate_client(&creds).await?;
+    let params = TokenParams {
+        grant_type: f.grant_type,
+        code: f.code,
+        redirect_uri: f.redirect_uri,
+        code_verifier: f.code_verifier,
+        refresh_token: f.refresh_token,
+        scope: f.scope,
+    };
+    let body = broker.token(client, &params).await?;
+    Ok(no_store(Json(body)))
+}
+
+#[derive(Deserialize)]
+pub struct TokenHintForm {
+    token: Option<String>,
+    #[allow(dead_code)]
+    token_type_hint: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+pub async fn revoke(
+    State(broker): State<Arc<Broker>>,
+    headers: HeaderMap,
+    ApiForm(f): ApiForm<TokenHintForm>,
+) -> Result<Response, ApiError> {
+    let creds = client_credentials(&headers, f.client_id.as_deref(), f.client_secret.as_deref())?;
+    let client = broker.authenticate_client(&creds).await?;
+    let token = f
+        .token
+        .ok_or_else(|| OpError::invalid_request("token is missing"))?;
+    broker.revoke(&client, &token).await?;
+    Ok(no_store(()))
+}
+
+pub async fn introspect(
+    State(broker): State<Arc<Broker>>,
+    headers: HeaderMap,
+    ApiForm(f): ApiForm<TokenHintForm>,
+) -> Result<Response, ApiError> {
+    let creds = client_credentials(&headers, f.client_id.as_deref(), f.client_secret.as_deref())?;
+    broker.authenticate_confidential_client(&creds).await?;
+    let token = f
+        .token
+        .ok_or_else(|| OpError::invalid_request("token is missing"))?;
+    Ok(no_store(Json(broker.introspect(&token).await?)))
+}
+
+/// RFC 6749 §5.1: token responses carry `Cache-Control: no-store` and `Pragma: no-cache`.
+fn no_store(body: impl IntoResponse) -> Response {
+    let mut resp = body.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    resp
+}

@@ -1,0 +1,168 @@
+//! `/authorize`: validate, then answer from the browser's session or start a login.
+
+use url::Url;
+
+use super::{Broker, ServiceError};
+use crate::op::authorize::{self, AuthorizeError, AuthorizeParams};
+use crate::op::session::{self, SessionUse};
+use crate::op::{ErrorCode, OpError};
+use crate::secret::{digest, random_handle};
+use crate::store::{LoginStage, LoginTx, Session, User};
+
+/// What the browser brought: its cookies and where it comes from.
+#[derive(Debug, Clone, Default)]
+pub struct BrowserContext {
+    /// The browser-binding cookie's value (ties a login to this browser).
+    pub browser: Option<String>,
+    /// The session cookie's value.
+    pub session: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Where an authorization request goes next.
+#[derive(Debug)]
+pub enum AuthorizeOutcome {
+    /// Back to the client: with a code, or with an error.
+    Redirect(Url),
+    /// To the login page for transaction `tx`. `new_browser` is a browser-binding value to
+    /// set as a cookie when the browser had none.
+    Login {
+        tx: String,
+        new_browser: Option<String>,
+    },
+    /// An error page: the request cannot be answered to the client (RFC 6749 §4.1.2.1).
+    Page(String),
+}
+
+/// The parts of an authorization request a code is issued for.
+#[derive(Debug, Clone)]
+pub struct CodeRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: Vec<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+}
+
+impl Broker {
+    pub async fn authorize(
+        &self,
+        params: &AuthorizeParams,
+        ctx: &BrowserContext,
+    ) -> Result<AuthorizeOutcome, ServiceError> {
+        let policy = self.policy();
+        let now = self.now();
+        let req = match authorize::validate(&policy, params) {
+            Ok(r) => r,
+            Err(AuthorizeError::Page(msg)) => return Ok(AuthorizeOutcome::Page(msg)),
+            Err(AuthorizeError::Redirect {
+                redirect_uri,
+                state,
+                error,
+            }) => {
+                return Ok(AuthorizeOutcome::Redirect(self.error_redirect(
+                    &redirect_uri,
+                    state.as_deref(),
+                    &error,
+                )));
+            }
+        };
+        let live = self.live_session(ctx.session.as_deref()).await?;
+        let code_req = CodeRequest {
+            client_id: req.client.id.clone(),
+            redirect_uri: req.redirect_uri.to_string(),
+            scope: req.scope.clone(),
+            state: req.state.clone(),
+            nonce: req.nonce.clone(),
+            code_challenge: req.code_challenge.clone(),
+        };
+        match session::decide(live.as_ref().map(|(s, _)| s), req.prompt, req.max_age, now) {
+            SessionUse::Reuse => {
+                if let Some((session, user)) = live {
+                    let url = self.code_redirect(&code_req, &session, &user).await?;
+                    return Ok(AuthorizeOutcome::Redirect(url));
+                }
+                Err(ServiceError::Restart(
+                    "Your session ended; please sign in again.".into(),
+                ))
+            }
+            SessionUse::LoginRequired => Ok(AuthorizeOutcome::Redirect(self.error_redirect(
+                &req.redirect_uri,
+                req.state.as_deref(),
+                &OpError::new(ErrorCode::LoginRequired, "the user is not signed in"),
+            ))),
+            SessionUse::Login => {
+                let (browser, new_browser) = match ctx.browser.as_deref() {
+                    Some(b) if !b.is_empty() && b.len() <= 128 => (b.to_owned(), None),
+                    _ => {
+                        let b = random_handle();
+                        (b.clone(), Some(b))
+                    }
+                };
+                let tx = LoginTx {
+                    id: random_handle(),
+                    client_id: code_req.client_id,
+                    redirect_uri: code_req.redirect_uri,
+                    scope: code_req.scope,
+                    state: code_req.state,
+                    nonce: code_req.nonce,
+                    code_challenge: code_req.code_challenge,
+                    response_mode: None,
+                    max_age: req.max_age,
+                    login_hint: req.login_hint,
+                    browser: digest(&browser),
+                    csrf: random_handle(),
+                    stage: LoginStage::Identifier,
+                    identifier: None,
+                    upstream: None,
+                    device: None,
+                    created_at: now,
+                    expires_at: now + policy.lifetimes.login.as_secs(),
+                };
+                self.store.put_login_tx(&tx, now).await?;
+                Ok(AuthorizeOutcome::Login {
+                    tx: tx.id,
+                    new_browser,
+                })
+            }
+        }
+    }
+
+    /// The session behind a session cookie, with its user, if both are still good.
+    pub async fn live_session(
+        &self,
+        cookie: Option<&str>,
+    ) -> Result<Option<(Session, User)>, ServiceError> {
+        let Some(handle) = cookie.filter(|c| !c.is_empty() && c.len() <= 128) else {
+            return Ok(None);
+        };
+        let Some(session) = self.store.session(&digest(handle)).await? else {
+            return Ok(None);
+        };
+        let Some(user) = self.store.user_by_id(&session.user_id).await? else {
+            return Ok(None);
+        };
+        if !session::is_live(&session, &user, self.now()) {
+            return Ok(None);
+        }
+        Ok(Some((session, user)))
+    }
+
+    /// `redirect_uri?error=…&error_description=…&state=…&iss=…` (RFC 6749 §4.1.2.1,
+    /// RFC 9207 §2 for `iss`).
+    pub fn error_redirect(&self, redirect_uri: &Url, state: Option<&str>, error: &OpError) -> Url {
+        let mut url = redirect_uri.clone();
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("error", error.code.as_str());
+            q.append_pair("error_description", &error.description);
+            if let Some(s) = state {
+                q.append_pair("state", s);
+            }
+            q.append_pair("iss", self.policy().issuer.as_str());
+        }
+        url
+    }
+}

@@ -1,0 +1,125 @@
+//! Token introspection (RFC 7662) and revocation (RFC 7009).
+
+use serde::Serialize;
+
+use super::issue::split_refresh_token;
+use super::{Broker, ServiceError};
+use crate::op::claims::AccessTokenClaims;
+use crate::policy::Client;
+use crate::secret::{ct_eq, digest};
+
+/// RFC 7662 §2.2. An inactive token is only `{"active": false}`.
+#[derive(Debug, Serialize, Default)]
+pub struct Introspection {
+    pub active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+}
+
+impl Broker {
+    /// RFC 7662 §2.1: for an authenticated (confidential) client; any of our tokens.
+    pub async fn introspect(&self, token: &str) -> Result<Introspection, ServiceError> {
+        if let Some(i) = self.introspect_refresh(token).await? {
+            return Ok(i);
+        }
+        let claims: AccessTokenClaims = match self.check_access_token(token).await {
+            Ok(c) => c,
+            Err(ServiceError::Op(_)) => return Ok(Introspection::default()),
+            Err(e) => return Err(e),
+        };
+        // A user token stays active only while its user does.
+        let username = if claims.auth_time.is_some() {
+            match self.token_user(&claims).await? {
+                Some(u) => Some(u.email),
+                None => return Ok(Introspection::default()),
+            }
+        } else {
+            None
+        };
+        Ok(Introspection {
+            active: true,
+            scope: Some(claims.scope),
+            client_id: Some(claims.client_id),
+            username,
+            token_type: Some("Bearer"),
+            exp: Some(claims.exp),
+            iat: Some(claims.iat),
+            sub: Some(claims.sub),
+            aud: Some(claims.aud),
+            iss: Some(claims.iss),
+            jti: Some(claims.jti),
+        })
+    }
+
+    async fn introspect_refresh(&self, token: &str) -> Result<Option<Introspection>, ServiceError> {
+        let Some((family_id, secret)) = split_refresh_token(token) else {
+            return Ok(None);
+        };
+        let Some(family) = self.store.refresh_family(family_id).await? else {
+            return Ok(Some(Introspection::default()));
+        };
+        let now = self.now();
+        let current = ct_eq(family.current.as_bytes(), digest(secret).as_bytes());
+        let user = self.store.user_by_id(&family.user_id).await?;
+        let user_ok = user
+            .as_ref()
+            .is_some_and(|u| !u.disabled && family.auth_time >= u.tokens_valid_after);
+        if family.revoked || family.expires_at <= now || !current || !user_ok {
+            return Ok(Some(Introspection::default()));
+        }
+        Ok(Some(Introspection {
+            active: true,
+            scope: Some(family.scope.join(" ")),
+            client_id: Some(family.client_id),
+            username: user.map(|u| u.email),
+            token_type: Some("refresh_token"),
+            exp: Some(family.expires_at),
+            iat: Some(family.created_at),
+            sub: Some(family.user_id),
+            aud: None,
+            iss: Some(self.policy().issuer.as_str().to_owned()),
+            jti: None,
+        }))
+    }
+
+    /// RFC 7009 §2.1: revokes a refresh token (its whole family) or an access token (its
+    /// `jti`, until it expires) issued to `client`. Unknown tokens and tokens of other clients
+    /// are answered the same way (§2.2: 200 either way) and change nothing.
+    pub async fn revoke(&self, client: &Client, token: &str) -> Result<(), ServiceError> {
+        let now = self.now();
+        if let Some((family_id, _)) = split_refresh_token(token) {
+            if let Some(family) = self.store.refresh_family(family_id).await? {
+                if family.client_id == client.id {
+                    self.store.revoke_refresh_family(family_id, now).await?;
+                }
+                return Ok(());
+            }
+        }
+        if let Ok(claims) = self.check_access_token(token).await {
+            if claims.client_id == client.id {
+                self.store
+                    .deny_access_token(&claims.jti, claims.exp, now)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,188 @@
+//! Issuing what a successful sign-in produces: sessions, codes, and token responses.
+
+use url::Url;
+
+use super::authorize::CodeRequest;
+use super::{Broker, ServiceError};
+use crate::op::claims::{self, AuthContext, Grant, TYP_ACCESS_TOKEN, TYP_ID_TOKEN};
+use crate::op::{OpError, scope};
+use crate::secret::{digest, random_handle};
+use crate::store::{CodeRecord, RefreshFamily, Session, User};
+
+/// A token endpoint success response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    pub scope: String,
+}
+
+/// A new session: its cookie value (to set) and the record (as stored).
+pub struct NewSession {
+    pub cookie: String,
+    pub session: Session,
+}
+
+impl Broker {
+    /// Starts a session for `user` after a successful authentication.
+    pub async fn start_session(
+        &self,
+        user: &User,
+        amr: &str,
+        idp: Option<String>,
+        organization: Option<String>,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<NewSession, ServiceError> {
+        let now = self.now();
+        let cookie = random_handle();
+        let session = Session {
+            id: uuid::Uuid::new_v4().to_string(),
+            user_id: user.id.clone(),
+            auth_time: now,
+            amr: vec![amr.to_owned()],
+            idp,
+            organization,
+            created_at: now,
+            expires_at: now + self.policy().lifetimes.session.as_secs(),
+            user_agent: user_agent.map(|u| u.chars().take(256).collect()),
+            ip,
+        };
+        self.store
+            .create_session(&digest(&cookie), &session, now)
+            .await?;
+        Ok(NewSession { cookie, session })
+    }
+
+    /// Issues a code for `req` from `session` and returns the redirect to the client:
+    /// `redirect_uri?code=…&state=…&iss=…` (RFC 6749 §4.1.2, RFC 9207 §2).
+    pub async fn code_redirect(
+        &self,
+        req: &CodeRequest,
+        session: &Session,
+        user: &User,
+    ) -> Result<Url, ServiceError> {
+        let now = self.now();
+        let policy = self.policy();
+        let code = random_handle();
+        let record = CodeRecord {
+            client_id: req.client_id.clone(),
+            redirect_uri: req.redirect_uri.clone(),
+            user_id: user.id.clone(),
+            session_id: session.id.clone(),
+            scope: req.scope.clone(),
+            nonce: req.nonce.clone(),
+            code_challenge: req.code_challenge.clone(),
+            auth_time: session.auth_time,
+            amr: session.amr.clone(),
+            idp: session.idp.clone(),
+            organization: session.organization.clone(),
+            issued_at: now,
+            expires_at: now + policy.lifetimes.code.as_secs(),
+            redeemed: None,
+        };
+        self.store.put_code(&digest(&code), &record, now).await?;
+        let mut url = Url::parse(&req.redirect_uri)
+            .map_err(|_| OpError::invalid_request("the redirect URI is malformed"))?;
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("code", &code);
+            if let Some(s) = &req.state {
+                q.append_pair("state", s);
+            }
+            q.append_pair("iss", policy.issuer.as_str());
+        }
+        Ok(url)
+    }
+
+    /// Mints the tokens of a user grant. `refresh` is the refresh token to hand out, if any.
+    pub fn mint_user_tokens(
+        &self,
+        client_id: &str,
+        user: &User,
+        scopes: &[String],
+        nonce: Option<&str>,
+        ctx: &AuthContext,
+        jti: &str,
+        refresh: Option<String>,
+    ) -> Result<TokenResponse, ServiceError> {
+        let policy = self.policy();
+        let access_ttl = policy.lifetimes.access_token.as_secs();
+        let grant = Grant {
+            issuer: policy.issuer.as_str(),
+            client_id,
+            user,
+            scope: scopes,
+            nonce,
+            ctx,
+            now: self.now(),
+            access_ttl,
+            id_ttl: policy.lifetimes.id_token.as_secs(),
+            jti,
+        };
+        let access_token = self
+            .keys
+            .sign(TYP_ACCESS_TOKEN, &claims::access_token(&grant))?;
+        let id_token = if scope::has(scopes, "openid") {
+            Some(self.keys.sign(TYP_ID_TOKEN, &claims::id_token(&grant))?)
+        } else {
+            None
+        };
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: access_ttl,
+            refresh_token: refresh,
+            id_token,
+            scope: scope::join(scopes),
+        })
+    }
+
+    /// Starts a refresh-token family and returns its first token, `{family}.{secret}`.
+    pub async fn new_refresh_family(
+        &self,
+        family_id: &str,
+        client_id: &str,
+        user: &User,
+        scopes: &[String],
+        ctx: &AuthContext,
+    ) -> Result<String, ServiceError> {
+        let now = self.now();
+        let secret = random_handle();
+        let family = RefreshFamily {
+            id: family_id.to_owned(),
+            user_id: user.id.clone(),
+            client_id: client_id.to_owned(),
+            session_id: ctx.session_id.clone(),
+            scope: scopes.to_vec(),
+            auth_time: ctx.auth_time,
+            amr: ctx.amr.clone(),
+            idp: ctx.idp.clone(),
+            organization: ctx.organization.clone(),
+            current: digest(&secret),
+            generation: 0,
+            created_at: now,
+            expires_at: now + self.policy().lifetimes.refresh_token.as_secs(),
+            revoked: false,
+        };
+        self.store.create_refresh_family(&family, now).await?;
+        Ok(format!("{family_id}.{secret}"))
+    }
+}
+
+/// Splits a refresh token into its family id and secret.
+pub fn split_refresh_token(token: &str) -> Option<(&str, &str)> {
+    let (family, secret) = token.split_once('.')?;
+    // Our refresh tokens are two base64url parts; a JWT (three parts) is never one.
+    let well_formed = !family.is_empty()
+        && !secret.is_empty()
+        && family.len() <= 64
+        && secret.len() <= 64
+        && !secret.contains('.');
+    well_formed.then_some((family, secret))
+}

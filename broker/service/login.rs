@@ -1,0 +1,357 @@
+//! The login page's steps: identifier, then password (or a hand-off to the upstream).
+//!
+//! No user enumeration: an unknown identifier, a disabled user, a user without a sign-in
+//! method and a real password user all get the same password step, the same failure
+//! message, and one Argon2id verification each (SPEC "The login method of a user").
+
+use secrecy::SecretString;
+use url::Url;
+
+use super::authorize::{BrowserContext, CodeRequest};
+use super::{Broker, ServiceError, audit};
+use crate::hrd::{self, LoginMethod};
+use crate::secret::{ct_eq, digest};
+use crate::store::{LoginStage, LoginTx, User};
+
+pub const MSG_ENTER_EMAIL: &str = "Enter your email address.";
+pub const MSG_BAD_CREDENTIALS: &str = "The email address or password is incorrect.";
+pub const MSG_TOO_MANY: &str = "Too many attempts. Wait a few minutes, then try again.";
+pub const MSG_RESTART: &str = "This sign-in has expired or was opened in another browser. Go back to the application and start again.";
+
+/// Longest identifier accepted (RFC 5321 caps a path at 256 octets).
+const MAX_IDENTIFIER: usize = 256;
+/// Longest password accepted; longer input is refused before any hashing.
+const MAX_PASSWORD: usize = 1024;
+
+/// Which form the login page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Identifier,
+    Password,
+    /// Password allowed as a fallback: offer both.
+    Choice,
+}
+
+/// What the login page shows.
+#[derive(Debug, Clone)]
+pub struct LoginView {
+    pub step: Step,
+    pub tx: String,
+    pub csrf: String,
+    /// The identifier typed (password step) or the `login_hint` (identifier step).
+    pub identifier: String,
+    pub client_name: String,
+    /// The upstream's display name, for the choice step.
+    pub upstream_name: Option<String>,
+    pub error: Option<&'static str>,
+    /// Set when the answer is a rate-limit refusal: seconds until retrying makes sense.
+    pub retry_after: Option<u64>,
+}
+
+/// Where the login goes after a form.
+#[derive(Debug)]
+pub enum LoginNext {
+    /// Show the page again (with an error, or the next step).
+    Show(LoginView),
+    /// Signed in: set the session cookie and go back to the client.
+    Complete {
+        redirect: Url,
+        session_cookie: String,
+    },
+    /// Off to the upstream provider.
+    Upstream(Url),
+}
+
+impl Broker {
+    /// The page for transaction `tx` as it stands.
+    pub async fn login_page(
+        &self,
+        tx: &str,
+        ctx: &BrowserContext,
+    ) -> Result<LoginView, ServiceError> {
+        let tx = self.load_tx(tx, ctx, None).await?;
+        let step = match tx.stage {
+            LoginStage::Identifier => Step::Identifier,
+            LoginStage::Password => Step::Password,
+            LoginStage::Upstream => Step::Choice,
+            LoginStage::Done => return Err(ServiceError::Restart(MSG_RESTART.into())),
+        };
+        Ok(self.view(&tx, step, None))
+    }
+
+    /// The identifier step: decide the login method (home realm discovery).
+    pub async fn submit_identifier(
+        &self,
+        tx: &str,
+        csrf: &str,
+        identifier: &str,
+        ctx: &BrowserContext,
+    ) -> Result<LoginNext, ServiceError> {
+        let tx = self.load_tx(tx, ctx, Some(csrf)).await?;
+        let identifier = hrd::normalize(identifier);
+        if identifier.is_empty()
+            || identifier.len() > MAX_IDENTIFIER
+            || tx.stage == LoginStage::Done
+        {
+            return Ok(LoginNext::Show(self.view(
+                &tx,
+                Step::Identifier,
+                Some(MSG_ENTER_EMAIL),
+            )));
+        }
+        let policy = self.policy();
+        let user = self.store.user_by_email(&identifier).await?;
+        let method = hrd::decide(&policy, &identifier, user.as_deref());
+        let mut next = tx.clone();
+        next.identifier = Some(identifier.into_owned());
+        match method {
+            LoginMethod::Upstream(route) if !route.password_allowed => {
+                return self.begin_upstream(&tx, next, route, ctx).await;
+            }
+            LoginMethod::Upstream(_) => next.stage = LoginStage::Upstream,
+            LoginMethod::Password | LoginMethod::NoMethod => next.stage = LoginStage::Password,
+        }
+        if !self.store.swap_login_tx(&tx, &next, self.now()).await? {
+            return Err(ServiceError::Restart(MSG_RESTART.into()));
+        }
+        let step = if next.stage == LoginStage::Upstream {
+            Step::Choice
+        } else {
+            Step::Password
+        };
+        Ok(LoginNext::Show(self.view(&next, step, None)))
+    }
+
+    /// The password step.
+    pub async fn submit_password(
+        &self,
+        tx: &str,
+        csrf: &str,
+        password: SecretString,
+        ctx: &BrowserContext,
+    ) -> Result<LoginNext, ServiceError> {
+        use secrecy::ExposeSecret as _;
+        let tx = self.load_tx(tx, ctx, Some(csrf)).await?;
+        let (Some(identifier), LoginStage::Password | LoginStage::Upstream) =
+            (tx.identifier.clone(), tx.stage)
+        else {
+            return Err(ServiceError::Restart(MSG_RESTART.into()));
+        };
+        let policy = self.policy();
+        let now = self.now();
+        let mut audit = audit::event("login.password", "failure", now);
+        audit.identifier = Some(identifier.clone());
+        audit.client_id = Some(tx.client_id.clone());
+        audit.ip = ctx.ip.clone();
+        audit.user_agent = ctx.user_agent.clone();
+
+        // Rate limits before any Argon2 work; keyed by what was typed, never by whether the
+        // account exists, so the limiter cannot be used to enumerate either.
+        if let Some(retry_after) = self.password_rate_limited(&identifier, ctx).await? {
+            audit.reason = Some("rate_limited".into());
+            self.audit.record(audit);
+            let mut view = self.view(&tx, Step::Password, Some(MSG_TOO_MANY));
+            view.retry_after = Some(retry_after);
+            return Ok(LoginNext::Show(view));
+        }
+        let password = password.expose_secret();
+        if password.is_empty() || password.len() > MAX_PASSWORD {
+            audit.reason = Some("empty_or_oversized".into());
+            self.audit.record(audit);
+            return Ok(LoginNext::Show(self.view(
+                &tx,
+                Step::Password,
+                Some(MSG_BAD_CREDENTIALS),
+            )));
+        }
+
+        let user = self.store.user_by_email(&identifier).await?;
+        let method = hrd::decide(&policy, &identifier, user.as_deref());
+        let hash = match (&method, user.as_deref()) {
+            (LoginMethod::Password, Some(u)) => u.password_hash.clone(),
+            (LoginMethod::Upstream(r), Some(u)) if r.password_allowed => u.password_hash.clone(),
+            _ => None,
+        };
+        let reason = match (&method, user.as_deref()) {
+            (_, None) => "unknown_identifier",
+            (_, Some(u)) if u.disabled => "disabled",
+            (LoginMethod::Upstream(_), _) if hash.is_none() => "sso_required",
+            (LoginMethod::NoMethod, _) => "no_sign_in_method",
+            _ => "bad_password",
+        };
+        let ok = self
+            .passwords
+            .verify(hash.clone(), SecretString::from(password.to_owned()))
+            .await?
+            && hash.is_some();
+        let Some(user) = user.filter(|_| ok) else {
+            audit.reason = Some(reason.into());
+            audit.user_id = None;
+            self.audit.record(audit);
+            return Ok(LoginNext::Show(self.view(
+                &tx,
+                Step::Password,
+                Some(MSG_BAD_CREDENTIALS),
+            )));
+        };
+        audit.outcome = "success".into();
+        audit.user_id = Some(user.id.clone());
+        audit.organization = user.organization.clone();
+        self.audit.record(audit);
+        self.finish_login(&tx, &user, "pwd", None, ctx).await
+    }
+
+    /// "Not you?": back to the identifier step of the same transaction.
+    pub async fn restart_login(
+        &self,
+        tx: &str,
+        csrf: &str,
+        ctx: &BrowserContext,
+    ) -> Result<LoginView, ServiceError> {
+        let tx = self.load_tx(tx, ctx, Some(csrf)).await?;
+        let mut next = tx.clone();
+        next.stage = LoginStage::Identifier;
+        next.upstream = None;
+        if !self.store.swap_login_tx(&tx, &next, self.now()).await? {
+            return Err(ServiceError::Restart(MSG_RESTART.into()));
+        }
+        Ok(self.view(&next, Step::Identifier, None))
+    }
+
+    /// Ends a login successfully: new session, code, redirect to the client.
+    pub async fn finish_login(
+        &self,
+        tx: &LoginTx,
+        user: &User,
+        amr: &str,
+        idp: Option<String>,
+        ctx: &BrowserContext,
+    ) -> Result<LoginNext, ServiceError> {
+        // One login completes a transaction once; a second submission loses the swap.
+        let mut done = tx.clone();
+        done.stage = LoginStage::Done;
+        if !self.store.swap_login_tx(tx, &done, self.now()).await? {
+            return Err(ServiceError::Restart(MSG_RESTART.into()));
+        }
+        // A new sign-in replaces the browser's previous session.
+        if let Some(old) = ctx.session.as_deref() {
+            self.store.delete_session(&digest(old)).await?;
+        }
+        let organization = user.organization.clone();
+        let new = self
+            .start_session(
+                user,
+                amr,
+                idp,
+                organization,
+                ctx.ip.clone(),
+                ctx.user_agent.clone(),
+            )
+            .await?;
+        let req = CodeRequest {
+            client_id: tx.client_id.clone(),
+            redirect_uri: tx.redirect_uri.clone(),
+            scope: tx.scope.clone(),
+            state: tx.state.clone(),
+            nonce: tx.nonce.clone(),
+            code_challenge: tx.code_challenge.clone(),
+        };
+        let redirect = self.code_redirect(&req, &new.session, user).await?;
+        self.store.delete_login_tx(&tx.id).await?;
+        Ok(LoginNext::Complete {
+            redirect,
+            session_cookie: new.cookie,
+        })
+    }
+
+    /// Loads a transaction for this browser, checking the CSRF token when a form was sent.
+    pub(crate) async fn load_tx(
+        &self,
+        id: &str,
+        ctx: &BrowserContext,
+        csrf: Option<&str>,
+    ) -> Result<LoginTx, ServiceError> {
+        let restart = || ServiceError::Restart(MSG_RESTART.into());
+        if id.is_empty() || id.len() > 128 {
+            return Err(restart());
+        }
+        let tx = self.store.login_tx(id).await?.ok_or_else(restart)?;
+        let browser = ctx.browser.as_deref().ok_or_else(restart)?;
+        if tx.expires_at <= self.now() || !ct_eq(digest(browser).as_bytes(), tx.browser.as_bytes())
+        {
+            return Err(restart());
+        }
+        if let Some(csrf) = csrf {
+            if !ct_eq(csrf.as_bytes(), tx.csrf.as_bytes()) {
+                return Err(restart());
+            }
+        }
+        Ok(tx)
+    }
+
+    pub(crate) fn view(&self, tx: &LoginTx, step: Step, error: Option<&'static str>) -> LoginView {
+        let policy = self.policy();
+        let client_name = policy
+            .client(&tx.client_id)
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        let upstream_name = tx
+            .upstream
+            .as_ref()
+            .and_then(|leg| policy.upstream(&leg.upstream))
+            .or_else(|| {
+                // Choice step: the user's route names the upstream.
+                let id = tx.identifier.as_deref()?;
+                let org = policy.org_for_email(id)?;
+                policy.upstream(org.upstream.as_deref()?)
+            })
+            .map(|u| u.display_name.clone());
+        let identifier = match step {
+            Step::Identifier => tx
+                .identifier
+                .clone()
+                .or_else(|| tx.login_hint.clone())
+                .unwrap_or_default(),
+            _ => tx.identifier.clone().unwrap_or_default(),
+        };
+        LoginView {
+            step,
+            tx: tx.id.clone(),
+            csrf: tx.csrf.clone(),
+            identifier,
+            client_name,
+            upstream_name,
+            error,
+            retry_after: None,
+        }
+    }
+
+    /// Counts a password attempt; `Some(seconds)` when over a limit.
+    async fn password_rate_limited(
+        &self,
+        identifier: &str,
+        ctx: &BrowserContext,
+    ) -> Result<Option<u64>, ServiceError> {
+        let limits = self.policy().rate_limits;
+        let window = limits.window;
+        let by_identifier = self
+            .store
+            .rate_hit(&format!("pwd-id/{}", digest(identifier)), window)
+            .await?;
+        let by_ip = match &ctx.ip {
+            Some(ip) => {
+                self.store
+                    .rate_hit(&format!("pwd-ip/{ip}"), window)
+                    .await?
+                    .0
+            }
+            None => 0,
+        };
+        if by_identifier.0 > u64::from(limits.password_per_identifier)
+            || by_ip > u64::from(limits.password_per_ip)
+        {
+            return Ok(Some(window.as_secs()));
+        }
+        Ok(None)
+    }
+}

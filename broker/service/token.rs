@@ -1,0 +1,311 @@
+//! `/token` (RFC 6749 §3.2, §4.1.3, §4.4, §6).
+
+use std::sync::Arc;
+
+use super::issue::{TokenResponse, split_refresh_token};
+use super::{Broker, ServiceError, audit};
+use crate::op::claims::{self, AuthContext, TYP_ACCESS_TOKEN};
+use crate::op::{ErrorCode, OpError, pkce, scope};
+use crate::policy::{Client, GrantType};
+use crate::secret::{digest, random_handle, random_id};
+use crate::store::{CodeRecord, CodeRedemption, Redemption, Rotation, User};
+
+/// The grant parameters of a token request (client credentials are separate).
+#[derive(Debug, Default)]
+pub struct TokenParams {
+    pub grant_type: Option<String>,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub refresh_token: Option<String>,
+    pub scope: Option<String>,
+}
+
+impl Broker {
+    /// Answers a token request from an authenticated client.
+    pub async fn token(
+        &self,
+        client: Arc<Client>,
+        p: &TokenParams,
+    ) -> Result<TokenResponse, ServiceError> {
+        let grant = match p.grant_type.as_deref() {
+            None => return Err(OpError::invalid_request("grant_type is missing").into()),
+            Some(g) => GrantType::parse(g).ok_or_else(|| {
+                OpError::new(
+                    ErrorCode::UnsupportedGrantType,
+                    "this grant type is not supported",
+                )
+            })?,
+        };
+        if !client.allows_grant(grant) {
+            return Err(OpError::new(
+                ErrorCode::UnauthorizedClient,
+                "this client may not use this grant type",
+            )
+            .into());
+        }
+        match grant {
+            GrantType::AuthorizationCode => self.redeem_code(&client, p).await,
+            GrantType::RefreshToken => self.refresh(&client, p).await,
+            GrantType::ClientCredentials => self.client_credentials(&client, p),
+            GrantType::DeviceCode | GrantType::TokenExchange => Err(OpError::new(
+                ErrorCode::UnsupportedGrantType,
+                "this grant type is not enabled",
+            )
+            .into()),
+        }
+    }
+
+    /// RFC 6749 §4.1.3 with RFC 7636 §4.6.
+    async fn redeem_code(
+        &self,
+        client: &Client,
+        p: &TokenParams,
+    ) -> Result<TokenResponse, ServiceError> {
+        let now = self.now();
+        let code = p
+            .code
+            .as_deref()
+            .filter(|c| !c.is_empty() && c.len() <= 128)
+            .ok_or_else(|| OpError::invalid_request("code is missing"))?;
+        let key = digest(code);
+        let bad = |d: &'static str| ServiceError::Op(OpError::invalid_grant(d));
+        let record = self
+            .store
+            .code(&key)
+            .await?
+            .ok_or_else(|| bad("the code is invalid"))?;
+        if let Some(first) = &record.redeemed {
+            // RFC 6749 §4.1.2: a code used twice revokes what the first use issued.
+            self.revoke_redemption(&record, first).await?;
+            return Err(bad(
+                "the code was already used; its tokens have been revoked",
+            ));
+        }
+        // Each check below refuses without consuming the code ("changes nothing").
+        if record.client_id != client.id {
+            return Err(bad("the code was issued to another client"));
+        }
+        if record.expires_at <= now {
+            return Err(bad("the code has expired"));
+        }
+        // RFC 6749 §4.1.3: redirect_uri must be identical to the authorization request's.
+        if p.redirect_uri.as_deref() != Some(record.redirect_uri.as_str()) {
+            return Err(bad("redirect_uri does not match the authorization request"));
+        }
+        match (&record.code_challenge, p.code_verifier.as_deref()) {
+            (Some(challenge), Some(verifier)) if pkce::verify_s256(verifier, challenge) => {}
+            (Some(_), Some(_)) => return Err(bad("the PKCE code_verifier does not match")),
+            (Some(_), None) => return Err(bad("the PKCE code_verifier is missing")),
+            // RFC 9700 §2.1.1: a verifier without a challenge is a downgrade attempt.
+            (None, Some(_)) => {
+                return Err(bad("code_verifier sent for a code issued without PKCE"));
+            }
+            (None, None) => {}
+        }
+        let user = self.usable_user(&record.user_id, record.auth_time).await?;
+
+        let policy = self.policy();
+        let jti = uuid::Uuid::new_v4().to_string();
+        // Refresh tokens go to every client allowed the grant (as Keycloak and Entra do);
+        // `offline_access` is accepted but not required.
+        let family = client.allows_grant(GrantType::RefreshToken).then(random_id);
+        let redemption = Redemption {
+            access_jti: jti.clone(),
+            access_expires_at: now + policy.lifetimes.access_token.as_secs(),
+            refresh_family: family.clone(),
+        };
+        match self
+            .store
+            .redeem_code(&key, &record, redemption, now)
+            .await?
+        {
+            CodeRedemption::Fresh(_) => {}
+            CodeRedemption::Replayed(current) => {
+                if let Some(first) = &current.redeemed {
+                    self.revoke_redemption(&current, first).await?;
+                }
+                return Err(bad(
+                    "the code was already used; its tokens have been revoked",
+                ));
+            }
+            CodeRedemption::Unknown => return Err(bad("the code is invalid")),
+        }
+        let ctx = AuthContext {
+            auth_time: record.auth_time,
+            amr: record.amr.clone(),
+            idp: record.idp.clone(),
+            organization: record.organization.clone(),
+            session_id: Some(record.session_id.clone()),
+        };
+        let refresh = match &family {
+            Some(f) => Some(
+                self.new_refresh_family(f, &client.id, &user, &record.scope, &ctx)
+                    .await?,
+            ),
+            None => None,
+        };
+        let mut ev = audit::event("token.code", "success", now);
+        ev.user_id = Some(user.id.clone());
+        ev.client_id = Some(client.id.clone());
+        ev.organization = user.organization.clone();
+        self.audit.record(ev);
+        self.mint_user_tokens(
+            &client.id,
+            &user,
+            &record.scope,
+            record.nonce.as_deref(),
+            &ctx,
+            &jti,
+            refresh,
+        )
+    }
+
+    /// Revokes the access token and refresh family a code's first redemption issued.
+    async fn revoke_redemption(
+        &self,
+        record: &CodeRecord,
+        first: &Redemption,
+    ) -> Result<(), ServiceError> {
+        let now = self.now();
+        self.store
+            .deny_access_token(&first.access_jti, first.access_expires_at, now)
+            .await?;
+        if let Some(f) = &first.refresh_family {
+            self.store.revoke_refresh_family(f, now).await?;
+        }
+        let mut ev = audit::event("token.code", "failure", now);
+        ev.reason = Some("code_replayed".into());
+        ev.user_id = Some(record.user_id.clone());
+        ev.client_id = Some(record.client_id.clone());
+        self.audit.record(ev);
+        Ok(())
+    }
+
+    /// RFC 6749 §6 with rotation and reuse detection (RFC 9700 §4.14.2).
+    async fn refresh(
+        &self,
+        client: &Client,
+        p: &TokenParams,
+    ) -> Result<TokenResponse, ServiceError> {
+        let now = self.now();
+        let bad = |d: &'static str| ServiceError::Op(OpError::invalid_grant(d));
+        let token = p
+            .refresh_token
+            .as_deref()
+            .ok_or_else(|| OpError::invalid_request("refresh_token is missing"))?;
+        let (family_id, secret) =
+            split_refresh_token(token).ok_or_else(|| bad("the refresh token is invalid"))?;
+        let family = self
+            .store
+            .refresh_family(family_id)
+            .await?
+            .ok_or_else(|| bad("the refresh token is invalid"))?;
+        if family.client_id != client.id {
+            return Err(bad("the refresh token was issued to another client"));
+        }
+        // RFC 6749 §6: a narrower scope may be asked for, never a wider one.
+        let scopes = match p.scope.as_deref() {
+            None => family.scope.clone(),
+            Some(s) => {
+                let asked = scope::parse(Some(s));
+                scope::check_allowed(&asked, &family.scope)?;
+                asked
+            }
+        };
+        let user = self.usable_user(&family.user_id, family.auth_time).await?;
+        let next_secret = random_handle();
+        match self
+            .store
+            .rotate_refresh(family_id, &digest(secret), &digest(&next_secret), now)
+            .await?
+        {
+            Rotation::Rotated(_) => {}
+            Rotation::Reused(f) => {
+                let mut ev = audit::event("token.refresh", "failure", now);
+                ev.reason = Some("refresh_token_reused".into());
+                ev.user_id = Some(f.user_id.clone());
+                ev.client_id = Some(f.client_id.clone());
+                self.audit.record(ev);
+                return Err(bad(
+                    "the refresh token was already used; the session has been revoked",
+                ));
+            }
+            Rotation::Revoked => return Err(bad("the refresh token has been revoked")),
+            Rotation::Unknown => return Err(bad("the refresh token is invalid or expired")),
+        }
+        let ctx = AuthContext {
+            auth_time: family.auth_time,
+            amr: family.amr.clone(),
+            idp: family.idp.clone(),
+            organization: family.organization.clone(),
+            session_id: family.session_id.clone(),
+        };
+        let jti = uuid::Uuid::new_v4().to_string();
+        self.mint_user_tokens(
+            &client.id,
+            &user,
+            &scopes,
+            None,
+            &ctx,
+            &jti,
+            Some(format!("{family_id}.{next_secret}")),
+        )
+    }
+
+    /// RFC 6749 §4.4: the client acts for itself; no user, no refresh token, no ID token.
+    fn client_credentials(
+        &self,
+        client: &Client,
+        p: &TokenParams,
+    ) -> Result<TokenResponse, ServiceError> {
+        if client.is_public() {
+            return Err(OpError::new(
+                ErrorCode::UnauthorizedClient,
+                "client_credentials needs a confidential client",
+            )
+            .into());
+        }
+        let mut scopes = scope::parse(p.scope.as_deref());
+        scope::check_allowed(&scopes, &client.scopes)?;
+        // User scopes mean nothing without a user.
+        scopes.retain(|s| {
+            !matches!(
+                s.as_str(),
+                "openid" | "offline_access" | "email" | "profile"
+            )
+        });
+        let policy = self.policy();
+        let ttl = policy.lifetimes.access_token.as_secs();
+        let jti = uuid::Uuid::new_v4().to_string();
+        let claims = claims::client_access_token(
+            policy.issuer.as_str(),
+            &client.id,
+            &scopes,
+            &jti,
+            self.now(),
+            ttl,
+        );
+        Ok(TokenResponse {
+            access_token: self.keys.sign(TYP_ACCESS_TOKEN, &claims)?,
+            token_type: "Bearer",
+            expires_in: ttl,
+            refresh_token: None,
+            id_token: None,
+            scope: scope::join(&scopes),
+        })
+    }
+
+    /// The user a grant is for, if they may still get tokens: present, enabled, and not
+    /// revoked since they authenticated.
+    pub(crate) async fn usable_user(
+        &self,
+        user_id: &str,
+        auth_time: u64,
+    ) -> Result<User, ServiceError> {
+        match self.store.user_by_id(user_id).await? {
+            Some(u) if !u.disabled && auth_time >= u.tokens_valid_after => Ok(u),
+            _ => Err(OpError::invalid_grant("the user can no longer sign in").into()),
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Bearer access tokens: checking them (`/userinfo`) and what `/userinfo` returns
+//! (OIDC Core §5.3).
+
+use serde::Serialize;
+
+use super::{Broker, ServiceError};
+use crate::op::claims::{AccessTokenClaims, TYP_ACCESS_TOKEN};
+use crate::op::{ErrorCode, OpError, scope};
+use crate::store::User;
+
+#[derive(Debug, Serialize)]
+pub struct UserInfo {
+    pub sub: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_verified: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+}
+
+impl Broker {
+    /// Checks one of our access tokens: signature, `typ: at+jwt`, issuer, expiry, not
+    /// revoked. Returns its claims.
+    pub async fn check_access_token(&self, token: &str) -> Result<AccessTokenClaims, ServiceError> {
+        let invalid = || {
+            ServiceError::Op(OpError::new(
+                ErrorCode::InvalidToken,
+                "the access token is invalid",
+            ))
+        };
+        let now = self.now();
+        let claims: AccessTokenClaims = self
+            .keys
+            .verify(token, Some(TYP_ACCESS_TOKEN), now)
+            .map_err(|_| invalid())?;
+        if claims.iss != self.policy().issuer.as_str() || claims.exp <= now {
+            return Err(invalid());
+        }
+        if self.store.is_access_token_denied(&claims.jti).await? {
+            return Err(invalid());
+        }
+        Ok(claims)
+    }
+
+    /// The user behind an access token, if it is a user token and they are still active.
+    pub async fn token_user(
+        &self,
+        claims: &AccessTokenClaims,
+    ) -> Result<Option<User>, ServiceError> {
+        if claims.sub == claims.client_id && claims.auth_time.is_none() {
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .user_by_id(&claims.sub)
+            .await?
+            .filter(|u| !u.disabled && claims.iat >= u.tokens_valid_after))
+    }
+
+    pub async fn userinfo(&self, token: &str) -> Result<UserInfo, ServiceError> {
+        let claims = self.check_access_token(token).await?;
+        let scopes = scope::parse(Some(&claims.scope));
+        // OIDC Core §5.3: userinfo needs an access token for the openid scope.
+        if !scope::has(&scopes, "openid") {
+            return Err(
+                OpError::new(ErrorCode::InvalidToken, "the token lacks the openid scope").into(),
+            );
+        }
+        let user = self
+            .token_user(&claims)
+            .await?
+            .ok_or_else(|| OpError::new(ErrorCode::InvalidToken, "the access token is invalid"))?;
+        let email = scope::has(&scopes, "email");
+        let profile = scope::has(&scopes, "profile");
+        Ok(UserInfo {
+            sub: user.id,
+            email: email.then_some(user.email),
+            email_verified: email.then_some(true),
+            name: profile.then_some(user.name),
+            org: profile.then_some(user.organization).flatten(),
+        })
+    }
+}

@@ -1,0 +1,41 @@
+//! The login page in a real browser: Debian's chromium driven by playwright-core
+//! (`tests/browser/*.mjs`). `tests/run` installs both; a missing one fails the test.
+
+use std::path::Path;
+
+use crate::support::broker::{PASSWORD, TestBroker, USER};
+
+/// Runs a browser script against `base` with `args`; panics with its output on failure.
+pub async fn run_script(script: &str, args: &[&str]) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        Path::new(&chromium).exists(),
+        "chromium is not installed at {chromium}: run tests/run, which installs it"
+    );
+    assert!(
+        root.join("tests/browser/node_modules/playwright-core")
+            .exists(),
+        "playwright-core is not installed: run tests/run, which runs npm ci in tests/browser"
+    );
+    let out = tokio::process::Command::new("node")
+        .arg(root.join("tests/browser").join(script))
+        .args(args)
+        .env("SCREENSHOT_DIR", std::env::temp_dir())
+        .output()
+        .await
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "browser script {script} failed:\n{stdout}\n{stderr}"
+    );
+    eprintln!("{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_login_in_chromium() {
+    let tb = TestBroker::start().await;
+    run_script("login.mjs", &[&tb.base, USER, PASSWORD]).await;
+}

@@ -1,0 +1,179 @@
+//! A broker running in-process on a free port, with its own store and keys in a temp dir.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use idbroker::clock::Clock;
+use idbroker::service::Broker;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// The demo user of every test policy.
+pub const USER: &str = "alice@example.com";
+pub const PASSWORD: &str = "correct horse battery staple";
+/// A confidential client's secret (given through the env seam, never a real env var).
+pub const WEB_SECRET: &str = "web-app-secret-0123456789abcdef0123456789";
+
+pub struct TestBroker {
+    pub base: String,
+    pub port: u16,
+    pub broker: Arc<Broker>,
+    pub dir: tempfile::TempDir,
+    pub policy_path: PathBuf,
+    cancel: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Argon2id of [`PASSWORD`], computed once per test binary.
+pub fn password_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| idbroker::password::hash_blocking(PASSWORD).unwrap())
+}
+
+/// The standard test policy. `{base}` and `{dir}` are filled in; `extra` is appended
+/// (top-level keys such as `upstreams:` / `organizations:`), `users` replaces the users.
+pub fn policy_yaml(base: &str, dir: &Path, extra: &str, users: Option<&str>) -> String {
+    let dir = dir.display();
+    let default_users = format!(
+        r#"users:
+  - email: {USER}
+    name: Alice Example
+    password_hash: "{hash}"
+  - email: nopass@example.com
+    name: No Password
+"#,
+        hash = password_hash()
+    );
+    // Generous limits by default; a test of the limiter sets its own.
+    let limits = if extra.contains("rate_limits:") {
+        ""
+    } else {
+        "rate_limits: {password_per_ip: 1000, password_per_identifier: 100, window: 5m}"
+    };
+    format!(
+        r#"issuer: {base}
+{limits}
+listen: 127.0.0.1:0
+keys: {{dir: {dir}/keys, algorithm: ES256}}
+store: {{kind: embedded, path: {dir}/broker.db}}
+lifetimes: {{session: 8h, code: 60s, access_token: 10m, id_token: 10m, refresh_token: 30d}}
+audit: {{sink: {{file: {dir}/audit.jsonl}}, retention: 30d}}
+clients:
+  - id: spa
+    redirect_uris: [http://127.0.0.1:9000/callback]
+    post_logout_redirect_uris: [http://127.0.0.1:9000/]
+    grants: [authorization_code, refresh_token]
+    scopes: [openid, email, profile, offline_access]
+  - id: web
+    secret_env: WEB_SECRET
+    redirect_uris: [https://web.example.com/callback]
+    post_logout_redirect_uris: [https://web.example.com/]
+    grants: [authorization_code, refresh_token, client_credentials]
+    scopes: [openid, email, profile, offline_access, reports.read]
+{users}
+{extra}
+"#,
+        users = users.unwrap_or(&default_users),
+    )
+}
+
+pub fn test_env(name: &str) -> Option<String> {
+    let vars: HashMap<&str, &str> = [
+        ("WEB_SECRET", WEB_SECRET),
+        (
+            "IDBROKER_ADMIN_TOKEN",
+            "admin-token-0123456789abcdef0123456789abcdef",
+        ),
+        ("ENTRA_SECRET", "entra-app-secret-value"),
+        ("PARTNER_SECRET", "partner-secret-value"),
+    ]
+    .into_iter()
+    .collect();
+    vars.get(name).map(|s| s.to_string())
+}
+
+impl TestBroker {
+    pub async fn start() -> TestBroker {
+        Self::start_with("", None, Clock::System).await
+    }
+
+    pub async fn start_with(extra: &str, users: Option<&str>, clock: Clock) -> TestBroker {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let base = format!("http://127.0.0.1:{port}");
+        let yaml = policy_yaml(&base, dir.path(), extra, users);
+        Self::start_yaml(dir, listener, &yaml, clock).await
+    }
+
+    pub async fn start_yaml(
+        dir: tempfile::TempDir,
+        listener: TcpListener,
+        yaml: &str,
+        clock: Clock,
+    ) -> TestBroker {
+        let port = listener.local_addr().unwrap().port();
+        let policy_path = dir.path().join("broker.yaml");
+        std::fs::write(&policy_path, yaml).unwrap();
+        let policy = idbroker::policy::load_str_with_env(&policy_path, yaml, &test_env)
+            .unwrap_or_else(|e| panic!("test policy invalid:\n{e}\n---\n{yaml}"));
+        let base = policy.issuer.as_str().to_owned();
+        let cancel = CancellationToken::new();
+        let broker = idbroker::server::assemble(policy, clock, cancel.clone())
+            .await
+            .unwrap();
+        let task = tokio::spawn(idbroker::server::serve(
+            broker.clone(),
+            listener,
+            cancel.clone(),
+        ))
+        .map_unit();
+        TestBroker {
+            base,
+            port,
+            broker,
+            dir,
+            policy_path,
+            cancel,
+            task,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Every audit line written so far.
+    pub async fn audit_lines(&self) -> Vec<serde_json::Value> {
+        self.broker.audit.flush().await;
+        std::fs::read_to_string(self.dir.path().join("audit.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    pub async fn stop(self) {
+        self.cancel.cancel();
+        let _ = self.task.await;
+    }
+}
+
+trait MapUnit {
+    fn map_unit(self) -> tokio::task::JoinHandle<()>;
+}
+
+impl<T: Send + 'static> MapUnit for tokio::task::JoinHandle<T> {
+    fn map_unit(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let _ = self.await;
+        })
+    }
+}
+
+impl Drop for TestBroker {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
