@@ -154,11 +154,7 @@ impl RedisKv {
             .set_number_of_retries(1)
             .set_min_delay(Duration::from_millis(50))
             .set_max_delay(Duration::from_millis(500));
-        let conn = bounded(
-            "connect",
-            client.get_connection_manager_with_config(config),
-        )
-        .await?;
+        let conn = bounded("connect", client.get_connection_manager_with_config(config)).await?;
         let channel = format!("{prefix}events");
         let pubsub = subscribe(&client, &channel).await?;
         let (tx, _) = broadcast::channel(CHANNEL_CAPACITY);
