@@ -240,23 +240,29 @@ async fn forward_events(
     loop {
         let pubsub = match next.take() {
             Some(p) => p,
-            None => match subscribe(&client, &channel).await {
-                Ok(p) => {
-                    tracing::info!("redis pub/sub reconnected; dropping local caches");
-                    let _ = tx.send(MSG_ALL.to_owned());
-                    backoff = RECONNECT_MIN;
-                    p
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, retry_in = ?backoff, "redis pub/sub reconnect failed");
-                    tokio::select! {
-                        () = stop.cancelled() => return,
-                        () = tokio::time::sleep(backoff) => {}
+            None => {
+                let attempt = tokio::select! {
+                    () = stop.cancelled() => return,
+                    attempt = subscribe(&client, &channel) => attempt,
+                };
+                match attempt {
+                    Ok(p) => {
+                        tracing::info!("redis pub/sub reconnected; dropping local caches");
+                        let _ = tx.send(MSG_ALL.to_owned());
+                        backoff = RECONNECT_MIN;
+                        p
                     }
-                    backoff = (backoff * 2).min(RECONNECT_MAX);
-                    continue;
+                    Err(e) => {
+                        tracing::warn!(error = %e, retry_in = ?backoff, "redis pub/sub reconnect failed");
+                        tokio::select! {
+                            () = stop.cancelled() => return,
+                            () = tokio::time::sleep(backoff) => {}
+                        }
+                        backoff = (backoff * 2).min(RECONNECT_MAX);
+                        continue;
+                    }
                 }
-            },
+            }
         };
         let (mut sink, mut stream) = pubsub.split();
         let mut health = tokio::time::interval(PUBSUB_HEALTH_EVERY);
@@ -287,7 +293,8 @@ async fn forward_events(
 impl KvBackend for RedisKv {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let mut conn = self.conn();
-        let cmd = redis::cmd("GET").arg(self.key(key)).clone();
+        let mut cmd = redis::cmd("GET");
+        cmd.arg(self.key(key));
         bounded("GET", cmd.query_async(&mut conn)).await
     }
 
@@ -337,7 +344,8 @@ impl KvBackend for RedisKv {
 
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let mut conn = self.conn();
-        let cmd = redis::cmd("GETDEL").arg(self.key(key)).clone();
+        let mut cmd = redis::cmd("GETDEL");
+        cmd.arg(self.key(key));
         bounded("GETDEL", cmd.query_async(&mut conn)).await
     }
 
@@ -351,7 +359,8 @@ impl KvBackend for RedisKv {
 
     async fn set_members(&self, key: &str) -> Result<Vec<String>, StoreError> {
         let mut conn = self.conn();
-        let cmd = redis::cmd("SMEMBERS").arg(self.key(key)).clone();
+        let mut cmd = redis::cmd("SMEMBERS");
+        cmd.arg(self.key(key));
         bounded("SMEMBERS", cmd.query_async(&mut conn)).await
     }
 
@@ -362,13 +371,12 @@ impl KvBackend for RedisKv {
         let mut keys = std::collections::BTreeSet::new();
         let mut cursor: u64 = 0;
         loop {
-            let cmd = redis::cmd("SCAN")
-                .arg(cursor)
+            let mut cmd = redis::cmd("SCAN");
+            cmd.arg(cursor)
                 .arg("MATCH")
                 .arg(&pattern)
                 .arg("COUNT")
-                .arg(1000)
-                .clone();
+                .arg(1000);
             let (next, batch): (u64, Vec<String>) =
                 bounded("SCAN", cmd.query_async(&mut conn)).await?;
             keys.extend(batch);
@@ -380,7 +388,8 @@ impl KvBackend for RedisKv {
         let keys: Vec<String> = keys.into_iter().collect();
         let mut out = BTreeMap::new();
         for chunk in keys.chunks(MGET_BATCH) {
-            let cmd = redis::cmd("MGET").arg(chunk).clone();
+            let mut cmd = redis::cmd("MGET");
+            cmd.arg(chunk);
             let values: Vec<Option<Vec<u8>>> = bounded("MGET", cmd.query_async(&mut conn)).await?;
             for (full, value) in chunk.iter().zip(values) {
                 // Gone since the scan (expired or deleted), or not a plain value (a set).
@@ -395,8 +404,7 @@ impl KvBackend for RedisKv {
 
     async fn ping(&self) -> Result<(), StoreError> {
         let mut conn = self.conn();
-        let cmd = redis::cmd("PING").clone();
-        let pong: String = bounded("PING", cmd.query_async(&mut conn)).await?;
+        let pong: String = bounded("PING", redis::cmd("PING").query_async(&mut conn)).await?;
         if pong == "PONG" {
             Ok(())
         } else {
@@ -408,10 +416,8 @@ impl KvBackend for RedisKv {
 
     async fn publish(&self, message: &str) -> Result<(), StoreError> {
         let mut conn = self.conn();
-        let cmd = redis::cmd("PUBLISH")
-            .arg(&self.channel)
-            .arg(message)
-            .clone();
+        let mut cmd = redis::cmd("PUBLISH");
+        cmd.arg(&self.channel).arg(message);
         let _receivers: i64 = bounded("PUBLISH", cmd.query_async(&mut conn)).await?;
         Ok(())
     }
