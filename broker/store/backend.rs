@@ -166,7 +166,9 @@ pub trait KvBackend: Send + Sync + 'static {
     /// The embedded engine has one replica, so it delivers only locally.
     fn publish(&self, message: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Messages published by any replica, for cache invalidation.
+    /// Messages published by any replica, for cache invalidation. An engine that may have
+    /// missed messages (Redis, after its pub/sub connection was re-established) delivers
+    /// [`super::MSG_ALL`]: the subscriber must then drop everything it caches.
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<String>;
 
     /// Physically removes expired values; returns how many. Redis expires keys itself.

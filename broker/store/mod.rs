@@ -106,6 +106,32 @@ pub struct Store {
 /// Prefix of invalidation messages about a user's cache entry (followed by the email).
 pub const MSG_USER: &str = "user:";
 
+/// The invalidation message that means "drop everything": sent to local subscribers by an
+/// engine that may have missed messages (the Redis engine after its pub/sub connection was
+/// re-established).
+pub const MSG_ALL: &str = "*";
+
+/// The prefix of every key the broker writes to Redis.
+pub const REDIS_KEY_PREFIX: &str = "idb:";
+
+/// Opens the engine the policy names: the redb file (created with its directory if missing)
+/// or a connection to Redis with keys under [`REDIS_KEY_PREFIX`].
+pub async fn open_backend(policy: &crate::policy::StorePolicy) -> Result<Backend, StoreError> {
+    use secrecy::ExposeSecret as _;
+    match policy {
+        crate::policy::StorePolicy::Embedded { path } => {
+            let path = path.clone();
+            let kv = tokio::task::spawn_blocking(move || EmbeddedKv::open(&path))
+                .await
+                .map_err(|e| StoreError::Unavailable(format!("opening the store failed: {e}")))??;
+            Ok(Backend::Embedded(kv))
+        }
+        crate::policy::StorePolicy::Redis { url } => Ok(Backend::Redis(
+            RedisKv::connect(url.expose_secret(), REDIS_KEY_PREFIX).await?,
+        )),
+    }
+}
+
 impl Store {
     pub fn new(kv: Backend, user_cache_capacity: u64) -> Arc<Store> {
         let store = Arc::new(Store {
@@ -143,7 +169,9 @@ impl Store {
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
                 };
                 let Some(store) = weak.upgrade() else { return };
-                if let Some(email) = msg.strip_prefix(MSG_USER) {
+                if msg == MSG_ALL {
+                    store.users_by_email.invalidate_all();
+                } else if let Some(email) = msg.strip_prefix(MSG_USER) {
                     store.users_by_email.invalidate(email);
                 }
             }

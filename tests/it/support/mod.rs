@@ -1,2 +1,5 @@
+//! Helpers shared by the integration tests.
+
 pub mod broker;
 pub mod browser;
+pub mod redis_server;
