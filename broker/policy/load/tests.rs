@@ -836,6 +836,12 @@ fn organization_rules() {
         "needs an upstream of kind entra",
     );
     check(
+        &org("    domains: [contoso.com, example.org, Contoso.COM]\n"),
+        13,
+        41,
+        "organizations[0].domains[2]: domain \"contoso.com\" is listed twice (first at line 13)",
+    );
+    check(
         &org(&format!("{contoso}    sync: {{interval: 1m}}\n")),
         16,
         22,
