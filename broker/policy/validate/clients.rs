@@ -6,16 +6,12 @@ use std::sync::Arc;
 use serde_saphyr::Spanned;
 use url::Url;
 
-use super::{DEFAULT_CLIENT_SCOPES, non_empty};
+use super::{DEFAULT_CLIENT_SCOPES, Validator, at, non_empty};
 use crate::policy::raw::{RawClient, Text};
 use crate::policy::rules;
 use crate::policy::{Client, ClientSecret, GrantType};
 
-use super::{Validator, at};
-
 impl Validator<'_> {
-    // ---- clients ---------------------------------------------------------------------------
-
     pub(super) fn clients(&mut self, raw: &[Spanned<RawClient>]) -> HashMap<String, Arc<Client>> {
         let mut seen = HashMap::new();
         let mut out = HashMap::new();
@@ -27,7 +23,7 @@ impl Validator<'_> {
         out
     }
 
-    pub(super) fn client(
+    fn client(
         &mut self,
         path: &str,
         raw: &Spanned<RawClient>,
@@ -105,7 +101,7 @@ impl Validator<'_> {
         })
     }
 
-    pub(super) fn grants(
+    fn grants(
         &mut self,
         path: &str,
         raw: Option<&Spanned<Vec<Text>>>,
@@ -154,7 +150,7 @@ impl Validator<'_> {
         out
     }
 
-    pub(super) fn redirect_uris_required(
+    fn redirect_uris_required(
         &mut self,
         path: &str,
         raw: &Spanned<RawClient>,
@@ -179,7 +175,7 @@ impl Validator<'_> {
         }
     }
 
-    pub(super) fn uris(&mut self, path: &str, raw: Option<&[Text]>, native: bool) -> Vec<Url> {
+    fn uris(&mut self, path: &str, raw: Option<&[Text]>, native: bool) -> Vec<Url> {
         raw.unwrap_or_default()
             .iter()
             .enumerate()

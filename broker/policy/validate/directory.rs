@@ -5,17 +5,13 @@ use std::sync::Arc;
 
 use serde_saphyr::Spanned;
 
-use super::{DAY, DeclaredUpstreams, MINUTE, non_empty, secs};
+use super::{DAY, DeclaredUpstreams, MINUTE, Validator, at, non_empty, secs};
 use crate::policy::raw::{RawLink, RawOrganization, RawSso, RawUpstreamKind, RawUser};
 use crate::policy::rules;
 use crate::policy::{Organization, PolicyUser, SsoMode};
 use crate::store::UpstreamLink;
 
-use super::{Validator, at};
-
 impl Validator<'_> {
-    // ---- organisations ---------------------------------------------------------------------
-
     pub(super) fn organizations(
         &mut self,
         raw: &[Spanned<RawOrganization>],
@@ -41,7 +37,7 @@ impl Validator<'_> {
         (out, declared)
     }
 
-    pub(super) fn organization(
+    fn organization(
         &mut self,
         path: &str,
         raw: &Spanned<RawOrganization>,
@@ -202,8 +198,6 @@ impl Validator<'_> {
         })
     }
 
-    // ---- users -----------------------------------------------------------------------------
-
     pub(super) fn users(
         &mut self,
         raw: &[Spanned<RawUser>],
@@ -222,7 +216,7 @@ impl Validator<'_> {
         out
     }
 
-    pub(super) fn user(
+    fn user(
         &mut self,
         path: &str,
         raw: &Spanned<RawUser>,
@@ -294,7 +288,7 @@ impl Validator<'_> {
         })
     }
 
-    pub(super) fn link(
+    fn link(
         &mut self,
         path: &str,
         raw: &Spanned<RawLink>,

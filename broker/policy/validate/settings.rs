@@ -8,8 +8,8 @@ use secrecy::SecretString;
 use serde_saphyr::Spanned;
 
 use super::{
-    DAY, DEFAULT_KEYS_DIR, DEFAULT_LISTEN, DEFAULT_STORE_PATH, HOUR, MIN_ADMIN_TOKEN_CHARS, MINUTE,
-    secs,
+    At, DAY, DEFAULT_KEYS_DIR, DEFAULT_LISTEN, DEFAULT_STORE_PATH, HOUR, MIN_ADMIN_TOKEN_CHARS,
+    MINUTE, Validator, at, secs,
 };
 use crate::policy::raw::{
     RawAdmin, RawAlgorithm, RawAudit, RawKeys, RawLifetimes, RawRateLimits, RawSink, RawStore,
@@ -21,11 +21,7 @@ use crate::policy::{
     StorePolicy, TlsFiles,
 };
 
-use super::{At, Validator, at};
-
 impl Validator<'_> {
-    // ---- top level -------------------------------------------------------------------------
-
     pub(super) fn issuer(&mut self, raw: Option<&Text>) -> Option<Issuer> {
         let Some(t) = raw else {
             self.add(
@@ -246,8 +242,6 @@ impl Validator<'_> {
             token_sha256: Some(crate::secret::sha256(token.as_bytes())),
         }
     }
-
-    // ---- the rest --------------------------------------------------------------------------
 
     pub(super) fn rate_limits(&mut self, raw: Option<&RawRateLimits>) -> RateLimits {
         let d = RateLimits::default();

@@ -9,17 +9,13 @@ use url::Url;
 
 use super::{
     DEFAULT_ENTRA_AUTHORITY, DEFAULT_ENTRA_GRAPH, DEFAULT_UPSTREAM_SCOPES,
-    DEFAULT_UPSTREAM_TIMEOUT, DeclaredUpstreams, MINUTE, non_empty, secs,
+    DEFAULT_UPSTREAM_TIMEOUT, DeclaredUpstreams, MINUTE, Validator, at, non_empty, secs,
 };
 use crate::policy::raw::{RawCertificate, RawUpstream, RawUpstreamKind, Text};
 use crate::policy::rules;
 use crate::policy::{Upstream, UpstreamCredential, UpstreamKind};
 
-use super::{Validator, at};
-
 impl Validator<'_> {
-    // ---- upstreams -------------------------------------------------------------------------
-
     pub(super) fn upstreams(
         &mut self,
         raw: &[Spanned<RawUpstream>],
@@ -42,7 +38,7 @@ impl Validator<'_> {
         (out, declared)
     }
 
-    pub(super) fn upstream_body(
+    fn upstream_body(
         &mut self,
         path: &str,
         raw: &Spanned<RawUpstream>,
@@ -159,20 +155,14 @@ impl Validator<'_> {
         })
     }
 
-    pub(super) fn url_or(
-        &mut self,
-        path: &str,
-        name: &str,
-        raw: Option<&Text>,
-        default: &str,
-    ) -> Option<Url> {
+    fn url_or(&mut self, path: &str, name: &str, raw: Option<&Text>, default: &str) -> Option<Url> {
         match raw {
             Some(t) => self.check(t, &format!("{path}.{name}"), rules::service_url),
             None => Url::parse(default).ok(),
         }
     }
 
-    pub(super) fn upstream_credential(
+    fn upstream_credential(
         &mut self,
         path: &str,
         raw: &Spanned<RawUpstream>,
@@ -218,7 +208,7 @@ impl Validator<'_> {
         }
     }
 
-    pub(super) fn certificate(
+    fn certificate(
         &mut self,
         path: &str,
         raw: &Spanned<RawCertificate>,
