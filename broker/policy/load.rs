@@ -11,7 +11,7 @@ use serde_saphyr::budget::BudgetBreach;
 use serde_saphyr::{Budget, Error as YamlError, MessageFormatter as _};
 
 use super::raw::RawPolicy;
-use super::validate::{EnvLookup, validate};
+use super::validate::validate;
 use super::{ConfigError, Policy, Problem};
 
 /// A policy is a hand-written file of a few hundred lines; a megabyte is already absurd.
@@ -62,7 +62,7 @@ pub fn load_str(path: &Path, text: &str) -> Result<Policy, ConfigError> {
 pub fn load_str_with_env(
     path: &Path,
     text: &str,
-    env: EnvLookup<'_>,
+    env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Policy, ConfigError> {
     let invalid = |problems| ConfigError::Invalid {
         file: path.display().to_string(),
