@@ -3,8 +3,11 @@
 
 mod load;
 pub mod model;
+mod raw;
+mod rules;
+mod validate;
 
-pub use load::{load, load_str};
+pub use load::{load, load_str, load_str_with_env};
 pub use model::*;
 
 /// A policy that cannot be used. Every variant names the file; validation problems also name

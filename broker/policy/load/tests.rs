@@ -1,0 +1,993 @@
+//! The loader's table tests: every rule of the schema, each asserting line, column and
+//! reason through [`check`].
+
+use std::path::PathBuf;
+
+use super::*;
+use crate::policy::{
+    AuditSink, ClientSecret, GrantType, SigningAlg, SsoMode, StorePolicy, UpstreamCredential,
+    UpstreamKind,
+};
+use crate::store::UpstreamLink;
+
+const ADMIN_TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
+fn test_env(name: &str) -> Option<String> {
+    match name {
+        "HELPDESK_SECRET" => Some("helpdesk-secret-value".into()),
+        "ENTRA_SECRET" => Some("entra-secret-value".into()),
+        "ADMIN_TOKEN" => Some(ADMIN_TOKEN.into()),
+        "SHORT_TOKEN" => Some("short-admin-token".into()),
+        "EMPTY" => Some(String::new()),
+        "REDIS_URL" => Some("redis://:pw@10.0.0.5:6379/0".into()),
+        _ => None,
+    }
+}
+
+fn load_test(yaml: &str) -> Result<Policy, ConfigError> {
+    load_str_with_env(Path::new("test.yaml"), yaml, &test_env)
+}
+
+fn problems(yaml: &str) -> Vec<Problem> {
+    match load_test(yaml) {
+        Ok(_) => panic!("expected the policy to be refused:\n{yaml}"),
+        Err(ConfigError::Invalid { problems, .. }) => problems,
+        Err(e) => panic!("expected Invalid, got {e}"),
+    }
+}
+
+/// The policy is refused with exactly one problem, at `line`:`column`, whose reason
+/// contains `reason_contains`. Exactly one: a mistake must not cascade.
+#[track_caller]
+fn check(yaml: &str, line: u64, column: u64, reason_contains: &str) {
+    let problems = problems(yaml);
+    let shown = problems
+        .iter()
+        .map(|p| format!("  {}:{}: {}", p.line, p.column, p.reason))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(
+        problems.len(),
+        1,
+        "expected one problem, got:\n{shown}\nfor:\n{yaml}"
+    );
+    let p = &problems[0];
+    assert!(
+        p.reason.contains(reason_contains),
+        "reason {:?} lacks {reason_contains:?}",
+        p.reason
+    );
+    assert_eq!(
+        (p.line, p.column),
+        (line, column),
+        "location of {:?}",
+        p.reason
+    );
+    assert!(!p.reason.contains('\n'), "multi-line reason {:?}", p.reason);
+}
+
+/// A one-line header every table case builds on; it is valid on its own.
+const H: &str = "issuer: https://login.example.com\n";
+
+fn y(body: &str) -> String {
+    format!("{H}{body}")
+}
+
+#[test]
+fn minimal_policy_gets_every_default() {
+    let p = load_test(H).unwrap();
+    assert_eq!(p.issuer.as_str(), "https://login.example.com");
+    assert_eq!(p.listen.to_string(), "127.0.0.1:8080");
+    assert!(p.tls.is_none());
+    assert_eq!(p.keys.dir, PathBuf::from("certs/signing"));
+    assert_eq!(p.keys.algorithm, SigningAlg::ES256);
+    assert!(
+        matches!(&p.store, StorePolicy::Embedded { path } if path == Path::new("data/broker.db"))
+    );
+    assert_eq!(p.lifetimes.code.as_secs(), 60);
+    assert_eq!(p.lifetimes.refresh_token.as_secs(), 30 * 86_400);
+    assert!(p.admin.token_sha256.is_none());
+    assert!(p.clients.is_empty() && p.upstreams.is_empty() && p.users.is_empty());
+    assert_eq!(p.rate_limits.password_per_identifier, 5);
+    assert!(matches!(p.audit.sink, AuditSink::Stdout));
+    assert_eq!(p.audit.retention.as_secs(), 90 * 86_400);
+    assert_eq!(p.source, PathBuf::from("test.yaml"));
+}
+
+#[test]
+fn full_policy_builds_the_model_and_indexes() {
+    let yaml = y(r#"listen: "[::]:8443"
+tls: {cert: certs/tls.crt, key: certs/tls.key}
+keys: {dir: keys, algorithm: EdDSA}
+store: {kind: redis, url_env: REDIS_URL}
+lifetimes: {session: 1h30m, code: 30s, access_token: 5m, id_token: 5m, refresh_token: 7d, login: 10m}
+admin: {token_env: ADMIN_TOKEN}
+clients:
+  - id: helpdesk
+    name: Helpdesk
+    secret_env: HELPDESK_SECRET
+    redirect_uris: [https://helpdesk.example.com/callback]
+    post_logout_redirect_uris: [https://helpdesk.example.com/]
+    grants: [authorization_code, refresh_token, client_credentials]
+  - id: cli
+    native: true
+    redirect_uris: ["http://127.0.0.1/cb", "com.example.cli:/cb"]
+    grants: [authorization_code, device_code]
+    scopes: [openid, email]
+upstreams:
+  - id: entra
+    kind: entra
+    client_id: 11111111-2222-3333-4444-555555555555
+    client_secret_env: ENTRA_SECRET
+  - id: partner
+    kind: oidc
+    issuer: https://idp.partner.example
+    client_id: idbroker
+    scopes: [email]
+    timeout: 5s
+organizations:
+  - id: contoso
+    domains: [Contoso.com, contoso.co.uk]
+    upstream: entra
+    tenant_id: 72F988BF-86F1-41AF-91AB-2D7CD011DB47
+    sso: all_synced_users
+    sync: {interval: 1h}
+  - id: partner-org
+    domains: [partner.example]
+    upstream: partner
+    sso: per_user
+    jit: true
+  - id: local
+users:
+  - email: " Ops@Contoso.com "
+    organization: contoso
+    link: {tid: 72f988bf-86f1-41af-91ab-2d7cd011db47, oid: 00000000-0000-0000-0000-00000000000A}
+    sso: true
+  - email: ann@example.com
+    name: Ann
+    disabled: true
+rate_limits: {password_per_ip: 10, password_per_identifier: 3, token_per_client: 100, window: 1m}
+audit: {sink: {file: logs/audit.jsonl}, retention: 30d}
+trusted_proxies: [10.0.0.1, "::1"]
+"#);
+    let p = load_test(&yaml).unwrap();
+    assert_eq!(p.listen.to_string(), "[::]:8443");
+    assert_eq!(p.tls.as_ref().unwrap().key, PathBuf::from("certs/tls.key"));
+    assert_eq!(p.keys.algorithm, SigningAlg::EdDSA);
+    assert!(matches!(p.store, StorePolicy::Redis { .. }));
+    assert_eq!(p.lifetimes.session.as_secs(), 5400);
+    assert_eq!(p.lifetimes.login.as_secs(), 600);
+    assert_eq!(
+        p.admin.token_sha256,
+        Some(crate::secret::sha256(ADMIN_TOKEN.as_bytes()))
+    );
+
+    let helpdesk = p.client("helpdesk").unwrap();
+    assert!(!helpdesk.is_public());
+    assert!(matches!(helpdesk.secret, Some(ClientSecret::Sha256(h))
+            if h == crate::secret::sha256(b"helpdesk-secret-value")));
+    assert!(helpdesk.allows_grant(GrantType::ClientCredentials));
+    assert_eq!(helpdesk.name, "Helpdesk");
+    assert_eq!(
+        helpdesk.scopes,
+        ["openid", "email", "profile", "offline_access"]
+    );
+    let cli = p.client("cli").unwrap();
+    assert!(cli.is_public() && cli.native);
+    assert_eq!(cli.name, "cli");
+    assert_eq!(cli.redirect_uris.len(), 2);
+    assert_eq!(
+        cli.grants,
+        [GrantType::AuthorizationCode, GrantType::DeviceCode]
+    );
+
+    let entra = p.upstream("entra").unwrap();
+    assert_eq!(entra.display_name, "Microsoft");
+    assert_eq!(entra.timeout.as_secs(), 10);
+    assert!(matches!(entra.credential, UpstreamCredential::Secret(_)));
+    assert!(
+        matches!(&entra.kind, UpstreamKind::Entra { authority, graph }
+            if authority.as_str() == "https://login.microsoftonline.com/"
+            && graph.host_str() == Some("graph.microsoft.com"))
+    );
+    let partner = p.upstream("partner").unwrap();
+    assert_eq!(partner.scopes, ["openid", "email"]);
+    assert_eq!(partner.display_name, "partner");
+    assert!(matches!(partner.credential, UpstreamCredential::None));
+    assert_eq!(partner.timeout.as_secs(), 5);
+
+    assert_eq!(p.organizations.len(), 3);
+    let contoso = p.org_for_email("x@contoso.co.uk").unwrap();
+    assert_eq!(contoso.id, "contoso");
+    assert_eq!(contoso.domains, ["contoso.com", "contoso.co.uk"]);
+    assert_eq!(
+        contoso.tenant_id.as_deref(),
+        Some("72f988bf-86f1-41af-91ab-2d7cd011db47")
+    );
+    assert_eq!(contoso.sso, SsoMode::AllSyncedUsers);
+    assert_eq!(contoso.sync_interval.map(|d| d.as_secs()), Some(3600));
+    assert!(p.org_by_id["partner-org"].jit);
+    assert_eq!(p.org_by_id["local"].upstream, None);
+    assert_eq!(p.org_by_domain.len(), 3);
+
+    assert_eq!(p.users[0].email, "ops@contoso.com");
+    assert_eq!(p.users[0].name, "ops");
+    assert_eq!(
+        p.users[0].link,
+        Some(UpstreamLink::Entra {
+            tid: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
+            oid: "00000000-0000-0000-0000-00000000000a".into(),
+        })
+    );
+    assert!(p.users[1].disabled && p.users[1].name == "Ann");
+    assert_eq!(p.rate_limits.window.as_secs(), 60);
+    assert!(matches!(&p.audit.sink, AuditSink::File(f) if f == Path::new("logs/audit.jsonl")));
+    assert_eq!(p.trusted_proxies.len(), 2);
+}
+
+#[test]
+fn parse_errors_are_located_one_line_reasons() {
+    // unknown key (lists what is allowed)
+    check(
+        &y("bogus: 1\n"),
+        2,
+        1,
+        "unknown field `bogus`, expected one of issuer",
+    );
+    // duplicate key
+    check(
+        &y("listen: 127.0.0.1:1\nlisten: 127.0.0.1:2\n"),
+        3,
+        1,
+        "duplicate mapping key `listen`",
+    );
+    // unknown key inside a list item
+    check(
+        &y("clients:\n  - id: a\n    redirect_uri: [https://a.example/cb]\n"),
+        4,
+        5,
+        "unknown field `redirect_uri`",
+    );
+    // wrong type
+    check(&y("clients: helpdesk\n"), 2, 10, "expected a list");
+    check(
+        &y("rate_limits: {window: 5m, password_per_ip: many}\n"),
+        2,
+        44,
+        "whole number",
+    );
+    check(
+        &y("clients:\n  - id: a\n    native: yes\n"),
+        4,
+        13,
+        "invalid boolean",
+    );
+    check(
+        &y("keys: {algorithm: es256}\n"),
+        2,
+        19,
+        "expected one of ES256, EdDSA, RS256",
+    );
+    check(
+        &y("audit: {sink: syslog}\n"),
+        2,
+        15,
+        "expected one of stdout, off, file",
+    );
+    // bad YAML
+    check(&y("clients: [a\n"), 2, 10, "unclosed bracket");
+    check(
+        &y("---\nissuer: https://b.example\n"),
+        3,
+        1,
+        "one YAML document",
+    );
+    check(
+        &y("listen: !custom 127.0.0.1:1\n"),
+        2,
+        17,
+        "unsupported tag `!custom`",
+    );
+}
+
+#[test]
+fn absurd_documents_are_refused_by_budget() {
+    let mut yaml = y("trusted_proxies: [&a 10.0.0.1");
+    for _ in 0..1_001 {
+        yaml.push_str(", *a");
+    }
+    yaml.push_str("]\n");
+    let p = problems(&yaml);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].reason.contains("absurd") && p[0].reason.contains("aliases"),
+        "{p:?}"
+    );
+    assert_eq!(p[0].line, 2);
+
+    let big = format!("{H}# {}\n", "x".repeat(MAX_POLICY_BYTES));
+    let p = problems(&big);
+    assert!(p[0].reason.contains("larger than 1024 KiB"), "{p:?}");
+}
+
+#[test]
+fn top_level_rules() {
+    check("listen: 127.0.0.1:8080\n", 1, 1, "issuer: required");
+    check("issuer: login.example.com\n", 1, 9, "issuer: ");
+    check("issuer: http://login.example.com\n", 1, 9, "use https");
+    check(
+        "issuer: https://login.example.com/?x=1\n",
+        1,
+        9,
+        "query or fragment",
+    );
+    check(
+        &y("listen: localhost\n"),
+        2,
+        9,
+        "listen: \"localhost\" is not an address",
+    );
+    check(&y("tls: {cert: a.crt}\n"), 2, 6, "tls: `key` is required");
+    check(
+        &y("keys: {dir: \"\"}\n"),
+        2,
+        13,
+        "keys.dir: must not be empty",
+    );
+    check(
+        &y("store: {kind: embedded, url: redis://x}\n"),
+        2,
+        30,
+        "store.url: only for kind: redis",
+    );
+    check(
+        &y("store: {kind: redis}\n"),
+        2,
+        8,
+        "needs `url` or `url_env`",
+    );
+    check(
+        &y("store: {kind: redis, url: http://x}\n"),
+        2,
+        27,
+        "redis://",
+    );
+    check(
+        &y("store: {kind: redis, url: redis://a, url_env: REDIS_URL}\n"),
+        2,
+        47,
+        "store.url_env: url is already given",
+    );
+    check(
+        &y("trusted_proxies: [10.0.0.0/8]\n"),
+        2,
+        19,
+        "trusted_proxies[0]: \"10.0.0.0/8\" is a range",
+    );
+    check(
+        &y("rate_limits: {password_per_ip: 0}\n"),
+        2,
+        32,
+        "rate_limits.password_per_ip: must be at least 1",
+    );
+    check(
+        &y("audit: {sink: {file: \"\"}}\n"),
+        2,
+        22,
+        "audit.sink.file: must not be empty",
+    );
+    check(&y("audit: {retention: 1h}\n"), 2, 20, "at least 1d");
+}
+
+#[test]
+fn duration_rules() {
+    check(
+        &y("lifetimes:\n  code: 10 minutes\n"),
+        3,
+        9,
+        "lifetimes.code: \"10 minutes\" is not a duration; write it like 60s, 10m, 8h or 30d",
+    );
+    check(&y("lifetimes: {session: 600}\n"), 2, 22, "has no unit");
+    check(
+        &y("lifetimes: {code: 0s}\n"),
+        2,
+        19,
+        "lifetimes.code: 0s is zero",
+    );
+    check(&y("lifetimes: {code: -5m}\n"), 2, 19, "is not a duration");
+    check(
+        &y("lifetimes: {code: 11m}\n"),
+        2,
+        19,
+        "at most 10m (RFC 6749 §4.1.2",
+    );
+    check(
+        &y("lifetimes: {access_token: 2d}\n"),
+        2,
+        27,
+        "lifetimes.access_token: 2d is too long; it must be at most 1d",
+    );
+    check(
+        &y("rate_limits: {window: 1.5h}\n"),
+        2,
+        23,
+        "rate_limits.window",
+    );
+}
+
+#[test]
+fn admin_rules() {
+    check(
+        &y("admin: {token_env: NOT_SET}\n"),
+        2,
+        20,
+        "admin.token_env: environment variable NOT_SET is not set",
+    );
+    check(
+        &y("admin: {token_env: SHORT_TOKEN}\n"),
+        2,
+        20,
+        "shorter than 32 characters",
+    );
+    check(
+        &y("admin: {token_env: EMPTY}\n"),
+        2,
+        20,
+        "environment variable EMPTY is empty",
+    );
+    check(&y("admin: {}\n"), 2, 8, "needs `token_env` or `token_file`");
+    check(
+        &y("admin: {token_file: /nonexistent/admin-token}\n"),
+        2,
+        21,
+        "cannot read /nonexistent/admin-token",
+    );
+}
+
+#[test]
+fn secrets_never_enter_messages() {
+    let secret = "hunter2-is-my-very-secret-admin-token";
+    // Pasted into the wrong key: the value is not echoed.
+    let all = problems(&y(&format!("admin: {{token_env: \"{secret}\"}}\n")));
+    assert_eq!(all.len(), 1);
+    assert!(!all[0].reason.contains("hunter2"), "{all:?}");
+    assert!(
+        all[0].reason.contains("name of an environment variable"),
+        "{all:?}"
+    );
+    // A short token's value is not echoed either.
+    let all = problems(&y("admin: {token_env: SHORT_TOKEN}\n"));
+    assert!(!all[0].reason.contains("short-admin-token"), "{all:?}");
+    // A Redis URL from the environment that is not one: its value stays out.
+    let all = problems(&y("store: {kind: redis, url_env: HELPDESK_SECRET}\n"));
+    assert!(!all[0].reason.contains("helpdesk-secret-value"), "{all:?}");
+    assert!(all[0].reason.contains("redis://"), "{all:?}");
+}
+
+#[test]
+fn secret_files_are_read_and_trimmed() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "s3cret-from-file\n").unwrap();
+    let token = dir.path().join("token");
+    std::fs::write(&token, format!("{ADMIN_TOKEN}\r\n")).unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::write(&empty, "\n").unwrap();
+    let yaml = y(&format!(
+        "admin: {{token_file: {}}}\nclients:\n  - id: a\n    secret_file: {}\n    redirect_uris: [https://a.example/cb]\n",
+        token.display(),
+        secret.display()
+    ));
+    let p = load_test(&yaml).unwrap();
+    assert_eq!(
+        p.admin.token_sha256,
+        Some(crate::secret::sha256(ADMIN_TOKEN.as_bytes()))
+    );
+    assert!(
+        matches!(p.client("a").unwrap().secret, Some(ClientSecret::Sha256(h))
+            if h == crate::secret::sha256(b"s3cret-from-file"))
+    );
+    let yaml = y(&format!(
+        "clients:\n  - id: a\n    secret_file: {}\n    redirect_uris: [https://a.example/cb]\n",
+        empty.display()
+    ));
+    check(&yaml, 4, 18, "is empty");
+}
+
+/// A client list header; cases add keys under `  - id: app`.
+fn client(body: &str) -> String {
+    y(&format!("clients:\n  - id: app\n{body}"))
+}
+const WEB: &str = "    redirect_uris: [https://app.example.com/cb]\n";
+
+#[test]
+fn client_rules() {
+    let app = client(WEB);
+    assert!(load_test(&app).is_ok());
+
+    check(
+        &format!("{app}  - id: app\n{WEB}"),
+        5,
+        9,
+        "clients[1].id: duplicate client id \"app\" (first defined at line 3)",
+    );
+    check(
+        &client(&format!(
+            "    secret_env: HELPDESK_SECRET\n    secret_hash: \"$argon2id$x\"\n{WEB}"
+        )),
+        5,
+        18,
+        "clients[0].secret_hash: secret_env is already given; use only one of them",
+    );
+    check(
+        &client(&format!("    secret_env: NOT_SET\n{WEB}")),
+        4,
+        17,
+        "clients[0].secret_env: environment variable NOT_SET is not set",
+    );
+    check(
+        &client(&format!(
+            "    grants: [authorization_code, client_credentials]\n{WEB}"
+        )),
+        4,
+        34,
+        "clients[0].grants[1]: client_credentials is only for confidential clients",
+    );
+    check(
+        &client(&format!("    grants: [password]\n{WEB}")),
+        4,
+        14,
+        "unknown grant \"password\"",
+    );
+    check(
+        &client("    grants: []\n"),
+        4,
+        13,
+        "clients[0].grants: is empty",
+    );
+    check(
+        &client(""),
+        3,
+        5,
+        "`redirect_uris` is required for the authorization_code grant",
+    );
+    check(
+        &client("    redirect_uris: []\n"),
+        4,
+        20,
+        "redirect_uris: is empty",
+    );
+    assert!(
+        load_test(&client(
+            "    secret_env: HELPDESK_SECRET\n    grants: [client_credentials]\n"
+        ))
+        .is_ok()
+    );
+    check(
+        &client(&format!(
+            "    secret_hash: \"$argon2i$v=19$m=16,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo\"\n{WEB}"
+        )),
+        4,
+        18,
+        "only argon2id",
+    );
+    check(
+        &client(&format!("    secret_hash: plaintext-secret\n{WEB}")),
+        4,
+        18,
+        "not a PHC password hash",
+    );
+    check(
+        &client(&format!("    scopes: [openid, \"two words\"]\n{WEB}")),
+        4,
+        22,
+        "clients[0].scopes[1]",
+    );
+    check(
+        &y(&format!("clients:\n  - id: \"bad id\"\n{WEB}")),
+        3,
+        9,
+        "use only letters, digits",
+    );
+    check(
+        &y(&format!("clients:\n  - name: x\n{WEB}")),
+        3,
+        5,
+        "clients[0]: `id` is required",
+    );
+    check(
+        &client(&format!("    name: \"\"\n{WEB}")),
+        4,
+        11,
+        "clients[0].name: must not be empty",
+    );
+}
+
+#[test]
+fn redirect_uri_rules() {
+    let uris = |list: &str, native: bool| {
+        client(&format!(
+            "    native: {native}\n    redirect_uris: [{list}]\n"
+        ))
+    };
+    check(
+        &uris("http://app.example.com/cb", false),
+        5,
+        21,
+        "clients[0].redirect_uris[0]: \"http://app.example.com/cb\" uses http on a public host",
+    );
+    check(
+        &uris("\"https://app.example.com/cb#frag\"", false),
+        5,
+        21,
+        "fragment (#...)",
+    );
+    check(&uris("/cb", false), 5, 21, "not an absolute URL");
+    check(
+        &uris("\"https://a.example/ok\", \"com.example.app:/cb\"", false),
+        5,
+        45,
+        "redirect_uris[1]: \"com.example.app:/cb\" has the scheme \"com.example.app\"; private-use schemes are only for native",
+    );
+    check(
+        &uris("\"http://localhost/cb\"", true),
+        5,
+        21,
+        "uses localhost; a native app must use the loopback IP literal",
+    );
+    check(
+        &uris("\"http://127.0.0.1:8400/cb\"", true),
+        5,
+        21,
+        "has a port",
+    );
+    check(&uris("\"myapp:/cb\"", true), 5, 21, "reverse domain name");
+    assert!(load_test(&uris("\"http://[::1]/cb\", \"com.example.app:/cb\"", true)).is_ok());
+    assert!(load_test(&uris("\"http://localhost:3000/cb\"", false)).is_ok());
+    // post-logout redirect URIs follow the same rules
+    check(
+        &client(&format!(
+            "{WEB}    post_logout_redirect_uris: [http://app.example.com/]\n"
+        )),
+        5,
+        33,
+        "clients[0].post_logout_redirect_uris[0]",
+    );
+    // a native client must be public
+    check(
+        &client(
+            "    native: true\n    secret_env: HELPDESK_SECRET\n    redirect_uris: [\"http://127.0.0.1/cb\"]\n",
+        ),
+        4,
+        13,
+        "clients[0].native: a native app cannot keep a secret (RFC 8252 §8.5)",
+    );
+}
+
+const ENTRA: &str = "upstreams:
+  - id: entra
+    kind: entra
+    client_id: 11111111-2222-3333-4444-555555555555
+    client_secret_env: ENTRA_SECRET
+  - id: partner
+    kind: oidc
+    issuer: https://idp.partner.example
+    client_id: idbroker
+";
+
+#[test]
+fn upstream_rules() {
+    assert!(load_test(&y(ENTRA)).is_ok());
+    let one = |body: &str| y(&format!("upstreams:\n  - id: up\n{body}"));
+    check(
+        &one("    client_id: x\n"),
+        3,
+        5,
+        "upstreams[0]: `kind` is required; use entra or oidc",
+    );
+    check(
+        &one("    kind: entra\n    client_id: not-a-guid\n    client_secret_env: ENTRA_SECRET\n"),
+        5,
+        16,
+        "upstreams[0].client_id: \"not-a-guid\" is not a GUID",
+    );
+    check(
+        &one("    kind: entra\n    client_id: 11111111-2222-3333-4444-555555555555\n"),
+        3,
+        5,
+        "kind entra needs a credential",
+    );
+    check(
+        &one(
+            "    kind: entra\n    client_id: 11111111-2222-3333-4444-555555555555\n    client_secret_env: ENTRA_SECRET\n    client_certificate: {cert: a.pem, key: b.pem}\n",
+        ),
+        7,
+        25,
+        "upstreams[0].client_certificate: client_secret_env is already given",
+    );
+    check(
+        &one("    kind: oidc\n    client_id: x\n"),
+        3,
+        5,
+        "`issuer` is required for kind oidc",
+    );
+    check(
+        &one("    kind: oidc\n    client_id: x\n    issuer: http://idp.example\n"),
+        6,
+        13,
+        "use https",
+    );
+    check(
+        &one(
+            "    kind: oidc\n    client_id: x\n    issuer: https://idp.example\n    authority: https://a.example\n",
+        ),
+        7,
+        16,
+        "upstreams[0].authority: only for kind: entra",
+    );
+    check(
+        &one(
+            "    kind: entra\n    client_id: 11111111-2222-3333-4444-555555555555\n    client_secret_env: ENTRA_SECRET\n    issuer: https://x.example\n",
+        ),
+        7,
+        13,
+        "upstreams[0].issuer: only for kind: oidc",
+    );
+    check(
+        &one(
+            "    kind: oidc\n    client_id: x\n    issuer: https://idp.example\n    timeout: 10m\n",
+        ),
+        7,
+        14,
+        "at most 2m",
+    );
+    check(
+        &format!(
+            "{}  - id: entra\n    kind: oidc\n    issuer: https://b.example\n    client_id: b\n",
+            y(ENTRA)
+        ),
+        11,
+        9,
+        "duplicate upstream id \"entra\" (first defined at line 3)",
+    );
+    // certificates that exist are accepted
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
+    std::fs::write(&cert, "x").unwrap();
+    std::fs::write(&key, "x").unwrap();
+    check(
+        &one(&format!(
+            "    kind: entra\n    client_id: 11111111-2222-3333-4444-555555555555\n    client_certificate: {{cert: /nonexistent/a.pem, key: {}}}\n",
+            key.display()
+        )),
+        6,
+        32,
+        "upstreams[0].client_certificate.cert: /nonexistent/a.pem does not exist",
+    );
+    let p = load_test(&one(&format!(
+            "    kind: entra\n    client_id: 11111111-2222-3333-4444-555555555555\n    client_certificate: {{cert: {}, key: {}}}\n",
+            cert.display(), key.display()
+        ))).unwrap();
+    assert!(matches!(
+        p.upstream("up").unwrap().credential,
+        UpstreamCredential::Certificate { .. }
+    ));
+}
+
+#[test]
+fn organization_rules() {
+    let org = |body: &str| y(&format!("{ENTRA}organizations:\n  - id: contoso\n{body}"));
+    let contoso = "    domains: [contoso.com]\n    upstream: entra\n    tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47\n";
+    assert!(load_test(&org(contoso)).is_ok());
+    check(
+        &org("    upstream: entra2\n"),
+        13,
+        15,
+        "organizations[0].upstream: no upstream with id \"entra2\"; declared upstreams: entra, partner",
+    );
+    check(
+        &org(&format!(
+            "{contoso}  - id: fabrikam\n    domains: [example.org, CONTOSO.com]\n"
+        )),
+        17,
+        28,
+        "domain \"contoso.com\" is claimed by both organization \"contoso\" (line 13) and \"fabrikam\"",
+    );
+    check(
+        &org("    upstream: entra\n    tenant_id: 72f988bf-86f1-41af-91ab\n"),
+        14,
+        16,
+        "organizations[0].tenant_id: \"72f988bf-86f1-41af-91ab\" is not a GUID",
+    );
+    check(
+        &org("    upstream: partner\n    tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47\n"),
+        14,
+        16,
+        "organizations[0].tenant_id: only for an entra upstream; \"partner\" is kind oidc",
+    );
+    check(
+        &org("    upstream: entra\n"),
+        12,
+        5,
+        "`tenant_id` is required because upstream \"entra\" is kind entra",
+    );
+    check(
+        &org("    domains: [\"contoso com\"]\n"),
+        13,
+        15,
+        "not a valid domain name",
+    );
+    check(
+        &org("    sso: per_user\n"),
+        13,
+        10,
+        "organizations[0].sso: needs an upstream",
+    );
+    check(
+        &org("    jit: true\n"),
+        13,
+        10,
+        "organizations[0].jit: needs an upstream",
+    );
+    check(
+        &org("    upstream: partner\n    sync: {interval: 1h}\n"),
+        14,
+        11,
+        "needs an upstream of kind entra",
+    );
+    check(
+        &org("    domains: [contoso.com, example.org, Contoso.COM]\n"),
+        13,
+        41,
+        "organizations[0].domains[2]: domain \"contoso.com\" is listed twice (first at line 13)",
+    );
+    check(
+        &org(&format!("{contoso}    sync: {{interval: 1m}}\n")),
+        16,
+        22,
+        "at least 5m",
+    );
+    check(
+        &org(&format!("{contoso}    sso: sometimes\n")),
+        16,
+        10,
+        "expected one of off, per_user, all_synced_users",
+    );
+}
+
+#[test]
+fn user_rules() {
+    let users = |body: &str| {
+        y(&format!(
+            "organizations:\n  - id: local\n    domains: [example.com]\nusers:\n{body}"
+        ))
+    };
+    let hash = crate::password::hash_blocking("pw").unwrap();
+    let ok = users(&format!(
+        "  - email: ann@example.com\n    password_hash: \"{hash}\"\n    organization: local\n"
+    ));
+    let p = load_test(&ok).unwrap();
+    assert_eq!(p.users[0].password_hash.as_deref(), Some(hash.as_str()));
+    check(
+        &users("  - email: ann@example.com\n    organization: nowhere\n"),
+        7,
+        19,
+        "users[0].organization: no organization with id \"nowhere\"",
+    );
+    check(
+        &users(
+            "  - email: ann@example.com\n    password_hash: \"$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW\"\n",
+        ),
+        7,
+        20,
+        "users[0].password_hash: ",
+    );
+    check(
+        &users("  - email: ann@example.com\n  - email: ANN@example.com\n"),
+        7,
+        12,
+        "users[1].email: duplicate user \"ann@example.com\" (first defined at line 6)",
+    );
+    check(
+        &users("  - email: ann.example.com\n"),
+        6,
+        12,
+        "needs exactly one '@'",
+    );
+    check(
+        &users("  - name: Ann\n"),
+        6,
+        5,
+        "users[0]: `email` is required",
+    );
+    check(
+        &users(
+            "  - email: ann@example.com\n    link: {tid: 72f988bf-86f1-41af-91ab-2d7cd011db47}\n",
+        ),
+        7,
+        11,
+        "users[0].link: write {tid, oid} for an Entra user or {iss, sub}",
+    );
+    check(
+        &users(
+            "  - email: ann@example.com\n    link: {iss: https://idp.example, sub: \"1\"}\n  - email: bob@example.com\n    link: {iss: https://idp.example, sub: \"1\"}\n",
+        ),
+        9,
+        11,
+        "already linked to this upstream identity",
+    );
+}
+
+#[test]
+fn problems_are_all_collected_in_file_order() {
+    let yaml = y("lifetimes: {code: 1 minute, access_token: 3d}
+clients:
+  - id: a
+    redirect_uris: [http://a.example/cb]
+  - id: a
+    redirect_uris: [https://a.example/cb#x]
+users:
+  - email: nobody
+");
+    let all = problems(&yaml);
+    let summary: Vec<(u64, u64, &str)> = all
+        .iter()
+        .map(|p| (p.line, p.column, p.reason.split(':').next().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (2, 19, "lifetimes.code"),
+            (2, 43, "lifetimes.access_token"),
+            (5, 21, "clients[0].redirect_uris[0]"),
+            (6, 9, "clients[1].id"),
+            (7, 21, "clients[1].redirect_uris[0]"),
+            (9, 12, "users[0].email"),
+        ],
+        "{all:#?}"
+    );
+    // The error renders as file:line:column: reason, one per line.
+    let err = load_test(&yaml).unwrap_err().to_string();
+    assert!(err.starts_with("test.yaml:2:19: lifetimes.code: "), "{err}");
+    assert_eq!(err.lines().count(), 6);
+}
+
+#[test]
+fn io_errors_name_the_file() {
+    let err = load(Path::new("/nonexistent/broker.yaml")).unwrap_err();
+    assert!(matches!(err, ConfigError::Io { .. }));
+    assert!(
+        err.to_string()
+            .starts_with("/nonexistent/broker.yaml: cannot read"),
+        "{err}"
+    );
+}
+
+#[test]
+fn demo_policy_loads() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/broker.yaml");
+    let p = load_str_with_env(&path, &std::fs::read_to_string(&path).unwrap(), &|_| None)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.issuer.as_str(), "http://127.0.0.1:8080");
+    assert!(matches!(&p.store, StorePolicy::Embedded { path } if path.starts_with("data")));
+    assert_eq!(p.keys.dir, PathBuf::from("certs/signing"));
+    let app = p.client("demo-app").unwrap();
+    assert!(app.is_public());
+    assert_eq!(
+        app.redirect_uris[0].as_str(),
+        "http://127.0.0.1:9000/callback"
+    );
+    assert!(p.upstreams.is_empty());
+    let demo = &p.users[0];
+    assert_eq!(demo.email, "demo@example.com");
+    let hash = demo.password_hash.as_deref().unwrap();
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    assert!(crate::password::verify_blocking(
+        hash,
+        "demo-password-change-me"
+    ));
+    assert!(!crate::password::verify_blocking(hash, "wrong"));
+}

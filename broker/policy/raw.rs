@@ -1,0 +1,215 @@
+//! The policy file as written: serde structs that mirror the YAML one to one.
+//!
+//! Every struct denies unknown keys, so a typo is an error with its location rather than a
+//! silently ignored setting. Every value that is checked after parsing is wrapped in
+//! [`Spanned`], so a problem found later still points at its line and column. Fields the
+//! schema requires are `Option` here anyway: the validator reports a missing one with the
+//! location of its parent and a sentence saying what to write, and keeps looking for more.
+//!
+//! No enum here is internally tagged or untagged: serde buffers those and the locations
+//! inside them are lost. Kinds (`store.kind`, `upstreams[].kind`) are plain fields instead.
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+pub(super) type Text = Spanned<String>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPolicy {
+    pub issuer: Option<Text>,
+    pub listen: Option<Text>,
+    pub tls: Option<Spanned<RawTls>>,
+    pub keys: Option<RawKeys>,
+    pub store: Option<Spanned<RawStore>>,
+    pub lifetimes: Option<RawLifetimes>,
+    pub admin: Option<Spanned<RawAdmin>>,
+    #[serde(default)]
+    pub clients: Vec<Spanned<RawClient>>,
+    #[serde(default)]
+    pub upstreams: Vec<Spanned<RawUpstream>>,
+    #[serde(default)]
+    pub organizations: Vec<Spanned<RawOrganization>>,
+    #[serde(default)]
+    pub users: Vec<Spanned<RawUser>>,
+    pub rate_limits: Option<RawRateLimits>,
+    pub audit: Option<RawAudit>,
+    #[serde(default)]
+    pub trusted_proxies: Vec<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTls {
+    pub cert: Option<Text>,
+    pub key: Option<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawKeys {
+    pub dir: Option<Text>,
+    pub algorithm: Option<RawAlgorithm>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub(super) enum RawAlgorithm {
+    ES256,
+    EdDSA,
+    RS256,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStore {
+    pub kind: Option<RawStoreKind>,
+    pub path: Option<Text>,
+    pub url: Option<Text>,
+    pub url_env: Option<Text>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum RawStoreKind {
+    Embedded,
+    Redis,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLifetimes {
+    pub session: Option<Text>,
+    pub code: Option<Text>,
+    pub access_token: Option<Text>,
+    pub id_token: Option<Text>,
+    pub refresh_token: Option<Text>,
+    pub login: Option<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAdmin {
+    pub token_env: Option<Text>,
+    pub token_file: Option<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawClient {
+    pub id: Option<Text>,
+    pub name: Option<Text>,
+    pub secret_env: Option<Text>,
+    pub secret_file: Option<Text>,
+    pub secret_hash: Option<Text>,
+    pub redirect_uris: Option<Spanned<Vec<Text>>>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<Text>,
+    pub grants: Option<Spanned<Vec<Text>>>,
+    pub scopes: Option<Vec<Text>>,
+    pub native: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawUpstream {
+    pub id: Option<Text>,
+    pub kind: Option<RawUpstreamKind>,
+    pub client_id: Option<Text>,
+    pub client_secret_env: Option<Text>,
+    pub client_secret_file: Option<Text>,
+    pub client_certificate: Option<Spanned<RawCertificate>>,
+    pub authority: Option<Text>,
+    pub graph: Option<Text>,
+    pub issuer: Option<Text>,
+    pub scopes: Option<Vec<Text>>,
+    pub timeout: Option<Text>,
+    pub display_name: Option<Text>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum RawUpstreamKind {
+    Entra,
+    Oidc,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCertificate {
+    pub cert: Option<Text>,
+    pub key: Option<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOrganization {
+    pub id: Option<Text>,
+    #[serde(default)]
+    pub domains: Vec<Text>,
+    pub upstream: Option<Text>,
+    pub tenant_id: Option<Text>,
+    pub sso: Option<Spanned<RawSso>>,
+    pub password_fallback: Option<bool>,
+    pub jit: Option<Spanned<bool>>,
+    pub sync: Option<Spanned<RawSync>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum RawSso {
+    Off,
+    PerUser,
+    AllSyncedUsers,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSync {
+    pub interval: Option<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawUser {
+    pub email: Option<Text>,
+    pub name: Option<Text>,
+    pub password_hash: Option<Text>,
+    pub organization: Option<Text>,
+    pub link: Option<Spanned<RawLink>>,
+    pub sso: Option<bool>,
+    pub disabled: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLink {
+    pub tid: Option<Text>,
+    pub oid: Option<Text>,
+    pub iss: Option<Text>,
+    pub sub: Option<Text>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRateLimits {
+    pub password_per_ip: Option<Spanned<u32>>,
+    pub password_per_identifier: Option<Spanned<u32>>,
+    pub token_per_client: Option<Spanned<u32>>,
+    pub window: Option<Text>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAudit {
+    pub sink: Option<RawSink>,
+    pub retention: Option<Text>,
+}
+
+/// `sink: stdout`, `sink: off`, or `sink: {file: path}` (externally tagged, so spans survive).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum RawSink {
+    Stdout,
+    Off,
+    File(Text),
+}

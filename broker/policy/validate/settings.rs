@@ -1,0 +1,323 @@
+//! The single-valued settings: issuer, listen, tls, keys, store, lifetimes, admin,
+//! rate_limits, audit, trusted_proxies.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use secrecy::SecretString;
+use serde_saphyr::Spanned;
+
+use super::{
+    At, DAY, DEFAULT_KEYS_DIR, DEFAULT_LISTEN, DEFAULT_STORE_PATH, HOUR, MIN_ADMIN_TOKEN_CHARS,
+    MINUTE, Validator, at, secs,
+};
+use crate::policy::raw::{
+    RawAdmin, RawAlgorithm, RawAudit, RawKeys, RawLifetimes, RawRateLimits, RawSink, RawStore,
+    RawStoreKind, RawTls, Text,
+};
+use crate::policy::rules;
+use crate::policy::{
+    AdminPolicy, AuditPolicy, AuditSink, Issuer, KeysPolicy, Lifetimes, RateLimits, SigningAlg,
+    StorePolicy, TlsFiles,
+};
+
+impl Validator<'_> {
+    pub(super) fn issuer(&mut self, raw: Option<&Text>) -> Option<Issuer> {
+        let Some(t) = raw else {
+            self.add(
+                At::START,
+                "issuer",
+                "required; write the broker's public base URL, e.g. issuer: https://login.example.com",
+            );
+            return None;
+        };
+        self.check(t, "issuer", rules::issuer)
+    }
+
+    pub(super) fn listen(&mut self, raw: Option<&Text>) -> SocketAddr {
+        let default = SocketAddr::from(([127, 0, 0, 1], 8080));
+        let Some(t) = raw else { return default };
+        self.check(t, "listen", |s| {
+            s.parse::<SocketAddr>().map_err(|_| {
+                format!(
+                    "{s:?} is not an address and port; write it like {DEFAULT_LISTEN} or [::]:443"
+                )
+            })
+        })
+        .unwrap_or(default)
+    }
+
+    pub(super) fn tls(&mut self, raw: &Spanned<RawTls>) -> Option<TlsFiles> {
+        let file = |v: &mut Self, t: Option<&Text>, name: &str| match t {
+            Some(t) => v.path_value(t, &format!("tls.{name}")),
+            None => {
+                v.add(
+                    at(raw),
+                    "tls",
+                    format!("`{name}` is required; tls needs both cert and key (PEM files)"),
+                );
+                None
+            }
+        };
+        let cert = file(self, raw.value.cert.as_ref(), "cert");
+        let key = file(self, raw.value.key.as_ref(), "key");
+        Some(TlsFiles {
+            cert: cert?,
+            key: key?,
+        })
+    }
+
+    pub(super) fn keys(&mut self, raw: Option<&RawKeys>) -> KeysPolicy {
+        let dir = raw
+            .and_then(|k| k.dir.as_ref())
+            .and_then(|d| self.path_value(d, "keys.dir"))
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_KEYS_DIR));
+        let algorithm = match raw.and_then(|k| k.algorithm) {
+            None | Some(RawAlgorithm::ES256) => SigningAlg::ES256,
+            Some(RawAlgorithm::EdDSA) => SigningAlg::EdDSA,
+            Some(RawAlgorithm::RS256) => SigningAlg::RS256,
+        };
+        KeysPolicy { dir, algorithm }
+    }
+
+    pub(super) fn store(&mut self, raw: Option<&Spanned<RawStore>>) -> StorePolicy {
+        let default = || StorePolicy::Embedded {
+            path: PathBuf::from(DEFAULT_STORE_PATH),
+        };
+        let Some(raw) = raw else { return default() };
+        let s = &raw.value;
+        match s.kind.unwrap_or(RawStoreKind::Embedded) {
+            RawStoreKind::Embedded => {
+                for (name, field) in [("url", &s.url), ("url_env", &s.url_env)] {
+                    if let Some(f) = field {
+                        self.add(
+                            at(f),
+                            &format!("store.{name}"),
+                            "only for kind: redis (add `kind: redis`, or remove it)",
+                        );
+                    }
+                }
+                match &s.path {
+                    None => default(),
+                    Some(p) => self
+                        .path_value(p, "store.path")
+                        .map(|path| StorePolicy::Embedded { path })
+                        .unwrap_or_else(default),
+                }
+            }
+            RawStoreKind::Redis => {
+                if let Some(p) = &s.path {
+                    self.add(at(p), "store.path", "only for kind: embedded");
+                }
+                let present: Vec<_> = [("url", &s.url), ("url_env", &s.url_env)]
+                    .into_iter()
+                    .filter_map(|(n, f)| f.as_ref().map(|f| (n, at(f), f)))
+                    .collect();
+                let url = match self.at_most_one("store", present) {
+                    None => {
+                        self.add(
+                            at(raw),
+                            "store",
+                            "kind redis needs `url` or `url_env`, e.g. url: redis://127.0.0.1:6379/0",
+                        );
+                        None
+                    }
+                    Some(("url", t)) => self
+                        .check(t, "store.url", rules::redis_url)
+                        .map(|()| t.value.clone()),
+                    Some((_, t)) => self.secret_from_env(t, "store.url_env").and_then(|url| {
+                        rules::redis_url(&url)
+                            .map_err(|why| {
+                                self.add(
+                                    at(t),
+                                    "store.url_env",
+                                    format!("the value of {} {why}", t.value),
+                                )
+                            })
+                            .ok()
+                            .map(|()| url)
+                    }),
+                };
+                match url {
+                    Some(url) => StorePolicy::Redis {
+                        url: SecretString::from(url),
+                    },
+                    None => default(),
+                }
+            }
+        }
+    }
+
+    pub(super) fn lifetimes(&mut self, raw: Option<&RawLifetimes>) -> Lifetimes {
+        let d = Lifetimes::default();
+        let empty = RawLifetimes::default();
+        let r = raw.unwrap_or(&empty);
+        Lifetimes {
+            session: self.duration_or(
+                r.session.as_ref(),
+                "lifetimes.session",
+                d.session,
+                (secs(MINUTE), secs(30 * DAY)),
+                "",
+            ),
+            // RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is
+            // RECOMMENDED."
+            code: self.duration_or(
+                r.code.as_ref(),
+                "lifetimes.code",
+                d.code,
+                (secs(1), secs(10 * MINUTE)),
+                "RFC 6749 §4.1.2: codes are redeemed at once",
+            ),
+            access_token: self.duration_or(
+                r.access_token.as_ref(),
+                "lifetimes.access_token",
+                d.access_token,
+                (secs(MINUTE), secs(DAY)),
+                "a leaked access token cannot be revoked; use refresh tokens for long sessions",
+            ),
+            id_token: self.duration_or(
+                r.id_token.as_ref(),
+                "lifetimes.id_token",
+                d.id_token,
+                (secs(MINUTE), secs(DAY)),
+                "",
+            ),
+            refresh_token: self.duration_or(
+                r.refresh_token.as_ref(),
+                "lifetimes.refresh_token",
+                d.refresh_token,
+                (secs(MINUTE), secs(365 * DAY)),
+                "",
+            ),
+            login: self.duration_or(
+                r.login.as_ref(),
+                "lifetimes.login",
+                d.login,
+                (secs(MINUTE), secs(HOUR)),
+                "",
+            ),
+        }
+    }
+
+    pub(super) fn admin(&mut self, raw: &Spanned<RawAdmin>) -> AdminPolicy {
+        let a = &raw.value;
+        let present: Vec<_> = [("token_env", &a.token_env), ("token_file", &a.token_file)]
+            .into_iter()
+            .filter_map(|(n, f)| f.as_ref().map(|f| (n, at(f), f)))
+            .collect();
+        let token = match self.at_most_one("admin", present) {
+            None => {
+                self.add(
+                    at(raw),
+                    "admin",
+                    "needs `token_env` or `token_file` (or remove `admin` to turn the admin API off)",
+                );
+                None
+            }
+            Some(("token_env", t)) => self
+                .secret_from_env(t, "admin.token_env")
+                .map(|s| (s, t, "admin.token_env")),
+            Some((_, t)) => self
+                .secret_from_file(t, "admin.token_file")
+                .map(|s| (s, t, "admin.token_file")),
+        };
+        let Some((token, t, path)) = token else {
+            return AdminPolicy::default();
+        };
+        if token.chars().count() < MIN_ADMIN_TOKEN_CHARS {
+            self.add(
+                at(t),
+                path,
+                format!(
+                    "the admin token from {} is shorter than {MIN_ADMIN_TOKEN_CHARS} characters; \
+                     a short token can be guessed, so use a long random one \
+                     (e.g. `openssl rand -base64 32`)",
+                    t.value
+                ),
+            );
+            return AdminPolicy::default();
+        }
+        AdminPolicy {
+            token_sha256: Some(crate::secret::sha256(token.as_bytes())),
+        }
+    }
+
+    pub(super) fn rate_limits(&mut self, raw: Option<&RawRateLimits>) -> RateLimits {
+        let d = RateLimits::default();
+        let empty = RawRateLimits::default();
+        let r = raw.unwrap_or(&empty);
+        let count =
+            |v: &mut Self, field: &Option<Spanned<u32>>, name: &str, default: u32| match field {
+                Some(n) if n.value == 0 => {
+                    v.add(
+                        at(n),
+                        &format!("rate_limits.{name}"),
+                        "must be at least 1 (0 would refuse every attempt)",
+                    );
+                    default
+                }
+                Some(n) => n.value,
+                None => default,
+            };
+        let password_per_ip = count(
+            self,
+            &r.password_per_ip,
+            "password_per_ip",
+            d.password_per_ip,
+        );
+        let password_per_identifier = count(
+            self,
+            &r.password_per_identifier,
+            "password_per_identifier",
+            d.password_per_identifier,
+        );
+        let token_per_client = count(
+            self,
+            &r.token_per_client,
+            "token_per_client",
+            d.token_per_client,
+        );
+        let window = self.duration_or(
+            r.window.as_ref(),
+            "rate_limits.window",
+            d.window,
+            (secs(1), secs(DAY)),
+            "",
+        );
+        RateLimits {
+            password_per_ip,
+            password_per_identifier,
+            token_per_client,
+            window,
+        }
+    }
+
+    pub(super) fn audit(&mut self, raw: Option<&RawAudit>) -> AuditPolicy {
+        let d = AuditPolicy::default();
+        let Some(a) = raw else { return d };
+        let sink = match &a.sink {
+            None => d.sink,
+            Some(RawSink::Stdout) => AuditSink::Stdout,
+            Some(RawSink::Off) => AuditSink::Off,
+            Some(RawSink::File(t)) => self
+                .path_value(t, "audit.sink.file")
+                .map_or(d.sink, AuditSink::File),
+        };
+        let retention = self.duration_or(
+            a.retention.as_ref(),
+            "audit.retention",
+            d.retention,
+            (secs(DAY), secs(3650 * DAY)),
+            "",
+        );
+        AuditPolicy { sink, retention }
+    }
+
+    pub(super) fn trusted_proxies(&mut self, raw: &[Text]) -> Vec<IpAddr> {
+        raw.iter()
+            .enumerate()
+            .filter_map(|(i, t)| self.check(t, &format!("trusted_proxies[{i}]"), rules::ip))
+            .collect()
+    }
+}
