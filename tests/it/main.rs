@@ -1,1 +1,3 @@
+mod fake_entra;
 mod store_conformance;
+mod support;
