@@ -61,11 +61,11 @@ pub async fn list_users(
     }
     let tid = match authorize(&state, &headers) {
         Ok(tid) => tid,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     match page(&state, &shared.graph, &tid, &params) {
         Ok(body) => axum::Json(body).into_response(),
-        Err(response) => response,
+        Err(refusal) => refusal.into_response(),
     }
 }
 
@@ -82,11 +82,11 @@ pub async fn get_user(
     }
     let tid = match authorize(&state, &headers) {
         Ok(tid) => tid,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let select = match selection(&params) {
         Ok(select) => select,
-        Err(response) => return response,
+        Err(refusal) => return refusal.into_response(),
     };
     let user = state.tenant(&tid).and_then(|t| {
         t.users
@@ -139,24 +139,37 @@ fn throttle(state: &mut State) -> Option<Response> {
     Some(response)
 }
 
-fn unauthorized(message: &str) -> Response {
-    graph_error(
-        StatusCode::UNAUTHORIZED,
-        "InvalidAuthenticationToken",
-        message,
-    )
+/// A refused Graph request, turned into Graph's error JSON at the handler.
+struct Refusal {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
 }
 
-fn forbidden() -> Response {
-    graph_error(
-        StatusCode::FORBIDDEN,
-        "Authorization_RequestDenied",
-        "Insufficient privileges to complete the operation.",
-    )
+impl Refusal {
+    fn into_response(self) -> Response {
+        graph_error(self.status, self.code, &self.message)
+    }
+}
+
+fn unauthorized(message: &str) -> Refusal {
+    Refusal {
+        status: StatusCode::UNAUTHORIZED,
+        code: "InvalidAuthenticationToken",
+        message: message.to_owned(),
+    }
+}
+
+fn forbidden() -> Refusal {
+    Refusal {
+        status: StatusCode::FORBIDDEN,
+        code: "Authorization_RequestDenied",
+        message: "Insufficient privileges to complete the operation.".to_owned(),
+    }
 }
 
 /// Validates the bearer token; returns its tenant.
-fn authorize(state: &State, headers: &HeaderMap) -> Result<String, Response> {
+fn authorize(state: &State, headers: &HeaderMap) -> Result<String, Refusal> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -226,11 +239,15 @@ fn authorize(state: &State, headers: &HeaderMap) -> Result<String, Response> {
     Ok(tid.to_owned())
 }
 
-fn bad_request(code: &str, message: &str) -> Response {
-    graph_error(StatusCode::BAD_REQUEST, code, message)
+fn bad_request(code: &'static str, message: &str) -> Refusal {
+    Refusal {
+        status: StatusCode::BAD_REQUEST,
+        code,
+        message: message.to_owned(),
+    }
 }
 
-fn selection(params: &Params) -> Result<Vec<String>, Response> {
+fn selection(params: &Params) -> Result<Vec<String>, Refusal> {
     let Some(select) = params.get("$select") else {
         return Ok(DEFAULT_SELECT.iter().map(|s| (*s).to_owned()).collect());
     };
@@ -274,7 +291,7 @@ fn render(user: &EntraUser, select: &[String]) -> Map<String, Value> {
         .collect()
 }
 
-fn page(state: &State, graph: &str, tid: &str, params: &Params) -> Result<Value, Response> {
+fn page(state: &State, graph: &str, tid: &str, params: &Params) -> Result<Value, Refusal> {
     if params.get("$skip").is_some() {
         return Err(bad_request(
             "Request_UnsupportedQuery",

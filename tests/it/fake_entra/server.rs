@@ -99,7 +99,9 @@ pub fn spawn(
     surface: Surface,
     cancel: CancellationToken,
 ) {
-    tokio::spawn(run(listener, router, shared, surface, cancel));
+    // Subscribe before the task runs, so a change made right after `start` is not missed.
+    let requested = shared.switch(surface).subscribe();
+    tokio::spawn(run(listener, router, shared, surface, requested, cancel));
 }
 
 async fn run(
@@ -107,13 +109,13 @@ async fn run(
     router: Router,
     shared: Arc<Shared>,
     surface: Surface,
+    mut requested: watch::Receiver<(Outage, u64)>,
     cancel: CancellationToken,
 ) {
     let Ok(addr) = first.local_addr() else {
         return;
     };
     let switch = shared.switch(surface);
-    let mut requested = switch.subscribe();
     let mut listener = Some(first);
     loop {
         let changed = tokio::select! {

@@ -127,22 +127,6 @@ impl EntraError {
         response
     }
 
-    /// RFC 6749 §4.1.2.1: the error goes back to the (already validated) redirect URI.
-    pub fn to_redirect(&self, redirect_uri: &str, state: Option<&str>) -> Response {
-        let mut pairs = vec![
-            ("error", self.error.clone()),
-            ("error_description", self.short_description()),
-            (
-                "error_uri",
-                format!("https://login.microsoftonline.com/error?code={}", self.code),
-            ),
-        ];
-        if let Some(state) = state {
-            pairs.push(("state", state.to_owned()));
-        }
-        redirect_with(redirect_uri, &pairs)
-    }
-
     /// RFC 6749 §4.1.2.1: with an unknown client or redirect URI, never redirect; Entra shows
     /// its own error page.
     pub fn to_page(&self) -> Response {
