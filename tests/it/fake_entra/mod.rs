@@ -42,7 +42,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::Router;
 use axum::middleware::from_fn_with_state;
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio_util::sync::CancellationToken;
 
 pub use claims::pairwise_sub;
@@ -95,7 +95,6 @@ impl Drop for FakeEntra {
 }
 
 fn login_router(shared: &Arc<Shared>) -> Router {
-    use axum::routing::post;
     Router::new()
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
