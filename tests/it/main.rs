@@ -4,6 +4,7 @@
 
 mod browser;
 mod cli;
+mod fake_entra;
 mod login_page;
 mod op_errors;
 mod op_flow;

@@ -2,4 +2,5 @@
 
 pub mod broker;
 pub mod browser;
+pub mod net;
 pub mod redis_server;
