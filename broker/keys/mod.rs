@@ -1,84 +1,424 @@
-//! Signing keys (temporary stand-in with the agreed API; replaced by the keys work).
+//! Signing keys: PEM files in `keys.dir`, all published at `/jwks`, the newest signing.
+//!
+//! A key file is `<created>-<alg>-<random>.pem` (PKCS#8, mode 0600); its stem is the `kid`.
+//! The creation time leads the name, so "newest" is simply the greatest name. Rotation
+//! (`idbroker keys rotate`) writes a new file; every running broker (and every replica that
+//! mounts the same folder) picks it up on its next [`KeyRing::reload`] without a restart.
+//! Old keys stay published until an operator deletes their files, which is safe once every
+//! token they signed has expired (the longest token lifetime after the rotation).
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
+use arc_swap::ArcSwap;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::clock::UnixTime;
-use crate::policy::KeysPolicy;
+use crate::policy::{KeysPolicy, SigningAlg};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("key error: {0}")]
-    Other(String),
+    #[error("signing key folder {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("signing key {path}: {reason}")]
+    BadKey { path: PathBuf, reason: String },
+    #[error("no signing key in {0}")]
+    Empty(PathBuf),
+    #[error("could not generate a signing key: {0}")]
+    Generate(String),
+    #[error("could not sign a token: {0}")]
+    Sign(String),
+    /// A token that does not verify. Deliberately vague towards callers' clients.
+    #[error("token refused: {0}")]
+    Refused(Refusal),
+}
+
+/// Why a token of ours was refused (for logs and tests; clients see only "invalid").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Malformed,
+    UnknownKey,
+    WrongAlgorithm,
+    WrongType,
+    BadSignature,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Refusal::Malformed => "malformed",
+            Refusal::UnknownKey => "unknown key id",
+            Refusal::WrongAlgorithm => "algorithm does not match the key",
+            Refusal::WrongType => "wrong token type",
+            Refusal::BadSignature => "bad signature",
+        })
+    }
+}
+
+struct Key {
+    kid: String,
+    alg: Algorithm,
+    enc: EncodingKey,
+    dec: DecodingKey,
+}
+
+/// One consistent view of the folder: swapped whole on reload.
+struct Ring {
+    /// The newest key: the one that signs.
+    current: Key,
+    /// The others, still published and accepted, sorted by kid (so by creation time).
+    older: Vec<Key>,
+    jwks: Arc<[u8]>,
+    /// What the folder looked like when read: names and modification times.
+    fingerprint: Vec<(String, Option<SystemTime>)>,
 }
 
 pub struct KeyRing {
-    enc: jsonwebtoken::EncodingKey,
-    dec: jsonwebtoken::DecodingKey,
-    jwks: Arc<[u8]>,
+    dir: PathBuf,
+    ring: ArcSwap<Ring>,
 }
 
 impl KeyRing {
-    pub fn load_or_create(_policy: &KeysPolicy, _now: UnixTime) -> Result<KeyRing, KeyError> {
-        use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
-        let rng = aws_lc_rs::rand::SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-            .map_err(|e| KeyError::Other(e.to_string()))?;
-        let kp = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
-            .map_err(|e| KeyError::Other(e.to_string()))?;
-        let enc = jsonwebtoken::EncodingKey::from_ec_der(pkcs8.as_ref());
-        let jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(&enc, jsonwebtoken::Algorithm::ES256)
-            .map_err(|e| KeyError::Other(e.to_string()))?;
-        let dec = jsonwebtoken::DecodingKey::from_jwk(&jwk)
-            .map_err(|e| KeyError::Other(e.to_string()))?;
-        let _ = kp.public_key();
-        let mut v = serde_json::to_value(&jwk).map_err(|e| KeyError::Other(e.to_string()))?;
-        v["kid"] = "k1".into();
-        let jwks = serde_json::to_vec(&serde_json::json!({"keys":[v]}))
-            .map_err(|e| KeyError::Other(e.to_string()))?;
+    /// Reads every key in `keys.dir`; creates the folder and a first key when there is none.
+    pub fn load_or_create(policy: &KeysPolicy, now: UnixTime) -> Result<KeyRing, KeyError> {
+        ensure_dir(&policy.dir)?;
+        if list_key_files(&policy.dir)?.is_empty() {
+            let kid = rotate(policy, now)?;
+            tracing::info!(%kid, dir = %policy.dir.display(), "created the first signing key");
+        }
+        let ring = read_ring(&policy.dir)?;
         Ok(KeyRing {
-            enc,
-            dec,
-            jwks: jwks.into(),
+            dir: policy.dir.clone(),
+            ring: ArcSwap::from_pointee(ring),
         })
     }
+
+    /// Re-reads the folder if it changed. `Ok(true)` when a new set of keys is in force.
+    /// A folder that became empty or holds a broken key changes nothing.
     pub fn reload(&self) -> Result<bool, KeyError> {
-        Ok(false)
+        let files = list_key_files(&self.dir)?;
+        if fingerprint(&files) == self.ring.load().fingerprint {
+            return Ok(false);
+        }
+        let ring = read_ring(&self.dir)?;
+        tracing::info!(current = %ring.current().kid, keys = ring.older.len() + 1, "signing keys reloaded");
+        self.ring.store(Arc::new(ring));
+        Ok(true)
     }
+
+    /// Signs `claims` with the newest key; `typ` goes into the JOSE header (RFC 9068 §2.1).
     pub fn sign<T: Serialize>(&self, typ: &str, claims: &T) -> Result<String, KeyError> {
-        let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
-        h.typ = Some(typ.into());
-        h.kid = Some("k1".into());
-        jsonwebtoken::encode(&h, claims, &self.enc).map_err(|e| KeyError::Other(e.to_string()))
+        let ring = self.ring.load();
+        let key = ring.current();
+        let mut h = Header::new(key.alg);
+        h.typ = Some(typ.to_owned());
+        h.kid = Some(key.kid.clone());
+        jsonwebtoken::encode(&h, claims, &key.enc).map_err(|e| KeyError::Sign(e.to_string()))
     }
+
+    /// Verifies a token this broker signed: known `kid`, the key's own algorithm, the
+    /// signature, and `typ` when asked. Does not look at `exp`/`aud`: callers apply their
+    /// own rules with their own `now`.
     pub fn verify<T: DeserializeOwned>(
         &self,
         token: &str,
         typ: Option<&str>,
         _now: UnixTime,
     ) -> Result<T, KeyError> {
-        let h = jsonwebtoken::decode_header(token).map_err(|e| KeyError::Other(e.to_string()))?;
-        if let Some(t) = typ {
-            if h.typ.as_deref() != Some(t) {
-                return Err(KeyError::Other("typ".into()));
-            }
+        let refuse = |r| Err(KeyError::Refused(r));
+        let Ok(h) = jsonwebtoken::decode_header(token) else {
+            return refuse(Refusal::Malformed);
+        };
+        if let Some(t) = typ
+            && !h
+                .typ
+                .as_deref()
+                .is_some_and(|got| got.eq_ignore_ascii_case(t))
+        {
+            return refuse(Refusal::WrongType);
         }
-        let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+        let ring = self.ring.load();
+        let Some(key) = h.kid.as_deref().and_then(|kid| ring.find(kid)) else {
+            return refuse(Refusal::UnknownKey);
+        };
+        if h.alg != key.alg {
+            return refuse(Refusal::WrongAlgorithm);
+        }
+        let mut v = Validation::new(key.alg);
         v.validate_exp = false;
+        v.validate_nbf = false;
         v.validate_aud = false;
         v.required_spec_claims.clear();
-        jsonwebtoken::decode::<T>(token, &self.dec, &v)
-            .map(|d| d.claims)
-            .map_err(|e| KeyError::Other(e.to_string()))
+        match jsonwebtoken::decode::<T>(token, &key.dec, &v) {
+            Ok(d) => Ok(d.claims),
+            Err(e) => match e.kind() {
+                jsonwebtoken::errors::ErrorKind::InvalidSignature => refuse(Refusal::BadSignature),
+                _ => refuse(Refusal::Malformed),
+            },
+        }
     }
+
+    /// The JWK Set document (RFC 7517 §5), serialised once per key set.
     pub fn jwks_json(&self) -> Arc<[u8]> {
-        self.jwks.clone()
+        self.ring.load().jwks.clone()
     }
+
     pub fn current_kid(&self) -> String {
-        "k1".into()
+        self.ring.load().current().kid.clone()
     }
+
+    /// The distinct algorithms of the published keys, for discovery.
     pub fn algorithms(&self) -> Vec<&'static str> {
-        vec!["ES256"]
+        let ring = self.ring.load();
+        let mut out: Vec<&'static str> = Vec::new();
+        for k in ring.all() {
+            let name = alg_name(k.alg);
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
+        out
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 }
+
+impl Ring {
+    fn current(&self) -> &Key {
+        &self.current
+    }
+
+    fn find(&self, kid: &str) -> Option<&Key> {
+        if self.current.kid == kid {
+            return Some(&self.current);
+        }
+        self.older.iter().find(|k| k.kid == kid)
+    }
+
+    fn all(&self) -> impl Iterator<Item = &Key> {
+        self.older.iter().chain(std::iter::once(&self.current))
+    }
+}
+
+/// Writes a new key of the policy's algorithm; returns its `kid`. Running brokers pick it up
+/// on their next reload (every few seconds).
+pub fn rotate(policy: &KeysPolicy, now: UnixTime) -> Result<String, KeyError> {
+    ensure_dir(&policy.dir)?;
+    let (alg_tag, rc_alg) = match policy.algorithm {
+        SigningAlg::ES256 => ("es256", &rcgen::PKCS_ECDSA_P256_SHA256),
+        SigningAlg::EdDSA => ("eddsa", &rcgen::PKCS_ED25519),
+        SigningAlg::RS256 => ("rs256", &rcgen::PKCS_RSA_SHA256),
+    };
+    let pair =
+        rcgen::KeyPair::generate_for(rc_alg).map_err(|e| KeyError::Generate(e.to_string()))?;
+    let pem = zeroize::Zeroizing::new(pair.serialize_pem());
+    let short: String = crate::secret::random_bytes::<4>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    // Seconds zero-padded to 11 digits sort correctly until the year 5138.
+    let kid = format!("{now:011}-{alg_tag}-{short}");
+    let path = policy.dir.join(format!("{kid}.pem"));
+    let tmp = policy.dir.join(format!(".{kid}.tmp"));
+    write_private(&tmp, pem.as_bytes()).map_err(|source| KeyError::Io {
+        path: tmp.clone(),
+        source,
+    })?;
+    std::fs::rename(&tmp, &path).map_err(|source| KeyError::Io { path, source })?;
+    Ok(kid)
+}
+
+fn alg_name(alg: Algorithm) -> &'static str {
+    match alg {
+        Algorithm::ES256 => "ES256",
+        Algorithm::EdDSA => "EdDSA",
+        Algorithm::RS256 => "RS256",
+        _ => "unsupported",
+    }
+}
+
+fn ensure_dir(dir: &Path) -> Result<(), KeyError> {
+    let io = |source| KeyError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir).map_err(io)
+    }
+}
+
+/// Creates the file readable and writable by its owner only, before any byte is written.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+struct KeyFile {
+    kid: String,
+    path: PathBuf,
+    modified: Option<SystemTime>,
+}
+
+fn list_key_files(dir: &Path) -> Result<Vec<KeyFile>, KeyError> {
+    let io = |source| KeyError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("pem") {
+            continue;
+        }
+        let Some(kid) = path.file_stem().and_then(|s| s.to_str()).map(str::to_owned) else {
+            continue;
+        };
+        if kid.starts_with('.') {
+            continue;
+        }
+        let modified = entry.metadata().ok().and_then(|m| m.modified().ok());
+        out.insert(
+            kid.clone(),
+            KeyFile {
+                kid,
+                path,
+                modified,
+            },
+        );
+    }
+    Ok(out.into_values().collect())
+}
+
+fn fingerprint(files: &[KeyFile]) -> Vec<(String, Option<SystemTime>)> {
+    files.iter().map(|f| (f.kid.clone(), f.modified)).collect()
+}
+
+fn read_ring(dir: &Path) -> Result<Ring, KeyError> {
+    let files = list_key_files(dir)?;
+    let mut keys = Vec::with_capacity(files.len());
+    let mut jwks = Vec::with_capacity(files.len());
+    for f in &files {
+        let (key, jwk) = read_key(f)?;
+        keys.push(key);
+        jwks.push(jwk);
+    }
+    let doc = serde_json::json!({ "keys": jwks });
+    let jwks = serde_json::to_vec(&doc).map_err(|e| KeyError::BadKey {
+        path: dir.to_owned(),
+        reason: e.to_string(),
+    })?;
+    let Some(current) = keys.pop() else {
+        return Err(KeyError::Empty(dir.to_owned()));
+    };
+    Ok(Ring {
+        current,
+        older: keys,
+        jwks: jwks.into(),
+        fingerprint: fingerprint(&files),
+    })
+}
+
+fn read_key(f: &KeyFile) -> Result<(Key, serde_json::Value), KeyError> {
+    let bad = |reason: String| KeyError::BadKey {
+        path: f.path.clone(),
+        reason,
+    };
+    let pem = zeroize::Zeroizing::new(std::fs::read(&f.path).map_err(|source| KeyError::Io {
+        path: f.path.clone(),
+        source,
+    })?);
+    // The algorithm is named in the file name; the PEM must agree with it.
+    let alg = match f.kid.split('-').nth(1) {
+        Some("es256") => Algorithm::ES256,
+        Some("eddsa") => Algorithm::EdDSA,
+        Some("rs256") => Algorithm::RS256,
+        _ => {
+            return Err(bad(
+                "the file name must be <created>-<es256|eddsa|rs256>-<id>.pem".into(),
+            ));
+        }
+    };
+    let enc = match alg {
+        Algorithm::ES256 => EncodingKey::from_ec_pem(&pem),
+        Algorithm::EdDSA => EncodingKey::from_ed_pem(&pem),
+        _ => EncodingKey::from_rsa_pem(&pem),
+    }
+    .map_err(|e| bad(format!("not a {} private key: {e}", alg_name(alg))))?;
+    let mut jwk = public_jwk(&enc, alg, &pem).map_err(|e| bad(format!("no public key: {e}")))?;
+    jwk.common.key_id = Some(f.kid.clone());
+    jwk.common.public_key_use = Some(jsonwebtoken::jwk::PublicKeyUse::Signature);
+    let dec = DecodingKey::from_jwk(&jwk).map_err(|e| bad(format!("no public key: {e}")))?;
+    let value = serde_json::to_value(&jwk).map_err(|e| bad(e.to_string()))?;
+    Ok((
+        Key {
+            kid: f.kid.clone(),
+            alg,
+            enc,
+            dec,
+        },
+        value,
+    ))
+}
+
+/// The public half as a JWK. jsonwebtoken derives it for EC and RSA keys but only from a
+/// PKCS#8 v1 Ed25519 document, while aws-lc (and so rcgen) writes v2 (RFC 5958, with the
+/// public key inside); for Ed25519 the key pair is parsed here instead (RFC 8037 §2).
+fn public_jwk(
+    enc: &EncodingKey,
+    alg: Algorithm,
+    pem: &[u8],
+) -> Result<jsonwebtoken::jwk::Jwk, String> {
+    use jsonwebtoken::jwk::{
+        AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, OctetKeyPairParameters,
+        OctetKeyPairType,
+    };
+    if alg != Algorithm::EdDSA {
+        return Jwk::from_encoding_key(enc, alg).map_err(|e| e.to_string());
+    }
+    use base64::Engine as _;
+    let text = std::str::from_utf8(pem).map_err(|e| e.to_string())?;
+    let pair = rcgen::KeyPair::from_pem(text).map_err(|e| e.to_string())?;
+    Ok(Jwk {
+        common: CommonParameters {
+            key_algorithm: Some(jsonwebtoken::jwk::KeyAlgorithm::EdDSA),
+            ..Default::default()
+        },
+        algorithm: AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+            key_type: OctetKeyPairType::OctetKeyPair,
+            curve: EllipticCurve::Ed25519,
+            x: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(pair.public_key_raw()),
+        }),
+    })
+}
+
+#[cfg(test)]
+mod tests;
