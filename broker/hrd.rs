@@ -37,7 +37,7 @@ pub struct UpstreamRoute<'p> {
 /// input is already normal, which is the common case on the hot path.
 pub fn normalize(identifier: &str) -> std::borrow::Cow<'_, str> {
     let t = identifier.trim();
-    if t.bytes().any(|b| b.is_ascii_uppercase()) || t.chars().any(|c| !c.is_ascii()) {
+    if t.bytes().any(|b| b.is_ascii_uppercase()) || !t.is_ascii() {
         std::borrow::Cow::Owned(t.to_lowercase())
     } else {
         std::borrow::Cow::Borrowed(t)

@@ -86,10 +86,10 @@ pub fn login(view: &LoginView) -> Response {
             error: view.error,
         },
     );
-    if let Some(secs) = view.retry_after {
-        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-            resp.headers_mut().insert(header::RETRY_AFTER, v);
-        }
+    if let Some(secs) = view.retry_after
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
     }
     resp
 }
@@ -149,7 +149,7 @@ mod tests {
     #[test]
     fn format_time_known_dates() {
         assert_eq!(super::format_time(0), "1970-01-01 00:00 UTC");
-        assert_eq!(super::format_time(1_795_392_000), "2026-11-22 00:00 UTC");
+        assert_eq!(super::format_time(1_795_392_000), "2026-11-23 00:00 UTC");
         assert_eq!(
             super::format_time(951_782_400 + 3661),
             "2000-02-29 01:01 UTC"

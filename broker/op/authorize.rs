@@ -66,7 +66,7 @@ pub enum AuthorizeError {
     Page(String),
     /// The client and redirect URI are valid: redirect there with `error`.
     Redirect {
-        redirect_uri: Url,
+        redirect_uri: Box<Url>,
         state: Option<String>,
         error: OpError,
     },
@@ -98,7 +98,7 @@ pub fn validate(policy: &Policy, p: &AuthorizeParams) -> Result<ValidRequest, Au
     };
     let state = p.state.clone();
     let fail = |error: OpError| AuthorizeError::Redirect {
-        redirect_uri: redirect_uri.clone(),
+        redirect_uri: Box::new(redirect_uri.clone()),
         state: state.clone().filter(|s| s.len() <= MAX_PARAM),
         error,
     };

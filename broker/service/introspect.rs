@@ -105,20 +105,20 @@ impl Broker {
     /// are answered the same way (§2.2: 200 either way) and change nothing.
     pub async fn revoke(&self, client: &Client, token: &str) -> Result<(), ServiceError> {
         let now = self.now();
-        if let Some((family_id, _)) = split_refresh_token(token) {
-            if let Some(family) = self.store.refresh_family(family_id).await? {
-                if family.client_id == client.id {
-                    self.store.revoke_refresh_family(family_id, now).await?;
-                }
-                return Ok(());
+        if let Some((family_id, _)) = split_refresh_token(token)
+            && let Some(family) = self.store.refresh_family(family_id).await?
+        {
+            if family.client_id == client.id {
+                self.store.revoke_refresh_family(family_id, now).await?;
             }
+            return Ok(());
         }
-        if let Ok(claims) = self.check_access_token(token).await {
-            if claims.client_id == client.id {
-                self.store
-                    .deny_access_token(&claims.jti, claims.exp, now)
-                    .await?;
-            }
+        if let Ok(claims) = self.check_access_token(token).await
+            && claims.client_id == client.id
+        {
+            self.store
+                .deny_access_token(&claims.jti, claims.exp, now)
+                .await?;
         }
         Ok(())
     }

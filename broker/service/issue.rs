@@ -22,6 +22,17 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
+/// Who gets tokens, for what, and how they authenticated.
+#[derive(Clone, Copy)]
+pub struct UserGrant<'a> {
+    pub client_id: &'a str,
+    pub user: &'a User,
+    pub scopes: &'a [String],
+    pub nonce: Option<&'a str>,
+    pub ctx: &'a AuthContext,
+    pub jti: &'a str,
+}
+
 /// A new session: its cookie value (to set) and the record (as stored).
 pub struct NewSession {
     pub cookie: String,
@@ -103,14 +114,17 @@ impl Broker {
     /// Mints the tokens of a user grant. `refresh` is the refresh token to hand out, if any.
     pub fn mint_user_tokens(
         &self,
-        client_id: &str,
-        user: &User,
-        scopes: &[String],
-        nonce: Option<&str>,
-        ctx: &AuthContext,
-        jti: &str,
+        grant: &UserGrant<'_>,
         refresh: Option<String>,
     ) -> Result<TokenResponse, ServiceError> {
+        let UserGrant {
+            client_id,
+            user,
+            scopes,
+            nonce,
+            ctx,
+            jti,
+        } = *grant;
         let policy = self.policy();
         let access_ttl = policy.lifetimes.access_token.as_secs();
         let grant = Grant {

@@ -281,10 +281,10 @@ impl Broker {
         {
             return Err(restart());
         }
-        if let Some(csrf) = csrf {
-            if !ct_eq(csrf.as_bytes(), tx.csrf.as_bytes()) {
-                return Err(restart());
-            }
+        if let Some(csrf) = csrf
+            && !ct_eq(csrf.as_bytes(), tx.csrf.as_bytes())
+        {
+            return Err(restart());
         }
         Ok(tx)
     }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::issue::{TokenResponse, split_refresh_token};
+use super::issue::{TokenResponse, UserGrant, split_refresh_token};
 use super::{Broker, ServiceError, audit};
 use crate::op::claims::{self, AuthContext, TYP_ACCESS_TOKEN};
 use crate::op::{ErrorCode, OpError, pkce, scope};
@@ -150,15 +150,15 @@ impl Broker {
         ev.client_id = Some(client.id.clone());
         ev.organization = user.organization.clone();
         self.audit.record(ev);
-        self.mint_user_tokens(
-            &client.id,
-            &user,
-            &record.scope,
-            record.nonce.as_deref(),
-            &ctx,
-            &jti,
-            refresh,
-        )
+        let grant = UserGrant {
+            client_id: &client.id,
+            user: &user,
+            scopes: &record.scope,
+            nonce: record.nonce.as_deref(),
+            ctx: &ctx,
+            jti: &jti,
+        };
+        self.mint_user_tokens(&grant, refresh)
     }
 
     /// Revokes the access token and refresh family a code's first redemption issued.
@@ -242,15 +242,15 @@ impl Broker {
             session_id: family.session_id.clone(),
         };
         let jti = uuid::Uuid::new_v4().to_string();
-        self.mint_user_tokens(
-            &client.id,
-            &user,
-            &scopes,
-            None,
-            &ctx,
-            &jti,
-            Some(format!("{family_id}.{next_secret}")),
-        )
+        let grant = UserGrant {
+            client_id: &client.id,
+            user: &user,
+            scopes: &scopes,
+            nonce: None,
+            ctx: &ctx,
+            jti: &jti,
+        };
+        self.mint_user_tokens(&grant, Some(format!("{family_id}.{next_secret}")))
     }
 
     /// RFC 6749 §4.4: the client acts for itself; no user, no refresh token, no ID token.

@@ -214,10 +214,11 @@ impl Store {
     ) -> Result<Vec<RefreshFamily>, StoreError> {
         let mut out = Vec::new();
         for id in self.kv.set_members(&user_families_key(user_id)).await? {
-            if let Some(f) = self.refresh_family(&id).await? {
-                if !f.revoked && f.expires_at > now {
-                    out.push(f);
-                }
+            if let Some(f) = self.refresh_family(&id).await?
+                && !f.revoked
+                && f.expires_at > now
+            {
+                out.push(f);
             }
         }
         Ok(out)

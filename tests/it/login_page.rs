@@ -207,7 +207,7 @@ async fn https_issuer_uses_host_prefixed_secure_cookies() {
     let tb = TestBroker::start_yaml(dir, listener, &yaml, idbroker::clock::Clock::System).await;
     let local = format!("http://127.0.0.1:{}", tb.port);
     let mut b = Browser::new();
-    let first = b.get(&authorize(&local, "").replace(&local, &local)).await;
+    let first = b.get(&authorize(&local, "")).await;
     let c = first.headers["set-cookie"].to_str().unwrap();
     assert!(c.starts_with("__Host-idb_browser="), "{c}");
     assert!(

@@ -9,9 +9,15 @@ use crate::support::browser::{Browser, sign_in};
 
 const SPA_CB: &str = "http://127.0.0.1:9000/callback";
 
+/// An authorization request for `spa`; `extra` may replace the default `scope`.
 fn authorize_url(base: &str, extra: &str) -> String {
+    let scope = if extra.contains("&scope=") {
+        ""
+    } else {
+        "&scope=openid"
+    };
     format!(
-        "{base}/authorize?response_type=code&client_id=spa&redirect_uri={SPA_CB}&scope=openid&state=s1{extra}"
+        "{base}/authorize?response_type=code&client_id=spa&redirect_uri={SPA_CB}{scope}&state=s1{extra}"
     )
 }
 

@@ -22,7 +22,7 @@ pub struct TestBroker {
     pub dir: tempfile::TempDir,
     pub policy_path: PathBuf,
     cancel: CancellationToken,
-    task: tokio::task::JoinHandle<()>,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Argon2id of [`PASSWORD`], computed once per test binary.
@@ -136,7 +136,7 @@ impl TestBroker {
             dir,
             policy_path,
             cancel,
-            task,
+            task: Some(task),
         }
     }
 
@@ -154,9 +154,11 @@ impl TestBroker {
             .collect()
     }
 
-    pub async fn stop(self) {
+    pub async fn stop(mut self) {
         self.cancel.cancel();
-        let _ = self.task.await;
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
     }
 }
 
