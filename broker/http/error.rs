@@ -79,6 +79,18 @@ impl IntoResponse for ApiError {
             ServiceError::Restart(msg) => {
                 oauth_json(StatusCode::BAD_REQUEST, "invalid_request", &msg)
             }
+            ServiceError::SignIn {
+                unavailable: true,
+                message,
+                ..
+            } => oauth_json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                &message,
+            ),
+            ServiceError::SignIn { message, .. } => {
+                oauth_json(StatusCode::BAD_REQUEST, "invalid_grant", &message)
+            }
             ServiceError::Store(e) => {
                 tracing::error!(error = %e, "store unavailable");
                 let mut resp = oauth_json(
@@ -125,6 +137,20 @@ impl IntoResponse for PageError {
                 status_of(e.code),
                 "Sign-in could not continue",
                 &e.description,
+                true,
+            ),
+            ServiceError::SignIn {
+                unavailable,
+                title,
+                message,
+            } => pages::message(
+                if unavailable {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::FORBIDDEN
+                },
+                &title,
+                &message,
                 true,
             ),
             ServiceError::RateLimited(_) => pages::message(

@@ -15,6 +15,7 @@ use super::extract::{Browser, PageForm, PageQuery};
 use super::pages;
 use crate::service::Broker;
 use crate::service::login::LoginNext;
+use crate::service::sso::CallbackParams;
 
 #[derive(Deserialize)]
 pub struct TxQuery {
@@ -100,6 +101,31 @@ pub async fn upstream(
 ) -> Result<Response, PageError> {
     let next = broker.choose_upstream(&f.tx, &f.csrf, &ctx).await?;
     Ok(respond(&broker, CookieJar::new(), next))
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    state: Option<String>,
+    code: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// `GET /upstream/callback`: the upstream provider sends the browser back here.
+pub async fn upstream_callback(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    PageQuery(q): PageQuery<CallbackQuery>,
+) -> Result<Response, PageError> {
+    let params = CallbackParams {
+        state: q.state,
+        code: q.code,
+        error: q.error,
+        error_description: q.error_description,
+    };
+    let next = broker.upstream_callback(&params, &ctx).await?;
+    Ok(respond(&broker, jar, next))
 }
 
 /// Turns the next step of a login into a response.

@@ -48,6 +48,10 @@ pub fn router(broker: Arc<Broker>) -> Router {
         .route("/login/password", post(login::password))
         .route("/login/restart", post(login::restart))
         .route("/login/upstream", post(login::upstream))
+        .route(
+            crate::service::sso::CALLBACK_PATH,
+            get(login::upstream_callback),
+        )
         .route("/token", post(token::token))
         .route("/revoke", post(token::revoke))
         .route("/introspect", post(token::introspect))

@@ -18,6 +18,14 @@ pub enum ServiceError {
     /// transaction, bad CSRF token). The text is shown to the user.
     #[error("{0}")]
     Restart(String),
+    /// Single sign-on did not succeed. `title` and `message` are shown to the user and say
+    /// nothing internal; `unavailable` means the upstream (not the user) is the problem.
+    #[error("{title}: {message}")]
+    SignIn {
+        unavailable: bool,
+        title: String,
+        message: String,
+    },
     /// Too many attempts: come back after this many seconds.
     #[error("too many attempts; retry after {0} s")]
     RateLimited(u64),

@@ -37,6 +37,8 @@ pub struct Broker {
     pub passwords: PasswordPool,
     pub clock: Clock,
     pub audit: audit::AuditLog,
+    /// Upstream providers (discovery and keys cached per upstream and tenant).
+    pub upstreams: crate::upstream::Upstreams,
 }
 
 /// Why the broker could not start.
@@ -72,6 +74,7 @@ impl Broker {
             passwords: PasswordPool::new(workers)?,
             clock,
             audit,
+            upstreams: crate::upstream::Upstreams::new(),
         });
         broker.seed_policy_users().await?;
         Ok(broker)
@@ -86,6 +89,8 @@ impl Broker {
     /// Swaps in a new, fully validated policy (atomically: readers see the old or the new).
     pub async fn replace_policy(&self, policy: Policy) -> Result<(), StartError> {
         self.policy.store(Arc::new(prepare(policy)));
+        // An upstream's endpoints or credentials may have changed with the policy.
+        self.upstreams.clear();
         self.seed_policy_users().await
     }
 
@@ -158,10 +163,10 @@ impl Broker {
                     tracing::warn!(error = %e, "signing keys could not be reloaded");
                 }
                 n += 1;
-                if n % 12 == 0 {
-                    if let Err(e) = broker.store.sweep().await {
-                        tracing::warn!(error = %e, "sweeping expired records failed");
-                    }
+                if n.is_multiple_of(12)
+                    && let Err(e) = broker.store.sweep().await
+                {
+                    tracing::warn!(error = %e, "sweeping expired records failed");
                 }
             }
         });

@@ -1,26 +1,285 @@
-//! The upstream leg of a login (single sign-on at Entra or another OIDC provider).
+//! The upstream leg of a login: single sign-on at an Entra tenant or another OIDC provider.
+//!
+//! Out: [`Broker::begin_upstream`] stores what the callback will need (nonce, PKCE verifier,
+//! upstream, organisation) in the login transaction, maps a fresh `state` to the transaction
+//! and sends the browser upstream. Back: [`Broker::upstream_callback`] takes the `state` once,
+//! checks that the same browser returns, redeems the code, verifies the ID token (see
+//! [`crate::upstream::verify`]) and maps (`tid`,`oid`) or (`iss`,`sub`) to a directory user —
+//! never the email (SPEC "Upstream verification").
+
+use std::sync::Arc;
 
 use super::authorize::BrowserContext;
-use super::login::{LoginNext, Step};
-use super::{Broker, ServiceError};
-use crate::hrd::UpstreamRoute;
-use crate::store::{LoginStage, LoginTx};
+use super::login::{LoginNext, MSG_RESTART, Step};
+use super::{Broker, ServiceError, audit};
+use crate::hrd::{LoginMethod, UpstreamRoute};
+use crate::policy::{Organization, Policy, SsoMode, Upstream};
+use crate::secret::{digest, random_handle};
+use crate::store::{AuditRecord, LoginStage, LoginTx, UpstreamLeg, User, UserSource};
+use crate::upstream::{AuthRequest, CodeRedemption, UpstreamError, VerifiedIdentity};
+
+/// Where upstream providers send the browser back (register `{issuer}/upstream/callback` as
+/// the redirect URI of the broker's app registration).
+pub const CALLBACK_PATH: &str = "/upstream/callback";
+
+/// What the upstream sent back to the callback (OIDC Core §3.1.2.5 and §3.1.2.6).
+#[derive(Debug, Default)]
+pub struct CallbackParams {
+    pub state: Option<String>,
+    pub code: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
 
 impl Broker {
-    /// Sends the user to their upstream. Until upstream sign-in is built, the user gets the
-    /// password step, which fails for them like for anyone without a password.
+    /// Sends the user to their upstream.
     pub(crate) async fn begin_upstream(
         &self,
         tx: &LoginTx,
         mut next: LoginTx,
-        _route: UpstreamRoute<'_>,
-        _ctx: &BrowserContext,
+        route: UpstreamRoute<'_>,
+        ctx: &BrowserContext,
     ) -> Result<LoginNext, ServiceError> {
-        next.stage = LoginStage::Password;
-        if !self.store.swap_login_tx(tx, &next, self.now()).await? {
-            return Err(ServiceError::Restart(super::login::MSG_RESTART.into()));
+        let now = self.now();
+        let policy = self.policy();
+        let login_hint = next.identifier.clone().unwrap_or_default();
+        let state = random_handle();
+        let leg = UpstreamLeg {
+            upstream: route.upstream.id.clone(),
+            organization: Some(route.organization.id.clone()),
+            nonce: random_handle(),
+            // 43 characters of base64url: a valid RFC 7636 §4.1 code verifier.
+            pkce_verifier: random_handle(),
+            login_hint,
+        };
+        let redirect_uri = policy.issuer.join(CALLBACK_PATH);
+        let url = self
+            .upstreams
+            .authorization_url(
+                route.upstream,
+                Some(route.organization),
+                &AuthRequest {
+                    redirect_uri: &redirect_uri,
+                    state: &state,
+                    nonce: &leg.nonce,
+                    pkce_verifier: &leg.pkce_verifier,
+                    login_hint: &leg.login_hint,
+                },
+                now,
+            )
+            .await;
+        let url = match url {
+            Ok(url) => url,
+            Err(e) => {
+                let mut record =
+                    sso_event(&next, route.upstream, Some(route.organization), ctx, now);
+                record.reason = Some(failure_reason(&e).into());
+                self.audit.record(record);
+                return Err(upstream_failure(route.upstream, &e));
+            }
+        };
+        next.stage = LoginStage::Upstream;
+        next.upstream = Some(leg);
+        if !self.store.swap_login_tx(tx, &next, now).await? {
+            return Err(ServiceError::Restart(MSG_RESTART.into()));
         }
-        Ok(LoginNext::Show(self.view(&next, Step::Password, None)))
+        self.store
+            .put_upstream_state(&digest(&state), &next.id, next.expires_at, now)
+            .await?;
+        Ok(LoginNext::Upstream(url))
+    }
+
+    /// The upstream's redirect back to the broker.
+    pub async fn upstream_callback(
+        &self,
+        params: &CallbackParams,
+        ctx: &BrowserContext,
+    ) -> Result<LoginNext, ServiceError> {
+        let restart = || ServiceError::Restart(MSG_RESTART.into());
+        let state = params
+            .state
+            .as_deref()
+            .filter(|s| !s.is_empty() && s.len() <= 128)
+            .ok_or_else(restart)?;
+        // Taken once: a replayed `state` (or one that never existed) finds nothing.
+        let tx_id = self
+            .store
+            .take_upstream_state(&digest(state))
+            .await?
+            .ok_or_else(restart)?;
+        // The same browser that began the login must finish it (login CSRF, OAuth 2.0
+        // Security BCP RFC 9700 §4.7).
+        let tx = self.load_tx(&tx_id, ctx, None).await?;
+        let leg = match (&tx.stage, &tx.upstream) {
+            (LoginStage::Upstream, Some(leg)) => leg.clone(),
+            _ => return Err(restart()),
+        };
+        let policy = self.policy();
+        let now = self.now();
+        let upstream = policy
+            .upstream(&leg.upstream)
+            .cloned()
+            .ok_or_else(restart)?;
+        let organization = leg
+            .organization
+            .as_deref()
+            .and_then(|id| policy.org_by_id.get(id))
+            .cloned();
+        let mut record = sso_event(&tx, &upstream, organization.as_deref(), ctx, now);
+
+        if let Some(code) = params.error.as_deref() {
+            // OIDC Core §3.1.2.6: the upstream refused or failed. The description is the
+            // upstream's text (an AADSTS message): logged, not shown.
+            tracing::info!(upstream = %upstream.id, error = %code,
+                description = params.error_description.as_deref().unwrap_or(""),
+                "upstream returned an error");
+            record.reason = Some(format!("upstream_error:{}", short(code)));
+            self.audit.record(record);
+            return Err(match code {
+                "access_denied"
+                | "consent_required"
+                | "interaction_required"
+                | "login_required" => refused(
+                    &upstream,
+                    "The sign-in was cancelled or refused. Go back to the application and try again.",
+                ),
+                _ => unavailable(&upstream),
+            });
+        }
+        let Some(code) = params.code.as_deref().filter(|c| !c.is_empty()) else {
+            record.reason = Some("missing_code".into());
+            self.audit.record(record);
+            return Err(restart());
+        };
+
+        let redirect_uri = policy.issuer.join(CALLBACK_PATH);
+        let identity = match self
+            .upstreams
+            .redeem(
+                &upstream,
+                organization.as_deref(),
+                &CodeRedemption {
+                    redirect_uri: &redirect_uri,
+                    code,
+                    pkce_verifier: &leg.pkce_verifier,
+                    nonce: &leg.nonce,
+                },
+                now,
+            )
+            .await
+        {
+            Ok(identity) => identity,
+            Err(e) => {
+                tracing::warn!(upstream = %upstream.id, error = %e, "upstream sign-in failed");
+                record.reason = Some(failure_reason(&e).into());
+                self.audit.record(record);
+                return Err(upstream_failure(&upstream, &e));
+            }
+        };
+
+        let user = match self
+            .user_for_identity(&policy, &upstream, organization.as_deref(), &identity, now)
+            .await?
+        {
+            Ok(user) => user,
+            Err(reason) => {
+                record.reason = Some(reason.into());
+                record.identifier = identity.email.clone().or(record.identifier);
+                self.audit.record(record);
+                return Err(refused(
+                    &upstream,
+                    "Your account is not set up for sign-in here. Contact your administrator.",
+                ));
+            }
+        };
+        record.outcome = "success".into();
+        record.user_id = Some(user.id.clone());
+        record.organization = user.organization.clone();
+        self.audit.record(record);
+        self.finish_login(&tx, &user, "fed", Some(upstream.id.clone()), ctx)
+            .await
+    }
+
+    /// The directory user of a verified upstream identity, or the reason code for refusing.
+    /// Matched by the immutable link only; SSO must still apply to them (a policy or user
+    /// change since the login began counts).
+    async fn user_for_identity(
+        &self,
+        policy: &Policy,
+        upstream: &Upstream,
+        organization: Option<&Organization>,
+        identity: &VerifiedIdentity,
+        now: u64,
+    ) -> Result<Result<Arc<User>, &'static str>, ServiceError> {
+        let user = match self.store.user_by_link(&identity.link).await? {
+            Some(user) => Arc::new(user),
+            None => match self.create_jit_user(organization, identity, now).await? {
+                Ok(user) => user,
+                Err(reason) => return Ok(Err(reason)),
+            },
+        };
+        if user.disabled {
+            return Ok(Err("disabled"));
+        }
+        match crate::hrd::decide(policy, &user.email, Some(&user)) {
+            LoginMethod::Upstream(route)
+                if route.upstream.id == upstream.id
+                    && organization.is_some_and(|o| o.id == route.organization.id) =>
+            {
+                Ok(Ok(user))
+            }
+            _ => Ok(Err("sso_not_enabled")),
+        }
+    }
+
+    /// Just-in-time provisioning (`jit: true`): a first sign-in from the organisation's own
+    /// tenant with an email of one of its domains creates a user linked by the immutable id.
+    async fn create_jit_user(
+        &self,
+        organization: Option<&Organization>,
+        identity: &VerifiedIdentity,
+        now: u64,
+    ) -> Result<Result<Arc<User>, &'static str>, ServiceError> {
+        let Some(org) = organization.filter(|o| o.jit && o.sso != SsoMode::Off) else {
+            return Ok(Err("unknown_user"));
+        };
+        let Some(email) = identity.email.as_deref() else {
+            return Ok(Err("jit_without_email"));
+        };
+        let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+        if !org.domains.iter().any(|d| d == domain) {
+            return Ok(Err("jit_foreign_domain"));
+        }
+        let user = User {
+            id: uuid::Uuid::new_v4().to_string(),
+            email: email.to_owned(),
+            name: identity.name.clone().unwrap_or_else(|| email.to_owned()),
+            organization: Some(org.id.clone()),
+            password_hash: None,
+            link: Some(identity.link.clone()),
+            sso: true,
+            disabled: false,
+            source: UserSource::Jit,
+            created_at: now,
+            updated_at: now,
+            tokens_valid_after: 0,
+        };
+        match self.store.create_user(&user).await? {
+            Ok(()) => {
+                let mut record = audit::event("user.jit_created", "success", now);
+                record.user_id = Some(user.id.clone());
+                record.identifier = Some(user.email.clone());
+                record.organization = Some(org.id.clone());
+                self.audit.record(record);
+                Ok(Ok(Arc::new(user)))
+            }
+            // Two first sign-ins at once: the other one created the user; use it.
+            Err(_) => match self.store.user_by_link(&identity.link).await? {
+                Some(user) => Ok(Ok(Arc::new(user))),
+                // The email belongs to another (unlinked) user: never merge by email.
+                None => Ok(Err("jit_email_taken")),
+            },
+        }
     }
 }
 
@@ -37,15 +296,77 @@ impl Broker {
             .identifier
             .clone()
             .filter(|_| tx.stage == LoginStage::Upstream)
-            .ok_or_else(|| ServiceError::Restart(super::login::MSG_RESTART.into()))?;
+            .ok_or_else(|| ServiceError::Restart(MSG_RESTART.into()))?;
         let policy = self.policy();
         let user = self.store.user_by_email(&identifier).await?;
         match crate::hrd::decide(&policy, &identifier, user.as_deref()) {
-            crate::hrd::LoginMethod::Upstream(route) => {
+            LoginMethod::Upstream(route) => {
                 let next = tx.clone();
                 self.begin_upstream(&tx, next, route, ctx).await
             }
             _ => Ok(LoginNext::Show(self.view(&tx, Step::Password, None))),
         }
     }
+}
+
+fn sso_event(
+    tx: &LoginTx,
+    upstream: &Upstream,
+    organization: Option<&Organization>,
+    ctx: &BrowserContext,
+    now: u64,
+) -> AuditRecord {
+    let mut record = audit::event("login.sso", "failure", now);
+    record.identifier = tx.identifier.clone();
+    record.upstream = Some(upstream.id.clone());
+    record.organization = organization.map(|o| o.id.clone());
+    record.client_id = Some(tx.client_id.clone());
+    record.ip = ctx.ip.clone();
+    record.user_agent = ctx.user_agent.clone();
+    record
+}
+
+/// A reason code for the audit log: stable, machine-readable, never a secret.
+fn failure_reason(e: &UpstreamError) -> &'static str {
+    match e {
+        UpstreamError::Unavailable(_) => "upstream_unavailable",
+        UpstreamError::Refused { .. } => "upstream_refused_code",
+        UpstreamError::Verify(v) => v.reason(),
+        UpstreamError::Config(_) => "upstream_misconfigured",
+    }
+}
+
+fn upstream_failure(upstream: &Upstream, e: &UpstreamError) -> ServiceError {
+    match e {
+        UpstreamError::Verify(_) => refused(
+            upstream,
+            "The answer from your organisation's sign-in could not be verified. Go back to the application and try again.",
+        ),
+        _ => unavailable(upstream),
+    }
+}
+
+fn unavailable(upstream: &Upstream) -> ServiceError {
+    ServiceError::SignIn {
+        unavailable: true,
+        title: format!("{} sign-in is unavailable right now", upstream.display_name),
+        message: "Try again in a few minutes. If it keeps happening, contact your administrator."
+            .into(),
+    }
+}
+
+fn refused(upstream: &Upstream, message: &str) -> ServiceError {
+    ServiceError::SignIn {
+        unavailable: false,
+        title: format!("{} sign-in did not complete", upstream.display_name),
+        message: message.into(),
+    }
+}
+
+/// OAuth error codes are short ASCII; anything else is cut so it cannot flood the log.
+fn short(code: &str) -> String {
+    code.chars()
+        .take(64)
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
 }

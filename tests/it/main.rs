@@ -8,5 +8,6 @@ mod fake_entra;
 mod login_page;
 mod op_errors;
 mod op_flow;
+mod sso;
 mod store_conformance;
 mod support;

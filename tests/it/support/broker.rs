@@ -1,7 +1,7 @@
 //! A broker running in-process on a free port, with its own store and keys in a temp dir.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use idbroker::clock::Clock;
@@ -20,9 +20,9 @@ pub struct TestBroker {
     pub port: u16,
     pub broker: Arc<Broker>,
     pub dir: tempfile::TempDir,
-    pub policy_path: PathBuf,
     cancel: CancellationToken,
-    task: Option<tokio::task::JoinHandle<()>>,
+    /// The server task; it ends when `cancel` fires (on drop).
+    _task: tokio::task::JoinHandle<()>,
 }
 
 /// Argon2id of [`PASSWORD`], computed once per test binary.
@@ -134,9 +134,8 @@ impl TestBroker {
             port,
             broker,
             dir,
-            policy_path,
             cancel,
-            task: Some(task),
+            _task: task,
         }
     }
 
@@ -152,13 +151,6 @@ impl TestBroker {
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
-    }
-
-    pub async fn stop(mut self) {
-        self.cancel.cancel();
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
     }
 }
 

@@ -1,0 +1,629 @@
+//! Home realm discovery and upstream single sign-on against the fake Entra ID (and its
+//! generic OIDC provider): the routing decision per user, the upstream round trip, and every
+//! way a returning ID token or `state` must be refused (SPEC "Upstream verification").
+
+use idbroker::clock::Clock;
+use idbroker::op::pkce;
+use idbroker::store::UpstreamLink;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::fake_entra::{EntraUser, FakeEntra, Misbehave, NewUser, OidcUser};
+use crate::support::broker::{PASSWORD, TestBroker, USER, password_hash};
+use crate::support::browser::{Browser, Page};
+
+/// The broker's app registration at the fake Entra.
+const APP: &str = "0b7c4d1e-5f60-4a7b-8c9d-0e1f2a3b4c5d";
+const APP_SECRET: &str = "entra-app-secret-value";
+const VERIFIER: &str = "verifier-verifier-verifier-verifier-verifier-0001";
+const SPA_CB: &str = "http://127.0.0.1:9000/callback";
+
+struct World {
+    fake: FakeEntra,
+    tb: TestBroker,
+    tid: String,
+    /// A user of the contoso tenant, linked in the directory by (tid, oid).
+    ada: EntraUser,
+}
+
+struct Options<'a> {
+    sso: &'a str,
+    /// ada's per-user SSO flag.
+    ada_sso: bool,
+    jit: bool,
+    password_fallback: bool,
+    /// Replaces `client_secret_env` (e.g. a certificate).
+    credential: Option<String>,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Options {
+            sso: "all_synced_users",
+            ada_sso: false,
+            jit: false,
+            password_fallback: false,
+            credential: None,
+        }
+    }
+}
+
+async fn world(opts: Options<'_>) -> World {
+    let fake = FakeEntra::start().await;
+    let tid = fake.add_tenant("contoso.com");
+    let ada = fake
+        .tenant(&tid)
+        .add_user(NewUser::new("ada@contoso.com", "Ada Lovelace"));
+    let credential = opts
+        .credential
+        .unwrap_or_else(|| "client_secret_env: ENTRA_SECRET".into());
+    let extra = format!(
+        r#"upstreams:
+  - id: entra
+    kind: entra
+    client_id: {APP}
+    {credential}
+    authority: {authority}
+    graph: {graph}
+organizations:
+  - id: contoso
+    domains: [contoso.com]
+    upstream: entra
+    tenant_id: {tid}
+    sso: {sso}
+    password_fallback: {fallback}
+    jit: {jit}
+"#,
+        authority = fake.authority(),
+        graph = fake.graph(),
+        sso = opts.sso,
+        fallback = opts.password_fallback,
+        jit = opts.jit,
+    );
+    let users = format!(
+        r#"users:
+  - email: {USER}
+    name: Alice Example
+    password_hash: "{hash}"
+  - email: ada@contoso.com
+    name: Ada Lovelace
+    organization: contoso
+    password_hash: "{hash}"
+    link: {{tid: {tid}, oid: {oid}}}
+    sso: {ada_sso}
+"#,
+        hash = password_hash(),
+        oid = ada.id,
+        ada_sso = opts.ada_sso,
+    );
+    let tb = TestBroker::start_with(&extra, Some(&users), Clock::System).await;
+    fake.register_app(APP, &[&tb.url("/upstream/callback")]);
+    fake.add_app_secret(APP, APP_SECRET);
+    World { fake, tb, tid, ada }
+}
+
+fn authorize_url(base: &str) -> String {
+    format!(
+        "{base}/authorize?response_type=code&client_id=spa&redirect_uri={SPA_CB}&scope=openid%20email%20profile&state=app-state&nonce=app-nonce&code_challenge={}&code_challenge_method=S256",
+        pkce::s256_challenge(VERIFIER)
+    )
+}
+
+/// Opens the login page and submits `who` as the identifier.
+async fn identify(b: &mut Browser, tb: &TestBroker, who: &str) -> Page {
+    let first = b.get(&authorize_url(&tb.base)).await;
+    let page = b.follow(&tb.base, first).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    b.post(
+        &tb.url("/login/identifier"),
+        &[
+            ("tx", &page.field("tx")),
+            ("csrf", &page.field("csrf")),
+            ("identifier", who),
+        ],
+    )
+    .await
+}
+
+/// Identifier step, then the round trip through the fake: returns the callback URL the fake
+/// sent the browser to (not yet visited).
+async fn to_upstream_and_back(b: &mut Browser, w: &World, who: &str) -> String {
+    let step = identify(b, &w.tb, who).await;
+    assert_eq!(step.status, StatusCode::SEE_OTHER, "{}", step.body);
+    let upstream = step.location.clone().unwrap();
+    assert!(upstream.starts_with(&w.fake.authority()), "{upstream}");
+    let back = b.get(&upstream).await;
+    assert!(
+        back.status.is_redirection(),
+        "fake answered {}: {}",
+        back.status,
+        back.body
+    );
+    let callback = back.location.unwrap();
+    assert!(
+        callback.starts_with(&w.tb.url("/upstream/callback")),
+        "{callback}"
+    );
+    callback
+}
+
+/// Redeems the broker's code for `spa` and returns the token response.
+async fn redeem(tb: &TestBroker, code: &str) -> Value {
+    let resp = reqwest::Client::new()
+        .post(tb.url("/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "spa"),
+            ("code", code),
+            ("redirect_uri", SPA_CB),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
+}
+
+/// The claims of a JWT, unverified (the OP tests verify our signatures with a real RP).
+fn claims(jwt: &str) -> Value {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+async fn sso_audit(tb: &TestBroker) -> Vec<Value> {
+    tb.audit_lines()
+        .await
+        .into_iter()
+        .filter(|l| l["event"] == "login.sso")
+        .collect()
+}
+
+#[tokio::test]
+async fn an_sso_user_is_sent_to_their_tenant_and_gets_broker_tokens() {
+    let w = world(Options::default()).await;
+    let mut b = Browser::new();
+    let callback = to_upstream_and_back(&mut b, &w, "Ada@Contoso.com ").await;
+
+    // What went upstream: per-tenant authority, PKCE S256, state, nonce, both hints.
+    let sent = w.fake.last_authorization().unwrap();
+    assert_eq!(sent.tenant, w.tid);
+    assert_eq!(sent.client_id.as_deref(), Some(APP));
+    assert_eq!(sent.login_hint.as_deref(), Some("ada@contoso.com"));
+    assert_eq!(sent.domain_hint.as_deref(), Some("contoso.com"));
+    assert_eq!(sent.code_challenge_method.as_deref(), Some("S256"));
+    assert!(sent.nonce.as_deref().is_some_and(|n| n.len() >= 32));
+    assert!(sent.state.as_deref().is_some_and(|s| s.len() >= 32));
+
+    let done = b.get(&callback).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert!(done.location.as_deref().unwrap().starts_with(SPA_CB));
+    assert_eq!(done.location_param("state").as_deref(), Some("app-state"));
+    let tokens = redeem(&w.tb, &done.location_param("code").unwrap()).await;
+    let id = claims(tokens["id_token"].as_str().unwrap());
+    let ada =
+        w.tb.broker
+            .store
+            .user_by_email("ada@contoso.com")
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(id["sub"], ada.id.as_str(), "our own stable id, not the oid");
+    assert_eq!(
+        ada.link,
+        Some(UpstreamLink::Entra {
+            tid: w.tid.clone(),
+            oid: w.ada.id.clone()
+        })
+    );
+    assert_eq!(id["amr"], serde_json::json!(["fed"]));
+    assert_eq!(id["nonce"], "app-nonce");
+    assert_eq!(id["email"], "ada@contoso.com");
+    assert_eq!(id["iss"], w.tb.base.as_str());
+
+    let audit = sso_audit(&w.tb).await;
+    let last = audit.last().unwrap();
+    assert_eq!(last["outcome"], "success");
+    assert_eq!(last["upstream"], "entra");
+    assert_eq!(last["organization"], "contoso");
+    assert_eq!(last["user_id"], ada.id.as_str());
+
+    // The same `state` a second time: taken already.
+    let replay = b.get(&callback).await;
+    assert_eq!(replay.status, StatusCode::BAD_REQUEST, "{}", replay.body);
+    assert!(replay.location.is_none());
+}
+
+#[tokio::test]
+async fn sso_replaces_the_password_of_an_sso_user() {
+    let w = world(Options::default()).await;
+    let mut b = Browser::new();
+    let step = identify(&mut b, &w.tb, "ada@contoso.com").await;
+    assert_eq!(step.status, StatusCode::SEE_OTHER);
+    // Posting the (correct, stored) password anyway on the same transaction fails.
+    let first = b.get(&authorize_url(&w.tb.base)).await;
+    let page = b.follow(&w.tb.base, first).await;
+    let tx = page.field("tx");
+    let csrf = page.field("csrf");
+    let _ = b
+        .post(
+            &w.tb.url("/login/identifier"),
+            &[
+                ("tx", &tx),
+                ("csrf", &csrf),
+                ("identifier", "ada@contoso.com"),
+            ],
+        )
+        .await;
+    let attempt = b
+        .post(
+            &w.tb.url("/login/password"),
+            &[("tx", &tx), ("csrf", &csrf), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(attempt.status, StatusCode::OK);
+    assert!(attempt.location.is_none(), "signed in with a password");
+    assert!(attempt.body.contains("incorrect"), "{}", attempt.body);
+    let audit = w.tb.audit_lines().await;
+    assert!(
+        audit
+            .iter()
+            .any(|l| l["event"] == "login.password" && l["reason"] == "sso_required"),
+        "{audit:?}"
+    );
+}
+
+#[tokio::test]
+async fn password_fallback_offers_both_and_the_password_works() {
+    let w = world(Options {
+        password_fallback: true,
+        ..Options::default()
+    })
+    .await;
+    let mut b = Browser::new();
+    let step = identify(&mut b, &w.tb, "ada@contoso.com").await;
+    assert_eq!(step.status, StatusCode::OK);
+    assert!(step.body.contains("Microsoft"), "{}", step.body);
+    assert!(step.has_field("tx"));
+    let done = b
+        .post(
+            &w.tb.url("/login/password"),
+            &[
+                ("tx", &step.field("tx")),
+                ("csrf", &step.field("csrf")),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert!(done.location_param("code").is_some());
+}
+
+#[tokio::test]
+async fn per_user_sso_follows_the_users_switch_at_once() {
+    let w = world(Options {
+        sso: "per_user",
+        ..Options::default()
+    })
+    .await;
+    let mut b = Browser::new();
+    let step = identify(&mut b, &w.tb, "ada@contoso.com").await;
+    assert_eq!(step.status, StatusCode::OK, "switch off: the password step");
+    assert!(step.body.contains("name=\"password\""));
+
+    let ada =
+        w.tb.broker
+            .store
+            .user_by_email("ada@contoso.com")
+            .await
+            .unwrap()
+            .unwrap();
+    w.tb.broker
+        .store
+        .update_user(&ada.id, |u| u.sso = true)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut b = Browser::new();
+    let step = identify(&mut b, &w.tb, "ada@contoso.com").await;
+    assert_eq!(step.status, StatusCode::SEE_OTHER, "switch on: upstream");
+}
+
+#[tokio::test]
+async fn every_bad_id_token_is_refused_without_a_code() {
+    let w = world(Options::default()).await;
+    let fabrikam = w.fake.add_tenant("fabrikam.com");
+    // A user of another tenant with the same email as ada: must not become ada.
+    w.fake
+        .tenant(&fabrikam)
+        .add_user(NewUser::new("ada@fabrikam.com", "Ada Impostor").mail(Some("ada@contoso.com")));
+    let cases = [
+        (Misbehave::UnknownKey, "unknown_kid"),
+        (Misbehave::AlgNone, "alg_not_allowed"),
+        (Misbehave::Hs256ClientSecret, "alg_not_allowed"),
+        (Misbehave::WrongIssuer, "wrong_issuer"),
+        // Its own tenant's issuer, so not ours.
+        (Misbehave::OtherTenant(fabrikam.clone()), "wrong_issuer"),
+        (Misbehave::WrongAudience, "wrong_audience"),
+        (Misbehave::Expired, "token_expired"),
+        (Misbehave::NotYetValid, "token_not_yet_valid"),
+        (Misbehave::WrongNonce, "nonce_mismatch"),
+        (Misbehave::MissingNonce, "nonce_mismatch"),
+        (Misbehave::TamperedSignature, "bad_signature"),
+    ];
+    let n = cases.len();
+    for (misbehave, reason_part) in cases {
+        let label = format!("{misbehave:?}");
+        let mut b = Browser::new();
+        w.fake.next_id_token(misbehave);
+        let callback = to_upstream_and_back(&mut b, &w, "ada@contoso.com").await;
+        let page = b.get(&callback).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{label}: {}", page.body);
+        assert!(page.location.is_none(), "{label}");
+        assert!(
+            page.body.contains("could not be verified"),
+            "{label}: {}",
+            page.body
+        );
+        assert!(
+            !b.cookies.keys().any(|k| k.contains("session")),
+            "{label}: a session was created"
+        );
+        let audit = sso_audit(&w.tb).await;
+        let last = audit.last().unwrap();
+        assert_eq!(last["outcome"], "failure", "{label}");
+        assert_eq!(last["reason"], reason_part, "{label}");
+    }
+    let audit = sso_audit(&w.tb).await;
+    assert_eq!(audit.len(), n);
+    assert!(audit.iter().all(|l| l["outcome"] == "failure"));
+}
+
+#[tokio::test]
+async fn the_state_is_bound_to_the_browser_that_began_the_login() {
+    let w = world(Options::default()).await;
+    let mut alice_browser = Browser::new();
+    let callback = to_upstream_and_back(&mut alice_browser, &w, "ada@contoso.com").await;
+    // An attacker's browser (login CSRF: a victim lured to the attacker's callback URL).
+    let mut other = Browser::new();
+    let _ = other.get(&authorize_url(&w.tb.base)).await;
+    let page = other.get(&callback).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
+    assert!(page.location.is_none());
+}
+
+#[tokio::test]
+async fn unknown_upstream_identities_are_refused_without_jit_and_created_with_it() {
+    for jit in [false, true] {
+        let w = world(Options {
+            jit,
+            ..Options::default()
+        })
+        .await;
+        let grace = w
+            .fake
+            .tenant(&w.tid)
+            .add_user(NewUser::new("grace@contoso.com", "Grace Hopper"));
+        let mut b = Browser::new();
+        let step = identify(&mut b, &w.tb, "grace@contoso.com").await;
+        if !jit {
+            // Unknown and no JIT: the same password step as any unknown identifier.
+            assert_eq!(step.status, StatusCode::OK);
+            assert!(step.body.contains("name=\"password\""));
+            continue;
+        }
+        assert_eq!(step.status, StatusCode::SEE_OTHER, "jit: upstream");
+        let mut b2 = Browser::new();
+        let cb = to_upstream_and_back(&mut b2, &w, "grace@contoso.com").await;
+        let done = b2.get(&cb).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        let link = UpstreamLink::Entra {
+            tid: w.tid.clone(),
+            oid: grace.id.clone(),
+        };
+        let user =
+            w.tb.broker
+                .store
+                .user_by_link(&link)
+                .await
+                .unwrap()
+                .unwrap();
+        assert_eq!(user.email, "grace@contoso.com");
+        assert_eq!(user.organization.as_deref(), Some("contoso"));
+        // A second sign-in maps to the same user.
+        let mut b3 = Browser::new();
+        let cb = to_upstream_and_back(&mut b3, &w, "grace@contoso.com").await;
+        let again = b3.get(&cb).await;
+        let tokens = redeem(&w.tb, &again.location_param("code").unwrap()).await;
+        assert_eq!(
+            claims(tokens["id_token"].as_str().unwrap())["sub"],
+            user.id.as_str()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_linked_user_unknown_to_the_directory_is_refused_at_the_callback() {
+    // ada is routed upstream, but the tenant signs in someone whose (tid, oid) is not linked.
+    let w = world(Options::default()).await;
+    let mut b = Browser::new();
+    let step = identify(&mut b, &w.tb, "ada@contoso.com").await;
+    assert_eq!(step.status, StatusCode::SEE_OTHER);
+    // Unlink ada between the redirect and the callback (an admin re-sync, say).
+    let ada =
+        w.tb.broker
+            .store
+            .user_by_email("ada@contoso.com")
+            .await
+            .unwrap()
+            .unwrap();
+    w.tb.broker
+        .store
+        .update_user(&ada.id, |u| u.link = None)
+        .await
+        .unwrap()
+        .unwrap();
+    let back = b.get(step.location.as_deref().unwrap()).await;
+    let page = b.get(back.location.as_deref().unwrap()).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
+    assert!(page.body.contains("not set up"), "{}", page.body);
+    let audit = sso_audit(&w.tb).await;
+    assert_eq!(audit.last().unwrap()["reason"], "unknown_user");
+}
+
+#[tokio::test]
+async fn a_user_disabled_mid_login_is_refused() {
+    let w = world(Options::default()).await;
+    let mut b = Browser::new();
+    let step = identify(&mut b, &w.tb, "ada@contoso.com").await;
+    let ada =
+        w.tb.broker
+            .store
+            .user_by_email("ada@contoso.com")
+            .await
+            .unwrap()
+            .unwrap();
+    w.tb.broker
+        .store
+        .update_user(&ada.id, |u| u.disabled = true)
+        .await
+        .unwrap()
+        .unwrap();
+    let back = b.get(step.location.as_deref().unwrap()).await;
+    let page = b.get(back.location.as_deref().unwrap()).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
+    assert_eq!(sso_audit(&w.tb).await.last().unwrap()["reason"], "disabled");
+}
+
+#[tokio::test]
+async fn an_upstream_outage_shows_a_clear_page_and_password_users_are_unaffected() {
+    let w = world(Options::default()).await;
+    w.fake.set_down(true).await;
+    let mut b = Browser::new();
+    let step = identify(&mut b, &w.tb, "ada@contoso.com").await;
+    assert_eq!(
+        step.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        step.body
+    );
+    assert!(
+        step.body
+            .contains("Microsoft sign-in is unavailable right now"),
+        "{}",
+        step.body
+    );
+    // A password user signs in as ever.
+    let mut b = Browser::new();
+    let back = crate::support::browser::sign_in(
+        &mut b,
+        &w.tb.base,
+        &authorize_url(&w.tb.base),
+        USER,
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER);
+    assert!(back.location_param("code").is_some());
+
+    // Back up: SSO works again without a restart.
+    w.fake.set_down(false).await;
+    let mut b = Browser::new();
+    let cb = to_upstream_and_back(&mut b, &w, "ada@contoso.com").await;
+    assert_eq!(b.get(&cb).await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn an_error_from_the_upstream_is_shown_plainly_and_audited() {
+    let w = world(Options::default()).await;
+    w.fake
+        .next_authorize_error("access_denied", "AADSTS65004: User declined to consent");
+    let mut b = Browser::new();
+    let callback = to_upstream_and_back(&mut b, &w, "ada@contoso.com").await;
+    let page = b.get(&callback).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("cancelled or refused"), "{}", page.body);
+    assert!(!page.body.contains("AADSTS"), "upstream text is not shown");
+    assert_eq!(
+        sso_audit(&w.tb).await.last().unwrap()["reason"],
+        "upstream_error:access_denied"
+    );
+}
+
+#[tokio::test]
+async fn certificate_credentials_sign_a_client_assertion_entra_accepts() {
+    let cert = FakeEntra::new_app_certificate("idbroker test");
+    let dir = tempfile::tempdir().unwrap();
+    let (cert_path, key_path) = cert.write_pem_files(dir.path(), "entra").unwrap();
+    let w = world(Options {
+        credential: Some(format!(
+            "client_certificate: {{cert: {}, key: {}}}",
+            cert_path.display(),
+            key_path.display()
+        )),
+        ..Options::default()
+    })
+    .await;
+    w.fake.register_app_certificate(APP, &cert.cert_der);
+    let mut b = Browser::new();
+    let cb = to_upstream_and_back(&mut b, &w, "ada@contoso.com").await;
+    let done = b.get(&cb).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let token_calls = w.fake.requests_to("/token");
+    let last = token_calls.last().unwrap();
+    assert!(last.form_param("client_assertion").is_some());
+    assert!(last.form_param("client_secret").is_none());
+}
+
+#[tokio::test]
+async fn a_generic_oidc_upstream_links_by_issuer_and_subject() {
+    let fake = FakeEntra::start().await;
+    fake.add_oidc_user(OidcUser::new("partner-sub-1", "bob@partner.example", "Bob"));
+    let extra = format!(
+        r#"upstreams:
+  - id: partner
+    kind: oidc
+    display_name: Partner
+    issuer: {issuer}
+    client_id: idbroker
+    client_secret_env: PARTNER_SECRET
+organizations:
+  - id: partner
+    domains: [partner.example]
+    upstream: partner
+    sso: all_synced_users
+"#,
+        issuer = fake.oidc_issuer()
+    );
+    let users = format!(
+        r#"users:
+  - email: bob@partner.example
+    name: Bob
+    organization: partner
+    link: {{iss: "{issuer}", sub: partner-sub-1}}
+"#,
+        issuer = fake.oidc_issuer()
+    );
+    let tb = TestBroker::start_with(&extra, Some(&users), Clock::System).await;
+    fake.register_app("idbroker", &[&tb.url("/upstream/callback")]);
+    fake.add_app_secret("idbroker", "partner-secret-value");
+    let mut b = Browser::new();
+    let step = identify(&mut b, &tb, "bob@partner.example").await;
+    assert_eq!(step.status, StatusCode::SEE_OTHER, "{}", step.body);
+    let back = b.get(step.location.as_deref().unwrap()).await;
+    let done = b.get(back.location.as_deref().unwrap()).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert!(done.location.as_deref().unwrap().starts_with(SPA_CB));
+
+    // The same subject of another issuer is not Bob.
+    fake.next_id_token(Misbehave::WrongIssuer);
+    let mut b = Browser::new();
+    let step = identify(&mut b, &tb, "bob@partner.example").await;
+    let back = b.get(step.location.as_deref().unwrap()).await;
+    let page = b.get(back.location.as_deref().unwrap()).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+}
