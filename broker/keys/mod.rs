@@ -226,8 +226,18 @@ pub fn rotate(policy: &KeysPolicy, now: UnixTime) -> Result<String, KeyError> {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
+    // The newest key is the greatest name, so a key made in the same second as the last one
+    // (or under a clock that went back) takes the next second after it.
+    let newest = list_key_files(&policy.dir)?
+        .iter()
+        .filter_map(|f| f.kid.split('-').next()?.parse::<u64>().ok())
+        .max();
+    let created = match newest {
+        Some(t) if t >= now => t + 1,
+        _ => now,
+    };
     // Seconds zero-padded to 11 digits sort correctly until the year 5138.
-    let kid = format!("{now:011}-{alg_tag}-{short}");
+    let kid = format!("{created:011}-{alg_tag}-{short}");
     let path = policy.dir.join(format!("{kid}.pem"));
     let tmp = policy.dir.join(format!(".{kid}.tmp"));
     write_private(&tmp, pem.as_bytes()).map_err(|source| KeyError::Io {

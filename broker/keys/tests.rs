@@ -110,3 +110,15 @@ fn a_broken_key_file_is_refused_and_leaves_the_ring_as_it_was() {
     assert!(matches!(ring.reload(), Err(KeyError::BadKey { .. })));
     assert_eq!(ring.current_kid(), kid);
 }
+
+#[test]
+fn a_key_rotated_in_the_same_second_is_still_the_newest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = policy(tmp.path(), SigningAlg::ES256);
+    let ring = KeyRing::load_or_create(&p, 500).unwrap();
+    for _ in 0..5 {
+        let kid = rotate(&p, 500).unwrap();
+        ring.reload().unwrap();
+        assert_eq!(ring.current_kid(), kid);
+    }
+}

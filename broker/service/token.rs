@@ -90,7 +90,14 @@ impl Broker {
             return Err(bad("the code has expired"));
         }
         // RFC 6749 §4.1.3: redirect_uri must be identical to the authorization request's.
-        if p.redirect_uri.as_deref() != Some(record.redirect_uri.as_str()) {
+        // Compared as parsed URLs, like the match at /authorize: `https://app.example` and
+        // `https://app.example/` are one URL, written either way by RPs.
+        let same = p
+            .redirect_uri
+            .as_deref()
+            .and_then(|r| url::Url::parse(r).ok())
+            .is_some_and(|r| url::Url::parse(&record.redirect_uri).is_ok_and(|s| s == r));
+        if !same {
             return Err(bad("redirect_uri does not match the authorization request"));
         }
         match (&record.code_challenge, p.code_verifier.as_deref()) {

@@ -506,6 +506,13 @@ fn client_rules() {
     assert!(load_test(&app).is_ok());
 
     check(
+        &y(&format!("clients:\n  - id: idbroker-account\n{WEB}")),
+        3,
+        9,
+        "clients[0].id: the client id \"idbroker-account\" is reserved",
+    );
+
+    check(
         &format!("{app}  - id: app\n{WEB}"),
         5,
         9,
@@ -779,6 +786,12 @@ fn organization_rules() {
     let org = |body: &str| y(&format!("{ENTRA}organizations:\n  - id: contoso\n{body}"));
     let contoso = "    domains: [contoso.com]\n    upstream: entra\n    tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47\n";
     assert!(load_test(&org(contoso)).is_ok());
+    check(
+        &org(&format!("{contoso}    jit: true\n")),
+        16,
+        10,
+        "organizations[0].jit: has no effect with sso: off",
+    );
     check(
         &org("    upstream: entra2\n"),
         13,

@@ -32,6 +32,16 @@ impl Validator<'_> {
         let before = self.problems.len();
         let c = &raw.value;
         let id = self.unique_id(path, at(raw), c.id.as_ref(), "client", seen);
+        if let (Some(id_text), Some(_)) = (c.id.as_ref(), id.as_ref())
+            && id_text.value == crate::service::account::ACCOUNT_CLIENT_ID
+        {
+            // The built-in account page is a client of the broker under this id.
+            self.add(
+                at(id_text),
+                &format!("{path}.id"),
+                "the client id \"idbroker-account\" is reserved for the built-in account page",
+            );
+        }
         let native = c.native.as_ref().is_some_and(|n| n.value);
 
         let present: Vec<_> = [

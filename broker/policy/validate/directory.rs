@@ -156,6 +156,15 @@ impl Validator<'_> {
                 );
                 false
             }
+            Some(j) if j.value && sso == SsoMode::Off => {
+                self.add(
+                    at(j),
+                    &format!("{path}.jit"),
+                    "has no effect with sso: off (just-in-time users sign in through the \
+                     upstream); set sso: all_synced_users or per_user, or jit: false",
+                );
+                false
+            }
             Some(j) => j.value,
             None => false,
         };
