@@ -12,6 +12,7 @@ pub mod keys;
 pub mod op;
 pub mod password;
 pub mod policy;
+pub mod reload;
 pub mod secret;
 pub mod server;
 pub mod service;

@@ -135,6 +135,10 @@ async fn serve(config: &std::path::Path) -> anyhow::Result<std::process::ExitCod
     let broker = idbroker::server::assemble(policy, Clock::System, cancel.clone())
         .await
         .context("cannot start")?;
+    let loader: idbroker::reload::Loader =
+        std::sync::Arc::new(|p: &std::path::Path| policy::load(p));
+    idbroker::reload::watch(broker.clone(), config.to_owned(), loader, cancel.clone())
+        .context("cannot watch the policy file")?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

@@ -144,6 +144,18 @@ impl Broker {
                 Some(_) => {}
             }
         }
+        // A user the file created and no longer lists is disabled, not deleted: its id (the
+        // `sub` apps know) is never reused, and putting it back in the file re-enables it.
+        for user in self.store.list_users().await? {
+            let listed = policy.users.iter().any(|pu| pu.email == user.email);
+            if user.source == UserSource::Policy && !listed && !user.disabled {
+                self.store
+                    .update_user(&user.id, |u| u.disabled = true)
+                    .await?
+                    .map_err(|e| StartError::Seed(format!("{}: {e}", user.email)))?;
+                tracing::info!(email = %user.email, "user removed from the policy file: disabled");
+            }
+        }
         Ok(())
     }
 

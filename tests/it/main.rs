@@ -8,6 +8,7 @@ mod fake_entra;
 mod login_page;
 mod op_errors;
 mod op_flow;
+mod reload;
 mod sso;
 mod store_conformance;
 mod support;

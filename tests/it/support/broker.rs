@@ -20,6 +20,7 @@ pub struct TestBroker {
     pub port: u16,
     pub broker: Arc<Broker>,
     pub dir: tempfile::TempDir,
+    pub policy_path: std::path::PathBuf,
     cancel: CancellationToken,
     /// The server task; it ends when `cancel` fires (on drop).
     _task: tokio::task::JoinHandle<()>,
@@ -93,6 +94,18 @@ pub fn test_env(name: &str) -> Option<String> {
     vars.get(name).map(|s| s.to_string())
 }
 
+/// The policy loader of test brokers: the real one with [`test_env`] for the environment.
+pub fn test_loader() -> idbroker::reload::Loader {
+    std::sync::Arc::new(|path: &Path| {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| idbroker::policy::ConfigError::Io {
+                file: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
+        idbroker::policy::load_str_with_env(path, &text, &test_env)
+    })
+}
+
 impl TestBroker {
     pub async fn start() -> TestBroker {
         Self::start_with("", None, Clock::System).await
@@ -123,6 +136,13 @@ impl TestBroker {
         let broker = idbroker::server::assemble(policy, clock, cancel.clone())
             .await
             .unwrap();
+        idbroker::reload::watch(
+            broker.clone(),
+            policy_path.clone(),
+            test_loader(),
+            cancel.clone(),
+        )
+        .unwrap();
         let task = tokio::spawn(idbroker::server::serve(
             broker.clone(),
             listener,
@@ -136,6 +156,7 @@ impl TestBroker {
             dir,
             cancel,
             _task: task,
+            policy_path,
         }
     }
 
