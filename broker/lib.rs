@@ -9,6 +9,7 @@ pub mod clock;
 pub mod hrd;
 pub mod http;
 pub mod keys;
+pub mod metrics;
 pub mod op;
 pub mod password;
 pub mod policy;

@@ -22,6 +22,8 @@ pub async fn assemble(
     clock: Clock,
     cancel: CancellationToken,
 ) -> Result<Arc<Broker>, StartError> {
+    // Install the metrics recorder before anything records.
+    let _ = crate::metrics::handle();
     let backend = open_backend(&policy.store).await?;
     let store = Store::new(backend, USER_CACHE_CAPACITY);
     let keys = Arc::new(KeyRing::load_or_create(&policy.keys, clock.now())?);

@@ -1,4 +1,5 @@
-//! `/healthz` (the process answers) and `/readyz` (it can serve: the store answers).
+//! `/healthz` (the process answers), `/readyz` (it can serve: the store answers) and
+//! `/metrics`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,4 +29,15 @@ pub async fn readyz(State(broker): State<Arc<Broker>>) -> impl IntoResponse {
             "not ready: store timed out\n",
         ),
     }
+}
+
+/// `/metrics`: Prometheus text exposition format (version 0.0.4).
+pub async fn metrics() -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        crate::metrics::render(),
+    )
 }

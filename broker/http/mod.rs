@@ -65,6 +65,7 @@ pub fn router(broker: Arc<Broker>) -> Router {
         .route("/account/logout", post(account::sign_out))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .route("/static/idbroker.css", get(stylesheet))
         .fallback(not_found)
         .with_state(broker);

@@ -31,6 +31,22 @@ impl AuditLog {
 
     /// Records an event; returns at once.
     pub fn record(&self, record: AuditRecord) {
+        let outcome = if record.outcome == "success" {
+            "success"
+        } else {
+            "failure"
+        };
+        let method = match record.event.as_str() {
+            "login.password" => Some("password"),
+            "login.sso" => Some("sso"),
+            _ => None,
+        };
+        if let Some(method) = method {
+            metrics::counter!("idbroker_sign_ins_total", "method" => method, "outcome" => outcome)
+                .increment(1);
+        }
+        metrics::counter!("idbroker_audit_events_total", "event" => record.event.clone(), "outcome" => outcome)
+            .increment(1);
         let _ = self.tx.send(Msg::Record(Box::new(record)));
     }
 

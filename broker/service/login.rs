@@ -148,6 +148,7 @@ impl Broker {
         // Rate limits before any Argon2 work; keyed by what was typed, never by whether the
         // account exists, so the limiter cannot be used to enumerate either.
         if let Some(retry_after) = self.password_rate_limited(&identifier, ctx).await? {
+            metrics::counter!("idbroker_rate_limited_total", "limit" => "password").increment(1);
             audit.reason = Some("rate_limited".into());
             self.audit.record(audit);
             let mut view = self.view(&tx, Step::Password, Some(MSG_TOO_MANY));

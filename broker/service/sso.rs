@@ -53,6 +53,7 @@ impl Broker {
             login_hint,
         };
         let redirect_uri = policy.issuer.join(CALLBACK_PATH);
+        let started = std::time::Instant::now();
         let url = self
             .upstreams
             .authorization_url(
@@ -68,6 +69,7 @@ impl Broker {
                 now,
             )
             .await;
+        observe("authorize", started, url.is_ok());
         let url = match url {
             Ok(url) => url,
             Err(e) => {
@@ -153,7 +155,8 @@ impl Broker {
         };
 
         let redirect_uri = policy.issuer.join(CALLBACK_PATH);
-        let identity = match self
+        let started = std::time::Instant::now();
+        let redeemed = self
             .upstreams
             .redeem(
                 &upstream,
@@ -166,8 +169,9 @@ impl Broker {
                 },
                 now,
             )
-            .await
-        {
+            .await;
+        observe("redeem", started, redeemed.is_ok());
+        let identity = match redeemed {
             Ok(identity) => identity,
             Err(e) => {
                 tracing::warn!(upstream = %upstream.id, error = %e, "upstream sign-in failed");
@@ -307,6 +311,13 @@ impl Broker {
             _ => Ok(LoginNext::Show(self.view(&tx, Step::Password, None))),
         }
     }
+}
+
+/// Upstream latency and errors, for `/metrics`.
+fn observe(step: &'static str, started: std::time::Instant, ok: bool) {
+    let outcome = if ok { "ok" } else { "error" };
+    metrics::histogram!("idbroker_upstream_seconds", "step" => step, "outcome" => outcome)
+        .record(started.elapsed().as_secs_f64());
 }
 
 fn sso_event(

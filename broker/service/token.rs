@@ -44,7 +44,7 @@ impl Broker {
             )
             .into());
         }
-        match grant {
+        let result = match grant {
             GrantType::AuthorizationCode => self.redeem_code(&client, p).await,
             GrantType::RefreshToken => self.refresh(&client, p).await,
             GrantType::ClientCredentials => self.client_credentials(&client, p),
@@ -53,7 +53,14 @@ impl Broker {
                 "this grant type is not enabled",
             )
             .into()),
-        }
+        };
+        let name = if result.is_ok() {
+            "idbroker_tokens_issued_total"
+        } else {
+            "idbroker_token_errors_total"
+        };
+        metrics::counter!(name, "grant" => grant.as_str()).increment(1);
+        result
     }
 
     /// RFC 6749 §4.1.3 with RFC 7636 §4.6.

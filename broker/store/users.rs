@@ -41,8 +41,10 @@ impl Store {
     /// The user who signs in with `email` (normalised), through the cache.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<Arc<User>>, StoreError> {
         if let Some(hit) = self.users_by_email.get(email) {
+            metrics::counter!("idbroker_user_cache_total", "result" => "hit").increment(1);
             return Ok(hit);
         }
+        metrics::counter!("idbroker_user_cache_total", "result" => "miss").increment(1);
         let user = match self.get_json::<String>(&email_key(email)).await? {
             None => None,
             Some(id) => self.user_by_id(&id).await?.map(Arc::new),

@@ -208,3 +208,127 @@ async fn serve_rotate_keys_and_stop() {
         .unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+/// Starts `idbroker serve` on a free port with `RUST_LOG`; returns the child and its base URL.
+async fn serve_with_log(dir: &std::path::Path, rust_log: &str) -> (tokio::process::Child, String) {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let path = dir.join("broker.yaml");
+    std::fs::write(&path, standalone_policy(dir, port)).unwrap();
+    let child = bin()
+        .args(["serve", "--config", path.to_str().unwrap()])
+        .env("RUST_LOG", rust_log)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if reqwest::get(format!("{base}/healthz")).await.is_ok() {
+            return (child, base);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the broker did not come up");
+}
+
+/// No password, client secret, code or token in any log line, even at `trace`: the whole
+/// output of a broker that saw a sign-in, a failed sign-in, a code redemption, a refresh and
+/// client credentials is searched for each of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_the_log_even_at_trace() {
+    use crate::support::broker::{PASSWORD, USER};
+    use crate::support::browser::{Browser, sign_in};
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = serve_with_log(dir.path(), "trace").await;
+    let verifier = "verifier-verifier-verifier-verifier-verifier-0001";
+    let url = format!(
+        "{base}/authorize?response_type=code&client_id=web&redirect_uri=https://web.example.com/callback&scope=openid%20offline_access&state=s&code_challenge={}&code_challenge_method=S256",
+        idbroker::op::pkce::s256_challenge(verifier)
+    );
+    let wrong = "wrong-password-that-must-not-be-logged";
+    let _ = sign_in(&mut Browser::new(), &base, &url, USER, wrong).await;
+    let back = sign_in(&mut Browser::new(), &base, &url, USER, PASSWORD).await;
+    let code = back.location_param("code").unwrap();
+    let http = reqwest::Client::new();
+    let tokens: serde_json::Value = http
+        .post(format!("{base}/token"))
+        .basic_auth("web", Some(WEB_SECRET))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "https://web.example.com/callback"),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let refreshed: serde_json::Value = http
+        .post(format!("{base}/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &refresh),
+            ("client_id", "web"),
+            ("client_secret", WEB_SECRET),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let userinfo = http
+        .get(format!("{base}/userinfo"))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), 200);
+    // A code in a query string (as upstream callbacks carry them) stays out of the log too.
+    let _ = http
+        .get(format!(
+            "{base}/upstream/callback?code=query-code-never-logged&state=x"
+        ))
+        .send()
+        .await
+        .unwrap();
+    let _ = child.start_kill();
+    let out = child.wait_with_output().await.unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        log.contains("/token"),
+        "the log is empty or not at trace:\n{log}"
+    );
+    let secrets = [
+        ("password", PASSWORD.to_owned()),
+        ("wrong password", wrong.to_owned()),
+        ("client secret", WEB_SECRET.to_owned()),
+        ("code", code),
+        ("code in a query", "query-code-never-logged".to_owned()),
+        ("code verifier", verifier.to_owned()),
+        (
+            "access token",
+            tokens["access_token"].as_str().unwrap().to_owned(),
+        ),
+        ("id token", tokens["id_token"].as_str().unwrap().to_owned()),
+        ("refresh token", refresh),
+        (
+            "rotated refresh token",
+            refreshed["refresh_token"].as_str().unwrap().to_owned(),
+        ),
+    ];
+    for (what, secret) in secrets {
+        assert!(!log.contains(&secret), "the {what} appears in the log");
+    }
+}

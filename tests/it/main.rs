@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod fake_entra;
 mod login_page;
+mod metrics;
 mod op_errors;
 mod op_flow;
 mod reload;

@@ -1,0 +1,70 @@
+//! Prometheus metrics at `/metrics` (text exposition format).
+//!
+//! Code records with the `metrics` macros where things happen; this module installs the one
+//! process-wide recorder and renders it. Names are `idbroker_*`; labels are small closed sets
+//! (method, outcome, grant, event), never user or client input.
+
+use std::sync::OnceLock;
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the recorder on first use (several brokers in one process, as in tests, share
+/// it). `None` if another recorder was installed first.
+pub fn handle() -> Option<&'static PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
+            Ok(handle) => {
+                describe();
+                Some(handle)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics recorder not installed; /metrics is empty");
+                None
+            }
+        })
+        .as_ref()
+}
+
+/// The exposition text.
+pub fn render() -> String {
+    handle().map(PrometheusHandle::render).unwrap_or_default()
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_histogram};
+    describe_counter!(
+        "idbroker_sign_ins_total",
+        "Sign-in attempts by method (password, sso) and outcome (success, failure)"
+    );
+    describe_counter!(
+        "idbroker_audit_events_total",
+        "Audit events by event name and outcome"
+    );
+    describe_counter!(
+        "idbroker_tokens_issued_total",
+        "Token responses by grant type"
+    );
+    describe_counter!(
+        "idbroker_token_errors_total",
+        "Refused token requests by grant type"
+    );
+    describe_counter!(
+        "idbroker_rate_limited_total",
+        "Requests refused by a rate limit, by limit"
+    );
+    describe_counter!(
+        "idbroker_user_cache_total",
+        "Lookups of the routing path's user cache by result (hit, miss)"
+    );
+    describe_counter!(
+        "idbroker_policy_reloads_total",
+        "Policy reloads by outcome (applied, refused)"
+    );
+    describe_histogram!(
+        "idbroker_upstream_seconds",
+        metrics::Unit::Seconds,
+        "Upstream calls by step (authorize: discovery; redeem: code redemption and ID token verification) and outcome"
+    );
+}

@@ -1,0 +1,62 @@
+//! `/metrics`: Prometheus text that moves with what the broker does.
+
+use crate::support::broker::{PASSWORD, TestBroker, USER, WEB_SECRET};
+use crate::support::browser::{Browser, sign_in};
+
+/// The value of the sample whose line starts with `series` (name and labels), or 0.
+async fn sample(tb: &TestBroker, series: &str) -> f64 {
+    let text = reqwest::get(tb.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find(|l| l.starts_with(series))
+        .and_then(|l| l.rsplit(' ').next())
+        .map(|v| v.parse().unwrap())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test]
+async fn sign_ins_tokens_and_cache_lookups_are_counted() {
+    let tb = TestBroker::start().await;
+    let ok = r#"idbroker_sign_ins_total{method="password",outcome="success"}"#;
+    let bad = r#"idbroker_sign_ins_total{method="password",outcome="failure"}"#;
+    let cc = r#"idbroker_tokens_issued_total{grant="client_credentials"}"#;
+    let (ok0, bad0, cc0) = (
+        sample(&tb, ok).await,
+        sample(&tb, bad).await,
+        sample(&tb, cc).await,
+    );
+    // Other tests in this process count too: compare with "at least", never "equal".
+    let url = format!(
+        "{}/authorize?response_type=code&client_id=spa&redirect_uri=http://127.0.0.1:9000/callback&scope=openid&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256",
+        tb.base
+    );
+    let back = sign_in(&mut Browser::new(), &tb.base, &url, USER, PASSWORD).await;
+    assert_eq!(back.status, 303);
+    let wrong = sign_in(&mut Browser::new(), &tb.base, &url, USER, "wrong password").await;
+    assert_eq!(wrong.status, 200);
+    let resp = reqwest::Client::new()
+        .post(tb.url("/token"))
+        .basic_auth("web", Some(WEB_SECRET))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    tb.broker.audit.flush().await;
+
+    assert!(sample(&tb, ok).await >= ok0 + 1.0);
+    assert!(sample(&tb, bad).await >= bad0 + 1.0);
+    assert!(sample(&tb, cc).await >= cc0 + 1.0);
+    assert!(sample(&tb, r#"idbroker_user_cache_total{result="hit"}"#).await >= 1.0);
+    let text = reqwest::get(tb.url("/metrics")).await.unwrap();
+    assert!(
+        text.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+}
