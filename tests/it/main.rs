@@ -10,6 +10,7 @@ mod metrics;
 mod op_errors;
 mod op_flow;
 mod reload;
+mod replicas;
 mod sso;
 mod store_conformance;
 mod support;

@@ -18,11 +18,23 @@ pub struct RedisServer {
     port: u16,
     dir: tempfile::TempDir,
     child: Option<Child>,
+    /// Append-only file fsynced on every write: a SIGKILL loses nothing, like a production
+    /// Redis with persistence, so a restart brings the data back.
+    durable: bool,
 }
 
 impl RedisServer {
     /// Starts a server on a free port and waits until it answers `PING`.
     pub fn start() -> RedisServer {
+        Self::start_with(false)
+    }
+
+    /// A server whose data survives [`RedisServer::restart`] (AOF, `appendfsync always`).
+    pub fn start_durable() -> RedisServer {
+        Self::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> RedisServer {
         let mut last_error = String::new();
         // A port found free can be taken by another test before redis binds it: try a few.
         for _ in 0..5 {
@@ -31,6 +43,7 @@ impl RedisServer {
                 port,
                 dir: tempfile::tempdir().expect("a temporary directory for redis-server"),
                 child: None,
+                durable,
             };
             match server.spawn() {
                 Ok(()) => return server,
@@ -52,7 +65,7 @@ impl RedisServer {
         }
     }
 
-    /// Starts the server again on the same port (with an empty dataset).
+    /// Starts the server again on the same port (with an empty dataset unless durable).
     pub fn restart(&mut self) {
         self.stop();
         let deadline = Instant::now() + START_TIMEOUT;
@@ -97,7 +110,8 @@ impl RedisServer {
             .args(["--port", &self.port.to_string()])
             .args(["--bind", "127.0.0.1"])
             .args(["--save", ""])
-            .args(["--appendonly", "no"])
+            .args(["--appendonly", if self.durable { "yes" } else { "no" }])
+            .args(["--appendfsync", "always"])
             .arg("--dir")
             .arg(self.dir.path())
             .arg("--logfile")

@@ -1,0 +1,335 @@
+//! Two brokers on one Redis: a login begun on one replica finishes on the other, rotation and
+//! reuse detection hold across replicas, a user change reaches the other replica's cache
+//! within a second, and a Redis outage gives clear 503s and heals without a restart.
+
+use std::time::{Duration, Instant};
+
+use idbroker::clock::Clock;
+use idbroker::op::pkce;
+use reqwest::StatusCode;
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+use crate::support::broker::{PASSWORD, TestBroker, USER, WEB_SECRET, policy_yaml};
+use crate::support::browser::{Browser, Page};
+use crate::support::redis_server::RedisServer;
+
+const VERIFIER: &str = "verifier-verifier-verifier-verifier-verifier-0001";
+const WEB_CB: &str = "https://web.example.com/callback";
+
+/// Two replicas behind one public issuer (replica A's address), sharing Redis and a mounted
+/// signing-key folder.
+async fn replicas(redis: &RedisServer) -> (TestBroker, TestBroker, tempfile::TempDir) {
+    let keys = tempfile::tempdir().unwrap();
+    let a_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!(
+        "http://127.0.0.1:{}",
+        a_listener.local_addr().unwrap().port()
+    );
+    let mut out = Vec::new();
+    for listener in [a_listener, TcpListener::bind("127.0.0.1:0").await.unwrap()] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let yaml = policy_yaml(&issuer, dir.path(), "", None)
+            .replace(
+                &format!("store: {{kind: embedded, path: {d}/broker.db}}"),
+                &format!("store: {{kind: redis, url: \"{}\"}}", redis.url()),
+            )
+            .replace(
+                &format!("keys: {{dir: {d}/keys"),
+                &format!("keys: {{dir: {}", keys.path().display()),
+            );
+        assert!(yaml.contains("kind: redis"), "{yaml}");
+        out.push(TestBroker::start_yaml(dir, listener, &yaml, Clock::System).await);
+    }
+    let b = out.pop().unwrap();
+    let a = out.pop().unwrap();
+    (a, b, keys)
+}
+
+fn local(tb: &TestBroker) -> String {
+    format!("http://127.0.0.1:{}", tb.port)
+}
+
+fn authorize_url(base: &str) -> String {
+    format!(
+        "{base}/authorize?response_type=code&client_id=web&redirect_uri={WEB_CB}&scope=openid%20offline_access&state=s&code_challenge={}&code_challenge_method=S256",
+        pkce::s256_challenge(VERIFIER)
+    )
+}
+
+/// Opens the login page on `start`, then types identifier and password on `finish`.
+async fn login_across(b: &mut Browser, start: &TestBroker, finish: &TestBroker) -> Page {
+    let first = b.get(&authorize_url(&local(start))).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+    let page = b
+        .get(&format!("{}{}", local(start), first.location.unwrap()))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let (tx, csrf) = (page.field("tx"), page.field("csrf"));
+    let step = b
+        .post(
+            &format!("{}/login/identifier", local(finish)),
+            &[("tx", &tx), ("csrf", &csrf), ("identifier", USER)],
+        )
+        .await;
+    assert_eq!(step.status, StatusCode::OK, "{}", step.body);
+    b.post(
+        &format!("{}/login/password", local(finish)),
+        &[("tx", &tx), ("csrf", &csrf), ("password", PASSWORD)],
+    )
+    .await
+}
+
+async fn token(tb: &TestBroker, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    let resp = reqwest::Client::new()
+        .post(format!("{}/token", local(tb)))
+        .basic_auth("web", Some(WEB_SECRET))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_begun_on_one_replica_finishes_on_the_other() {
+    let redis = RedisServer::start();
+    let (a, b, _keys) = replicas(&redis).await;
+    let mut browser = Browser::new();
+    let back = login_across(&mut browser, &a, &b).await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.body);
+    let code = back.location_param("code").unwrap();
+
+    // Redeemed on B; the ID token's key is published by A too (one mounted key folder).
+    let (status, tokens) = token(
+        &b,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", WEB_CB),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    let id_token = tokens["id_token"].as_str().unwrap();
+    let kid = crate::op_flow::jwt_part(id_token, 0)["kid"].clone();
+    let jwks: Value = reqwest::get(format!("{}/jwks", local(&a)))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["kid"] == kid)
+    );
+
+    // Rotation on A, replay of the old token on B: reuse detected, family revoked.
+    let r1 = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let (status, rotated) = token(
+        &a,
+        &[("grant_type", "refresh_token"), ("refresh_token", &r1)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let r2 = rotated["refresh_token"].as_str().unwrap().to_owned();
+    let (replay, body) = token(
+        &b,
+        &[("grant_type", "refresh_token"), ("refresh_token", &r1)],
+    )
+    .await;
+    assert_eq!(replay, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "invalid_grant");
+    let (after, _) = token(
+        &a,
+        &[("grant_type", "refresh_token"), ("refresh_token", &r2)],
+    )
+    .await;
+    assert_eq!(
+        after,
+        StatusCode::BAD_REQUEST,
+        "the family is revoked on every replica"
+    );
+
+    // The code is taken once, whichever replica is asked second (RFC 6749 §4.1.2).
+    let (again, _) = token(
+        &a,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", WEB_CB),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(again, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_refresh_token_raced_on_both_replicas_wins_once() {
+    let redis = RedisServer::start();
+    let (a, b, _keys) = replicas(&redis).await;
+    for _ in 0..5 {
+        let back = login_across(&mut Browser::new(), &a, &a).await;
+        let code = back.location_param("code").unwrap();
+        let (_, tokens) = token(
+            &a,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", WEB_CB),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .await;
+        let r = tokens["refresh_token"].as_str().unwrap().to_owned();
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", r.as_str()),
+        ];
+        let (x, y) = tokio::join!(token(&a, &form), token(&b, &form));
+        let wins = [x.0, y.0].iter().filter(|s| **s == StatusCode::OK).count();
+        assert_eq!(wins, 1, "{x:?} {y:?}");
+        // And the winner's new token dies with the family (reuse detected by the loser).
+        let winner = if x.0 == StatusCode::OK { x.1 } else { y.1 };
+        let next = winner["refresh_token"].as_str().unwrap();
+        let (status, _) = token(
+            &b,
+            &[("grant_type", "refresh_token"), ("refresh_token", next)],
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_change_on_one_replica_reaches_the_others_cache_within_a_second() {
+    let redis = RedisServer::start();
+    let (a, b, _keys) = replicas(&redis).await;
+    // B has alice cached (the routing path reads the cache).
+    let cached = b.broker.store.user_by_email(USER).await.unwrap().unwrap();
+    assert!(!cached.sso);
+    assert!(b.broker.store.cached_user_by_email(USER).is_some());
+    let started = Instant::now();
+    a.broker
+        .store
+        .update_user(&cached.id, |u| u.sso = true)
+        .await
+        .unwrap()
+        .unwrap();
+    loop {
+        let seen = b.broker.store.user_by_email(USER).await.unwrap().unwrap();
+        if seen.sso {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "replica B still sees the old user after 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    eprintln!("cross-replica invalidation took {:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_outage_gives_503s_and_heals_without_a_restart() {
+    let mut redis = RedisServer::start_durable();
+    let (a, _b, _keys) = replicas(&redis).await;
+    let base = local(&a);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    // Logins work, and yield codes.
+    let mut codes = Vec::new();
+    for _ in 0..3 {
+        let back = login_across(&mut Browser::new(), &a, &a).await;
+        codes.push(back.location_param("code").unwrap());
+    }
+    let first_code = codes.remove(0);
+    let (ok, _) = token(
+        &a,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &first_code),
+            ("redirect_uri", WEB_CB),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(ok, StatusCode::OK);
+
+    redis.stop();
+    let started = Instant::now();
+    let ready = http.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    // The browser gets a page, the API a JSON 503; neither hangs past the store timeout.
+    let page = http.get(authorize_url(&base)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(page.text().await.unwrap().contains("unavailable"));
+    let (status, body) = token(
+        &a,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &codes[0]),
+            ("redirect_uri", WEB_CB),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"], "temporarily_unavailable");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "requests hung: {:?}",
+        started.elapsed()
+    );
+
+    redis.restart();
+    // Heals by itself: /readyz, then a new login, with no broker restart.
+    let mut healed = false;
+    for _ in 0..100 {
+        if http
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            == StatusCode::OK
+        {
+            healed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(healed, "/readyz did not recover");
+    let back = login_across(&mut Browser::new(), &a, &a).await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.body);
+    // Nothing was accepted twice: the code redeemed before the outage stays spent, the
+    // one refused during the outage is still good exactly once.
+    let redeem = |code: String| {
+        let a = &a;
+        async move {
+            token(
+                a,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", WEB_CB),
+                    ("code_verifier", VERIFIER),
+                ],
+            )
+            .await
+            .0
+        }
+    };
+    assert_eq!(redeem(first_code).await, StatusCode::BAD_REQUEST);
+    assert_eq!(redeem(codes[0].clone()).await, StatusCode::OK);
+    assert_eq!(redeem(codes[0].clone()).await, StatusCode::BAD_REQUEST);
+}
