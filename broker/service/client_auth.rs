@@ -29,7 +29,25 @@ impl Broker {
     ) -> Result<Arc<Client>, ServiceError> {
         let fail = || ServiceError::Op(OpError::invalid_client("client authentication failed"));
         let id = creds.client_id.as_deref().ok_or_else(fail)?;
-        let client = self.policy().client(id).cloned().ok_or_else(fail)?;
+        let policy = self.policy();
+        let client = policy.client(id).cloned().ok_or_else(fail)?;
+        if client.secret.is_some() && creds.client_secret.is_some() {
+            // Secret guessing is limited per client before any hashing (`token_per_client`
+            // authentications per window, shared by replicas through the store).
+            let limits = policy.rate_limits;
+            let crate::store::RateCount(count) = self
+                .store
+                .rate_hit(
+                    &format!("client-auth/{}", crate::secret::digest(id)),
+                    limits.window,
+                )
+                .await?;
+            if count > u64::from(limits.token_per_client) {
+                metrics::counter!("idbroker_rate_limited_total", "limit" => "client_auth")
+                    .increment(1);
+                return Err(ServiceError::RateLimited(limits.window.as_secs()));
+            }
+        }
         match (&client.secret, &creds.client_secret) {
             (None, None) => Ok(client),
             // A public client has nothing to present; a secret would mean a misconfigured app.

@@ -325,3 +325,33 @@ async fn prompt_login_forces_a_new_authentication() {
             .starts_with("/login?tx=")
     );
 }
+
+/// `/token` client authentication is limited per client before any hashing, with
+/// `Retry-After`; the right secret is refused too once over the limit.
+#[tokio::test]
+async fn client_secret_guessing_is_rate_limited() {
+    let tb = crate::support::broker::TestBroker::start_with(
+        "rate_limits: {password_per_ip: 100, password_per_identifier: 100, token_per_client: 3, window: 5m}",
+        None,
+        idbroker::clock::Clock::System,
+    )
+    .await;
+    let attempt = |secret: &'static str| {
+        let url = tb.url("/token");
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .basic_auth("web", Some(secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(attempt("wrong-guess").await.status(), 401);
+    }
+    let limited = attempt(crate::support::broker::WEB_SECRET).await;
+    assert_eq!(limited.status(), 429);
+    assert_eq!(limited.headers()["retry-after"], "300");
+}
