@@ -18,4 +18,5 @@ pub mod secret;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod tls;
 pub mod upstream;

@@ -33,7 +33,15 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the broker (the default).
-    Serve,
+    Serve {
+        /// Serve HTTPS with a self-signed development certificate for localhost, created in
+        /// certs/ when missing; the issuer becomes https. Never for production.
+        #[arg(long)]
+        dev_tls: bool,
+    },
+    /// Write a self-signed development certificate for localhost to certs/dev-cert.pem and
+    /// certs/dev-key.pem (for `tls:` in the policy). Never for production.
+    DevCert,
     /// Validate the policy file and exit: 0 when valid, 1 with located problems otherwise.
     CheckConfig,
     /// Read a secret or password on stdin and print its Argon2id hash for the policy file.
@@ -70,8 +78,19 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     // One rustls provider for the whole process (ECOSYSTEM.md, finding 1).
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(&cli.config).await,
+    match cli.command.unwrap_or(Command::Serve { dev_tls: false }) {
+        Command::Serve { dev_tls } => serve(&cli.config, dev_tls).await,
+        Command::DevCert => {
+            let files = idbroker::tls::write_dev_certificate(std::path::Path::new(DEV_CERT_DIR))?;
+            println!(
+                "wrote {} and {}; add to the policy:\ntls: {{cert: {}, key: {}}}",
+                files.cert.display(),
+                files.key.display(),
+                files.cert.display(),
+                files.key.display()
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
         Command::CheckConfig => match policy::load(&cli.config) {
             Ok(p) => {
                 println!(
@@ -120,7 +139,10 @@ fn read_secret() -> anyhow::Result<String> {
     Ok(secret)
 }
 
-async fn serve(config: &std::path::Path) -> anyhow::Result<std::process::ExitCode> {
+/// Where `dev-cert` and `serve --dev-tls` keep the development certificate.
+const DEV_CERT_DIR: &str = "certs";
+
+async fn serve(config: &std::path::Path, dev_tls: bool) -> anyhow::Result<std::process::ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -128,7 +150,22 @@ async fn serve(config: &std::path::Path) -> anyhow::Result<std::process::ExitCod
         )
         .with_writer(std::io::stderr)
         .init();
-    let policy = policy::load(config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut policy = policy::load(config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if dev_tls {
+        let dir = std::path::Path::new(DEV_CERT_DIR);
+        let files = idbroker::policy::TlsFiles {
+            cert: dir.join("dev-cert.pem"),
+            key: dir.join("dev-key.pem"),
+        };
+        let files = if files.cert.exists() && files.key.exists() {
+            files
+        } else {
+            idbroker::tls::write_dev_certificate(dir)?
+        };
+        policy.tls = Some(files);
+        let https = policy.issuer.as_str().replacen("http://", "https://", 1);
+        policy.issuer = idbroker::policy::Issuer::parse(&https).map_err(|e| anyhow::anyhow!(e))?;
+    }
     let listen = policy.listen;
     let issuer = policy.issuer.as_str().to_owned();
     let cancel = CancellationToken::new();

@@ -97,14 +97,18 @@ pub fn client_ip(parts: &Parts, broker: &Broker) -> Option<IpAddr> {
     if !trusted.contains(&peer) {
         return Some(peer);
     }
-    let forwarded = parts
-        .headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-        .collect::<Vec<_>>();
+    // RFC 7239 `Forwarded` when the proxy sends it, else the de-facto `X-Forwarded-For`.
+    let mut forwarded = forwarded_for(&parts.headers);
+    if forwarded.is_empty() {
+        forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+            .collect();
+    }
     Some(
         forwarded
             .into_iter()
@@ -112,6 +116,30 @@ pub fn client_ip(parts: &Parts, broker: &Broker) -> Option<IpAddr> {
             .find(|ip| !trusted.contains(ip))
             .unwrap_or(peer),
     )
+}
+
+/// The `for=` addresses of RFC 7239 `Forwarded` headers, in order (§5.2: an IPv4 address,
+/// or a quoted `"[IPv6]"` with an optional port; obfuscated identifiers are skipped).
+fn forwarded_for(headers: &axum::http::HeaderMap) -> Vec<IpAddr> {
+    headers
+        .get_all(header::FORWARDED)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .flat_map(|element| element.split(';'))
+        .filter_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            if !k.eq_ignore_ascii_case("for") {
+                return None;
+            }
+            let v = v.trim().trim_matches('"');
+            if let Some(rest) = v.strip_prefix('[') {
+                return rest.split(']').next()?.parse().ok();
+            }
+            // IPv4, possibly with a port.
+            v.split(':').next()?.parse().ok()
+        })
+        .collect()
 }
 
 /// Client credentials from `Authorization: Basic` (RFC 6749 §2.3.1, values form-encoded
@@ -183,4 +211,27 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim())
         .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forwarded_for;
+    use axum::http::{HeaderMap, HeaderValue, header};
+
+    #[test]
+    fn forwarded_header_addresses_in_order() {
+        let mut h = HeaderMap::new();
+        h.append(
+            header::FORWARDED,
+            HeaderValue::from_static(
+                "for=192.0.2.43, for=\"[2001:db8:cafe::17]:4711\";proto=https, for=_hidden",
+            ),
+        );
+        h.append(
+            header::FORWARDED,
+            HeaderValue::from_static("For=198.51.100.17:80;by=203.0.113.1"),
+        );
+        let got: Vec<String> = forwarded_for(&h).iter().map(|a| a.to_string()).collect();
+        assert_eq!(got, ["192.0.2.43", "2001:db8:cafe::17", "198.51.100.17"]);
+    }
 }
