@@ -60,11 +60,24 @@ pub enum Write {
 pub struct Txn {
     pub checks: Vec<Check>,
     pub writes: Vec<Write>,
+    /// The change may be lost in a crash (the embedded engine then skips the fsync and
+    /// flushes within [`FLUSH_EVERY`]). Only for records whose loss costs the user a retry
+    /// and nothing else: login transactions, fresh sessions, fresh codes.
+    pub relaxed: bool,
 }
+
+/// Longest a relaxed change stays only in memory on the embedded engine.
+pub const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Txn {
     pub fn new() -> Txn {
         Txn::default()
+    }
+
+    /// See [`Txn::relaxed`]: durable at the next flush, not at commit.
+    pub fn relaxed(mut self) -> Txn {
+        self.relaxed = true;
+        self
     }
 
     pub fn expect_absent(mut self, key: impl Into<String>) -> Txn {

@@ -12,20 +12,23 @@
 //! Every operation runs on tokio's blocking pool (`spawn_blocking`): redb does file I/O and
 //! takes a process-wide write lock, neither of which may stall the async workers. Each
 //! [`KvBackend::commit`] is one redb write transaction with `Durability::Immediate` (the
-//! default), so a `true` answer means the change is on disk.
+//! default), so a `true` answer means the change is on disk — except for a [`Txn::relaxed`]
+//! one (login transactions, fresh sessions and codes, rate counters), which skips the fsync
+//! and is on disk within [`FLUSH_EVERY`] or at the next durable commit, whichever is first.
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use redb::{
-    Database, MultimapTableDefinition, ReadableDatabase, ReadableMultimapTable, ReadableTable,
-    ReadableTableMetadata, TableDefinition, WriteTransaction,
+    Database, Durability, MultimapTableDefinition, ReadableDatabase, ReadableMultimapTable,
+    ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction,
 };
 use tokio::sync::broadcast;
 
 use super::StoreError;
-use super::backend::{Expect, KvBackend, Txn, Write};
+use super::backend::{Expect, FLUSH_EVERY, KvBackend, Txn, Write};
 
 /// Values with their expiry: `(expires_at_ms, bytes)`, `NO_EXPIRY` for none.
 const VALUES: TableDefinition<&str, (u64, &[u8])> = TableDefinition::new("v1_values");
@@ -47,6 +50,8 @@ const CHANNEL_CAPACITY: usize = 1024;
 pub struct EmbeddedKv {
     db: Arc<Database>,
     tx: broadcast::Sender<String>,
+    /// Relaxed commits not yet on disk (see [`Txn::relaxed`]).
+    unflushed: Arc<AtomicU64>,
 }
 
 impl EmbeddedKv {
@@ -94,7 +99,38 @@ impl EmbeddedKv {
         Ok(EmbeddedKv {
             db: Arc::new(db),
             tx,
+            unflushed: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// Makes every relaxed commit durable now, if there is any (an empty durable commit
+    /// persists the ones before it).
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let unflushed = self.unflushed.clone();
+        self.blocking(move |db, _| flush_blocking(db, &unflushed))
+            .await
+    }
+
+    /// Flushes relaxed commits every [`FLUSH_EVERY`] until the engine is dropped.
+    pub fn spawn_flusher(&self) {
+        let db = Arc::downgrade(&self.db);
+        let unflushed = self.unflushed.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(FLUSH_EVERY);
+            loop {
+                tick.tick().await;
+                let Some(db) = db.upgrade() else { return };
+                if unflushed.load(Ordering::Relaxed) == 0 {
+                    continue;
+                }
+                let unflushed = unflushed.clone();
+                let done =
+                    tokio::task::spawn_blocking(move || flush_blocking(&db, &unflushed)).await;
+                if let Ok(Err(e)) = done {
+                    tracing::error!(error = %e, "flushing the embedded store failed");
+                }
+            }
+        });
     }
 
     /// Runs `f` on the blocking pool with the database and the current time in milliseconds.
@@ -272,10 +308,54 @@ fn apply(wtx: &WriteTransaction, txn: &Txn, now: u64) -> Result<bool, StoreError
     Ok(true)
 }
 
-fn commit_blocking(db: &Database, txn: &Txn, now: u64) -> Result<bool, StoreError> {
+fn flush_blocking(db: &Database, unflushed: &AtomicU64) -> Result<(), StoreError> {
+    let pending = unflushed.swap(0, Ordering::AcqRel);
+    if pending == 0 {
+        return Ok(());
+    }
     let wtx = db.begin_write().db()?;
+    wtx.commit().db()?;
+    Ok(())
+}
+
+/// Relaxed commits in a row before one is made durable anyway (redb reclaims pages only at
+/// durable commits, so an endless run of non-durable ones would grow the file).
+const MAX_UNFLUSHED: u64 = 256;
+
+/// Starts a write transaction, non-durable when `relaxed` and the budget allows.
+fn begin(
+    db: &Database,
+    relaxed: bool,
+    unflushed: &AtomicU64,
+) -> Result<(redb::WriteTransaction, bool), StoreError> {
+    let mut wtx = db.begin_write().db()?;
+    let relax = relaxed && unflushed.load(Ordering::Relaxed) < MAX_UNFLUSHED;
+    if relax {
+        wtx.set_durability(Durability::None)
+            .map_err(|e| StoreError::Unavailable(format!("embedded store: {e}")))?;
+    }
+    Ok((wtx, relax))
+}
+
+/// Records how a commit went: a durable one flushes every relaxed one before it.
+fn committed(relax: bool, unflushed: &AtomicU64) {
+    if relax {
+        unflushed.fetch_add(1, Ordering::AcqRel);
+    } else {
+        unflushed.store(0, Ordering::Release);
+    }
+}
+
+fn commit_blocking(
+    db: &Database,
+    txn: &Txn,
+    now: u64,
+    unflushed: &AtomicU64,
+) -> Result<bool, StoreError> {
+    let (wtx, relax) = begin(db, txn.relaxed, unflushed)?;
     if apply(&wtx, txn, now)? {
         wtx.commit().db()?;
+        committed(relax, unflushed);
         Ok(true)
     } else {
         wtx.abort().db()?;
@@ -307,8 +387,15 @@ fn take_blocking(db: &Database, key: &str, now: u64) -> Result<Option<Vec<u8>>, 
     }
 }
 
-fn incr_blocking(db: &Database, key: &str, window: Duration, now: u64) -> Result<u64, StoreError> {
-    let wtx = db.begin_write().db()?;
+/// Rate counters are relaxed: a crash forgets a few seconds of counts at most.
+fn incr_blocking(
+    db: &Database,
+    key: &str,
+    window: Duration,
+    now: u64,
+    unflushed: &AtomicU64,
+) -> Result<u64, StoreError> {
+    let (wtx, relax) = begin(db, true, unflushed)?;
     let count = {
         let mut values = wtx.open_table(VALUES).db()?;
         let current = values.get(key).db()?.and_then(|guard| {
@@ -341,6 +428,7 @@ fn incr_blocking(db: &Database, key: &str, window: Duration, now: u64) -> Result
         count
     };
     wtx.commit().db()?;
+    committed(relax, unflushed);
     Ok(count)
 }
 
@@ -389,7 +477,8 @@ impl KvBackend for EmbeddedKv {
     }
 
     async fn commit(&self, txn: Txn) -> Result<bool, StoreError> {
-        self.blocking(move |db, now| commit_blocking(db, &txn, now))
+        let unflushed = self.unflushed.clone();
+        self.blocking(move |db, now| commit_blocking(db, &txn, now, &unflushed))
             .await
     }
 
@@ -401,7 +490,8 @@ impl KvBackend for EmbeddedKv {
 
     async fn incr(&self, key: &str, window: Duration) -> Result<u64, StoreError> {
         let key = key.to_owned();
-        self.blocking(move |db, now| incr_blocking(db, &key, window, now))
+        let unflushed = self.unflushed.clone();
+        self.blocking(move |db, now| incr_blocking(db, &key, window, now, &unflushed))
             .await
     }
 

@@ -124,6 +124,7 @@ pub async fn open_backend(policy: &crate::policy::StorePolicy) -> Result<Backend
             let kv = tokio::task::spawn_blocking(move || EmbeddedKv::open(&path))
                 .await
                 .map_err(|e| StoreError::Unavailable(format!("opening the store failed: {e}")))??;
+            kv.spawn_flusher();
             Ok(Backend::Embedded(kv))
         }
         crate::policy::StorePolicy::Redis { url } => Ok(Backend::Redis(

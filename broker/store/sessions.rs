@@ -30,7 +30,9 @@ impl Store {
         now: UnixTime,
     ) -> Result<(), StoreError> {
         let ttl = ttl_until(now, session.expires_at);
+        // A session lost in a crash only asks its user to sign in again.
         let txn = Txn::new()
+            .relaxed()
             .expect_absent(session_key(digest))
             .put(session_key(digest), encode(session)?, Some(ttl))
             .set_add(user_sessions_key(&session.user_id), digest, Some(ttl));
@@ -80,7 +82,7 @@ impl Store {
     }
 
     pub async fn put_login_tx(&self, tx: &LoginTx, now: UnixTime) -> Result<(), StoreError> {
-        let txn = Txn::new().put(
+        let txn = Txn::new().relaxed().put(
             tx_key(&tx.id),
             encode(tx)?,
             Some(ttl_until(now, tx.expires_at)),
@@ -110,11 +112,14 @@ impl Store {
             if &current != expected {
                 return Ok(false);
             }
-            let txn = Txn::new().expect_equals(tx_key(&expected.id), bytes).put(
-                tx_key(&next.id),
-                encode(next)?,
-                Some(ttl_until(now, next.expires_at)),
-            );
+            let txn = Txn::new()
+                .relaxed()
+                .expect_equals(tx_key(&expected.id), bytes)
+                .put(
+                    tx_key(&next.id),
+                    encode(next)?,
+                    Some(ttl_until(now, next.expires_at)),
+                );
             if self.kv.commit(txn).await? {
                 return Ok(true);
             }
@@ -123,7 +128,9 @@ impl Store {
     }
 
     pub async fn delete_login_tx(&self, id: &str) -> Result<(), StoreError> {
-        self.kv.commit(Txn::new().delete(tx_key(id))).await?;
+        self.kv
+            .commit(Txn::new().relaxed().delete(tx_key(id)))
+            .await?;
         Ok(())
     }
 
@@ -135,7 +142,7 @@ impl Store {
         expires_at: UnixTime,
         now: UnixTime,
     ) -> Result<(), StoreError> {
-        let txn = Txn::new().put(
+        let txn = Txn::new().relaxed().put(
             upstream_state_key(state_digest),
             encode(&tx_id)?,
             Some(ttl_until(now, expires_at)),

@@ -55,7 +55,8 @@ impl Store {
         code: &CodeRecord,
         now: UnixTime,
     ) -> Result<(), StoreError> {
-        let txn = Txn::new().expect_absent(code_key(digest)).put(
+        // A code lost in a crash is a failed sign-in to retry; taking one is always durable.
+        let txn = Txn::new().relaxed().expect_absent(code_key(digest)).put(
             code_key(digest),
             encode(code)?,
             Some(ttl_until(now, code.expires_at)),

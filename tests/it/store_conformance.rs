@@ -1373,6 +1373,29 @@ async fn embedded_survives_drop_and_reopen() {
     assert!(now > 0);
 }
 
+/// A relaxed commit (no fsync) is visible at once, and on disk after a flush.
+#[tokio::test]
+async fn embedded_relaxed_commits_are_visible_at_once_and_durable_after_flush() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broker.db");
+    {
+        let kv = EmbeddedKv::open(&path).unwrap();
+        for i in 0..300 {
+            let txn = Txn::new()
+                .relaxed()
+                .put(format!("v1/relaxed/{i}"), b"v".to_vec(), None);
+            assert!(kv.commit(txn).await.unwrap());
+            assert_eq!(
+                kv.get(&format!("v1/relaxed/{i}")).await.unwrap().as_deref(),
+                Some(&b"v"[..])
+            );
+        }
+        kv.flush().await.unwrap();
+    }
+    let kv = EmbeddedKv::open(&path).unwrap();
+    assert_eq!(kv.scan_prefix("v1/relaxed/").await.unwrap().len(), 300);
+}
+
 #[cfg(unix)]
 #[tokio::test]
 async fn embedded_file_is_private_and_its_directory_created() {
