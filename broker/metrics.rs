@@ -43,6 +43,10 @@ fn describe() {
         "Audit events by event name and outcome"
     );
     describe_counter!(
+        "idbroker_audit_dropped_total",
+        "Audit records dropped because the queue was full"
+    );
+    describe_counter!(
         "idbroker_tokens_issued_total",
         "Token responses by grant type"
     );

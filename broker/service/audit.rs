@@ -1,7 +1,8 @@
 //! The audit trail: one structured record per sign-in attempt and admin action, written as
 //! JSON lines to the configured sink and kept in the store for the admin API.
 //!
-//! Writing never blocks a request: records go through a channel to one writer task.
+//! Writing never blocks a request: records go through a bounded channel to one writer task,
+//! which writes each batch with one call on the blocking pool.
 //! Records carry no password, token, code or secret, by construction of [`AuditRecord`].
 
 use std::io::Write as _;
@@ -14,7 +15,7 @@ use crate::policy::{AuditPolicy, AuditSink};
 use crate::store::{AuditRecord, Store};
 
 pub struct AuditLog {
-    tx: mpsc::UnboundedSender<Msg>,
+    tx: mpsc::Sender<Msg>,
 }
 
 enum Msg {
@@ -24,7 +25,7 @@ enum Msg {
 
 impl AuditLog {
     pub fn new(policy: &AuditPolicy, store: Arc<Store>) -> AuditLog {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(writer(policy.sink.clone(), policy.retention, store, rx));
         AuditLog { tx }
     }
@@ -47,13 +48,16 @@ impl AuditLog {
         }
         metrics::counter!("idbroker_audit_events_total", "event" => record.event.clone(), "outcome" => outcome)
             .increment(1);
-        let _ = self.tx.send(Msg::Record(Box::new(record)));
+        if self.tx.try_send(Msg::Record(Box::new(record))).is_err() {
+            metrics::counter!("idbroker_audit_dropped_total").increment(1);
+            tracing::error!("audit queue full: a record was dropped");
+        }
     }
 
     /// Waits until every record sent so far has been written (shutdown, tests).
     pub async fn flush(&self) {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        if self.tx.send(Msg::Flush(tx)).is_ok() {
+        if self.tx.send(Msg::Flush(tx)).await.is_ok() {
             let _ = rx.await;
         }
     }
@@ -82,7 +86,7 @@ async fn writer(
     sink: AuditSink,
     retention: Duration,
     store: Arc<Store>,
-    mut rx: mpsc::UnboundedReceiver<Msg>,
+    mut rx: mpsc::Receiver<Msg>,
 ) {
     let mut file = match &sink {
         AuditSink::File(path) => match std::fs::OpenOptions::new()
@@ -98,28 +102,57 @@ async fn writer(
         },
         _ => None,
     };
-    while let Some(msg) = rx.recv().await {
-        let record = match msg {
-            Msg::Record(r) => r,
-            Msg::Flush(done) => {
-                let _ = done.send(());
-                continue;
-            }
-        };
-        if let Ok(mut line) = serde_json::to_vec(&record) {
-            line.push(b'\n');
-            match (&sink, file.as_mut()) {
-                (AuditSink::Off, _) => {}
-                (_, Some(f)) => {
-                    let _ = f.write_all(&line);
+    let mut batch = Vec::new();
+    loop {
+        // Everything queued goes out in one write on the blocking pool.
+        if rx.recv_many(&mut batch, BATCH).await == 0 {
+            return;
+        }
+        let mut lines = Vec::new();
+        let mut records = Vec::new();
+        let mut waiting = Vec::new();
+        for msg in batch.drain(..) {
+            match msg {
+                Msg::Record(record) => {
+                    if let Ok(line) = serde_json::to_vec(&record) {
+                        lines.extend_from_slice(&line);
+                        lines.push(b'\n');
+                    }
+                    records.push(record);
                 }
-                _ => {
-                    let _ = std::io::stdout().lock().write_all(&line);
-                }
+                Msg::Flush(done) => waiting.push(done),
             }
         }
-        if let Err(e) = store.append_audit(&record, retention).await {
-            tracing::warn!(error = %e, event = %record.event, "audit record not stored");
+        if !lines.is_empty() && !matches!(sink, AuditSink::Off) {
+            let target = file.take();
+            let written = tokio::task::spawn_blocking(move || {
+                let mut target = target;
+                match target.as_mut() {
+                    Some(f) => {
+                        let _ = f.write_all(&lines);
+                    }
+                    None => {
+                        let _ = std::io::stdout().lock().write_all(&lines);
+                    }
+                }
+                target
+            })
+            .await;
+            file = written.unwrap_or_default();
+        }
+        for record in &records {
+            if let Err(e) = store.append_audit(record, retention).await {
+                tracing::warn!(error = %e, event = %record.event, "audit record not stored");
+            }
+        }
+        for done in waiting {
+            let _ = done.send(());
         }
     }
 }
+
+/// Records written per batch at most.
+const BATCH: usize = 256;
+/// Records queued at most; beyond, new ones are dropped and counted (a flood must not
+/// exhaust memory).
+const QUEUE: usize = 65_536;
