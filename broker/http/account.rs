@@ -27,8 +27,15 @@ pub async fn page(
     let Some(view) = broker.account(ctx.session.as_deref()).await? else {
         return Ok(start_sign_in(&broker, jar));
     };
+    let policy = broker.policy();
     let method = |s: &Session| match &s.idp {
-        Some(idp) => format!("Single sign-on ({idp})"),
+        // The upstream's display name ("Microsoft"), or its id if it left the policy.
+        Some(idp) => format!(
+            "Single sign-on ({})",
+            policy
+                .upstream(idp)
+                .map_or(idp.as_str(), |u| u.display_name.as_str())
+        ),
         None => "Password".to_owned(),
     };
     let sessions = view

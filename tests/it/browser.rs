@@ -39,3 +39,15 @@ async fn password_login_in_chromium() {
     let tb = TestBroker::start().await;
     run_script("login.mjs", &[&tb.base, USER, PASSWORD]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sso_login_in_chromium() {
+    let w = crate::sso::world(crate::sso::Options::default()).await;
+    // The account page is a client of the broker; its callback must be registered upstream
+    // only for the broker itself, which `world` did.
+    run_script(
+        "sso.mjs",
+        &[&w.tb.base, "ada@contoso.com", &w.fake.authority()],
+    )
+    .await;
+}

@@ -18,22 +18,22 @@ const APP_SECRET: &str = "entra-app-secret-value";
 const VERIFIER: &str = "verifier-verifier-verifier-verifier-verifier-0001";
 const SPA_CB: &str = "http://127.0.0.1:9000/callback";
 
-struct World {
-    fake: FakeEntra,
-    tb: TestBroker,
-    tid: String,
+pub struct World {
+    pub fake: FakeEntra,
+    pub tb: TestBroker,
+    pub tid: String,
     /// A user of the contoso tenant, linked in the directory by (tid, oid).
     ada: EntraUser,
 }
 
-struct Options<'a> {
-    sso: &'a str,
+pub struct Options<'a> {
+    pub sso: &'a str,
     /// ada's per-user SSO flag.
-    ada_sso: bool,
-    jit: bool,
-    password_fallback: bool,
+    pub ada_sso: bool,
+    pub jit: bool,
+    pub password_fallback: bool,
     /// Replaces `client_secret_env` (e.g. a certificate).
-    credential: Option<String>,
+    pub credential: Option<String>,
 }
 
 impl Default for Options<'_> {
@@ -48,7 +48,7 @@ impl Default for Options<'_> {
     }
 }
 
-async fn world(opts: Options<'_>) -> World {
+pub async fn world(opts: Options<'_>) -> World {
     let fake = FakeEntra::start().await;
     let tid = fake.add_tenant("contoso.com");
     let ada = fake
