@@ -150,30 +150,39 @@ async fn serve(config: &std::path::Path, dev_tls: bool) -> anyhow::Result<std::p
         )
         .with_writer(std::io::stderr)
         .init();
-    let mut policy = policy::load(config).map_err(|e| anyhow::anyhow!("{e}"))?;
-    if dev_tls {
+    let dev_files = if dev_tls {
         let dir = std::path::Path::new(DEV_CERT_DIR);
         let files = idbroker::policy::TlsFiles {
             cert: dir.join("dev-cert.pem"),
             key: dir.join("dev-key.pem"),
         };
-        let files = if files.cert.exists() && files.key.exists() {
+        Some(if files.cert.exists() && files.key.exists() {
             files
         } else {
             idbroker::tls::write_dev_certificate(dir)?
-        };
-        policy.tls = Some(files);
-        let https = policy.issuer.as_str().replacen("http://", "https://", 1);
-        policy.issuer = idbroker::policy::Issuer::parse(&https).map_err(|e| anyhow::anyhow!(e))?;
-    }
+        })
+    } else {
+        None
+    };
+    // Reloads go through the same loader, so --dev-tls holds for every later policy too.
+    let loader: idbroker::reload::Loader = std::sync::Arc::new(move |p: &std::path::Path| {
+        let mut policy = policy::load(p)?;
+        if let Some(files) = &dev_files {
+            policy.tls = Some(files.clone());
+            let https = policy.issuer.as_str().replacen("http://", "https://", 1);
+            if let Ok(issuer) = idbroker::policy::Issuer::parse(&https) {
+                policy.issuer = issuer;
+            }
+        }
+        Ok(policy)
+    });
+    let policy = loader(config).map_err(|e| anyhow::anyhow!("{e}"))?;
     let listen = policy.listen;
     let issuer = policy.issuer.as_str().to_owned();
     let cancel = CancellationToken::new();
     let broker = idbroker::server::assemble(policy, Clock::System, cancel.clone())
         .await
         .context("cannot start")?;
-    let loader: idbroker::reload::Loader =
-        std::sync::Arc::new(|p: &std::path::Path| policy::load(p));
     idbroker::reload::watch(broker.clone(), config.to_owned(), loader, cancel.clone())
         .context("cannot watch the policy file")?;
     let listener = tokio::net::TcpListener::bind(listen)

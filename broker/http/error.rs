@@ -68,7 +68,8 @@ impl IntoResponse for ApiError {
             ServiceError::RateLimited(secs) => {
                 let mut resp = oauth_json(
                     StatusCode::TOO_MANY_REQUESTS,
-                    "slow_down",
+                    // RFC 6749 has no rate-limit code; this one says "retry later" (§4.1.2.1).
+                    "temporarily_unavailable",
                     "too many requests; retry later",
                 );
                 if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {

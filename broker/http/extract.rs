@@ -97,17 +97,20 @@ pub fn client_ip(parts: &Parts, broker: &Broker) -> Option<IpAddr> {
     if !trusted.contains(&peer) {
         return Some(peer);
     }
-    // RFC 7239 `Forwarded` when the proxy sends it, else the de-facto `X-Forwarded-For`.
-    let mut forwarded = forwarded_for(&parts.headers);
+    // The de-facto `X-Forwarded-For` when present (what nearly every proxy appends to), else
+    // RFC 7239 `Forwarded`. Preferring the one a proxy did not write would let a client
+    // choose its own address, so a proxy that writes only `Forwarded` must strip any
+    // `X-Forwarded-For` it receives (README, "Behind a proxy").
+    let mut forwarded: Vec<IpAddr> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+        .collect();
     if forwarded.is_empty() {
-        forwarded = parts
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-            .collect();
+        forwarded = forwarded_for(&parts.headers);
     }
     Some(
         forwarded

@@ -310,7 +310,8 @@ pub struct RateLimits {
     pub password_per_ip: u32,
     /// Password attempts per identifier per window.
     pub password_per_identifier: u32,
-    /// Client authentications at `/token` per client id per window.
+    /// Failed client authentications per client id per window before every attempt of that
+    /// client is refused until the window ends.
     pub token_per_client: u32,
     pub window: Duration,
 }

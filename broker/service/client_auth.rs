@@ -31,23 +31,34 @@ impl Broker {
         let id = creds.client_id.as_deref().ok_or_else(fail)?;
         let policy = self.policy();
         let client = policy.client(id).cloned().ok_or_else(fail)?;
-        if client.secret.is_some() && creds.client_secret.is_some() {
-            // Secret guessing is limited per client before any hashing (`token_per_client`
-            // authentications per window, shared by replicas through the store).
-            let limits = policy.rate_limits;
-            let crate::store::RateCount(count) = self
-                .store
-                .rate_hit(
-                    &format!("client-auth/{}", crate::secret::digest(id)),
-                    limits.window,
-                )
-                .await?;
-            if count > u64::from(limits.token_per_client) {
+        // Secret guessing is limited per client before any hashing: once a client has had
+        // `token_per_client` failed authentications in a window, every attempt is refused
+        // until the window ends (shared by replicas through the store). Successes do not
+        // count, so a busy client is never slowed by its own traffic.
+        let limits = policy.rate_limits;
+        let bucket = format!("client-auth-fail/{}", crate::secret::digest(id));
+        let guarded = client.secret.is_some() && creds.client_secret.is_some();
+        if guarded {
+            let crate::store::RateCount(failures) = self.store.rate_count(&bucket).await?;
+            if failures >= u64::from(limits.token_per_client) {
                 metrics::counter!("idbroker_rate_limited_total", "limit" => "client_auth")
                     .increment(1);
                 return Err(ServiceError::RateLimited(limits.window.as_secs()));
             }
         }
+        let verdict = self.check_client_secret(client, creds).await;
+        if guarded && matches!(verdict, Err(ServiceError::Op(_))) {
+            self.store.rate_hit(&bucket, limits.window).await?;
+        }
+        verdict
+    }
+
+    async fn check_client_secret(
+        &self,
+        client: Arc<Client>,
+        creds: &ClientCredentials,
+    ) -> Result<Arc<Client>, ServiceError> {
+        let fail = || ServiceError::Op(OpError::invalid_client("client authentication failed"));
         match (&client.secret, &creds.client_secret) {
             (None, None) => Ok(client),
             // A public client has nothing to present; a secret would mean a misconfigured app.

@@ -171,6 +171,10 @@ impl Broker {
                     _ = tick.tick() => {}
                 }
                 let Some(broker) = weak.upgrade() else { return };
+                // Drains the latency histograms' buckets even when nobody scrapes /metrics.
+                if let Some(metrics) = crate::metrics::handle() {
+                    metrics.run_upkeep();
+                }
                 if let Err(e) = broker.keys.reload() {
                     tracing::warn!(error = %e, "signing keys could not be reloaded");
                 }

@@ -22,6 +22,15 @@ impl Store {
         ))
     }
 
+    /// The hits `bucket` has seen in its current window, without counting one.
+    pub async fn rate_count(&self, bucket: &str) -> Result<RateCount, StoreError> {
+        let bytes = self.kv.get(&format!("v1/rate/{bucket}")).await?;
+        let n = bytes
+            .and_then(|b| std::str::from_utf8(&b).ok()?.parse::<u64>().ok())
+            .unwrap_or(0);
+        Ok(RateCount(n))
+    }
+
     /// Stores a single-use value (consent `state`, password-set link) under a digest.
     pub async fn put_once<T: Serialize>(
         &self,

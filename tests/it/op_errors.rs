@@ -354,4 +354,28 @@ async fn client_secret_guessing_is_rate_limited() {
     let limited = attempt(crate::support::broker::WEB_SECRET).await;
     assert_eq!(limited.status(), 429);
     assert_eq!(limited.headers()["retry-after"], "300");
+    let body: serde_json::Value = limited.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable");
+}
+
+/// Failures count toward the limit, successes do not: a busy client is never slowed by its
+/// own traffic.
+#[tokio::test]
+async fn successful_client_authentications_do_not_count_toward_the_limit() {
+    let tb = crate::support::broker::TestBroker::start_with(
+        "rate_limits: {password_per_ip: 100, password_per_identifier: 100, token_per_client: 2, window: 5m}",
+        None,
+        idbroker::clock::Clock::System,
+    )
+    .await;
+    for _ in 0..10 {
+        let ok = reqwest::Client::new()
+            .post(tb.url("/token"))
+            .basic_auth("web", Some(crate::support::broker::WEB_SECRET))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), 200);
+    }
 }
