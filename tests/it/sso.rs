@@ -627,3 +627,75 @@ organizations:
     let page = b.get(back.location.as_deref().unwrap()).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
 }
+
+/// The application side is an independent relying party (the `openidconnect` crate): it
+/// discovers the broker, sends an SSO user through the login page and the fake Entra, and
+/// verifies the broker's ID token against `/jwks` with its own nonce.
+#[tokio::test]
+async fn a_relying_party_library_signs_an_sso_user_in() {
+    use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+    use openidconnect::{
+        AuthorizationCode, ClientId, CsrfToken, IssuerUrl, Nonce, PkceCodeChallenge, RedirectUrl,
+        Scope, TokenResponse as _,
+    };
+    let w = world(Options::default()).await;
+    let http =
+        idbroker::upstream::http_client::OidcHttp::new(std::time::Duration::from_secs(10)).unwrap();
+    let meta =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(w.tb.base.clone()).unwrap(), &http)
+            .await
+            .unwrap();
+    let client = CoreClient::from_provider_metadata(meta, ClientId::new("spa".into()), None)
+        .set_redirect_uri(RedirectUrl::new(SPA_CB.into()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (auth_url, state, nonce) = client
+        .authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("email".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+
+    let mut b = Browser::new();
+    let first = b.get(auth_url.as_str()).await;
+    let page = b.follow(&w.tb.base, first).await;
+    let step = b
+        .post(
+            &w.tb.url("/login/identifier"),
+            &[
+                ("tx", &page.field("tx")),
+                ("csrf", &page.field("csrf")),
+                ("identifier", "ada@contoso.com"),
+            ],
+        )
+        .await;
+    let back = b.get(step.location.as_deref().unwrap()).await;
+    let done = b.get(back.location.as_deref().unwrap()).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(
+        done.location_param("state").as_deref(),
+        Some(state.secret().as_str())
+    );
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(done.location_param("code").unwrap()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    let claims = tokens
+        .id_token()
+        .unwrap()
+        .claims(&client.id_token_verifier(), &nonce)
+        .expect("the broker's ID token verifies");
+    assert_eq!(claims.email().map(|e| e.as_str()), Some("ada@contoso.com"));
+    let amr: Vec<String> = claims
+        .auth_method_refs()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().to_owned())
+        .collect();
+    assert_eq!(amr, ["fed"]);
+}
