@@ -699,3 +699,33 @@ async fn a_relying_party_library_signs_an_sso_user_in() {
         .collect();
     assert_eq!(amr, ["fed"]);
 }
+
+/// An edit of the organisation's `sso` mode (saved by rename) changes the routing decision of
+/// a running broker: `all_synced_users` sends ada upstream, `off` gives her the password step.
+#[tokio::test]
+async fn changing_an_organisations_sso_mode_in_the_file_takes_effect_live() {
+    let w = world(Options::default()).await;
+    let step = identify(&mut Browser::new(), &w.tb, "ada@contoso.com").await;
+    assert_eq!(step.status, StatusCode::SEE_OTHER);
+
+    let text = std::fs::read_to_string(&w.tb.policy_path).unwrap();
+    let edited = text.replace("sso: all_synced_users", "sso: off");
+    assert_ne!(text, edited);
+    let tmp = w.tb.policy_path.with_extension("new");
+    std::fs::write(&tmp, edited).unwrap();
+    std::fs::rename(&tmp, &w.tb.policy_path).unwrap();
+
+    let started = std::time::Instant::now();
+    loop {
+        let step = identify(&mut Browser::new(), &w.tb, "ada@contoso.com").await;
+        if step.status == StatusCode::OK {
+            assert!(step.body.contains("name=\"password\""));
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "the sso change was not applied within 5 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -63,6 +63,8 @@ impl Browser {
         Browser {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                // Browsers always say who they are; the audit trail records it.
+                .user_agent("Mozilla/5.0 (idbroker test browser)")
                 .build()
                 .unwrap(),
             cookies: HashMap::new(),

@@ -1,0 +1,151 @@
+//! The audit trail of a scripted set of sign-ins: one complete record per attempt, in the
+//! JSON-lines sink and in the store; and the password limiter against a spray.
+
+use idbroker::store::AuditFilter;
+use reqwest::StatusCode;
+
+use crate::sso::{Options, world};
+use crate::support::broker::{PASSWORD, TestBroker, USER};
+use crate::support::browser::{Browser, sign_in};
+
+fn authorize(base: &str) -> String {
+    format!(
+        "{base}/authorize?response_type=code&client_id=spa&redirect_uri=http://127.0.0.1:9000/callback&scope=openid&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+    )
+}
+
+#[tokio::test]
+async fn every_sign_in_attempt_leaves_one_complete_record() {
+    let w = world(Options::default()).await;
+    let tb = &w.tb;
+    let url = authorize(&tb.base);
+    // 1 password success, 2 password failures (wrong password, unknown user), 1 SSO success.
+    assert_eq!(
+        sign_in(&mut Browser::new(), &tb.base, &url, USER, PASSWORD)
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    sign_in(&mut Browser::new(), &tb.base, &url, USER, "wrong").await;
+    sign_in(
+        &mut Browser::new(),
+        &tb.base,
+        &url,
+        "ghost@example.com",
+        "x",
+    )
+    .await;
+    let mut b = Browser::new();
+    let first = b.get(&url).await;
+    let page = b.follow(&tb.base, first).await;
+    let step = b
+        .post(
+            &tb.url("/login/identifier"),
+            &[
+                ("tx", &page.field("tx")),
+                ("csrf", &page.field("csrf")),
+                ("identifier", "ada@contoso.com"),
+            ],
+        )
+        .await;
+    let back = b.get(step.location.as_deref().unwrap()).await;
+    assert_eq!(
+        b.get(back.location.as_deref().unwrap()).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    let lines: Vec<_> = tb
+        .audit_lines()
+        .await
+        .into_iter()
+        .filter(|l| l["event"].as_str().unwrap_or("").starts_with("login."))
+        .collect();
+    let summary: Vec<(String, String, String)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["event"].as_str().unwrap().to_owned(),
+                l["outcome"].as_str().unwrap().to_owned(),
+                l["reason"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("login.password".into(), "success".into(), String::new()),
+            (
+                "login.password".into(),
+                "failure".into(),
+                "bad_password".into()
+            ),
+            (
+                "login.password".into(),
+                "failure".into(),
+                "unknown_identifier".into()
+            ),
+            ("login.sso".into(), "success".into(), String::new()),
+        ]
+    );
+    for l in &lines {
+        for field in ["id", "time", "client_id", "ip", "user_agent", "identifier"] {
+            assert!(!l[field].is_null(), "{field} missing in {l}");
+        }
+        assert_eq!(l["client_id"], "spa");
+        assert_eq!(l["ip"], "127.0.0.1");
+        if l["outcome"] == "success" {
+            assert!(!l["user_id"].is_null(), "{l}");
+        }
+    }
+    let sso = &lines[3];
+    assert_eq!(sso["upstream"], "entra");
+    assert_eq!(sso["organization"], "contoso");
+
+    // The same records are kept in the store for the admin API.
+    let stored = tb
+        .broker
+        .store
+        .audit(&AuditFilter::default())
+        .await
+        .unwrap();
+    for l in &lines {
+        assert!(
+            stored.iter().any(|r| r.id == l["id"].as_str().unwrap()),
+            "record {} not in the store",
+            l["id"]
+        );
+    }
+}
+
+/// A spray (one guess at many users from one address) hits the per-IP limit, before Argon2,
+/// whether the users exist or not.
+#[tokio::test]
+async fn a_password_spray_hits_the_per_ip_limit() {
+    let tb = TestBroker::start_with(
+        "rate_limits: {password_per_ip: 4, password_per_identifier: 100, window: 5m}",
+        None,
+        idbroker::clock::Clock::System,
+    )
+    .await;
+    let url = authorize(&tb.base);
+    let mut statuses = Vec::new();
+    for who in [
+        USER,
+        "ghost1@example.com",
+        "nopass@example.com",
+        "ghost2@example.com",
+        "ghost3@example.com",
+        USER,
+    ] {
+        let p = sign_in(&mut Browser::new(), &tb.base, &url, who, "Spring2026!").await;
+        statuses.push(p.status.as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 200, 429, 429]);
+    let limited = tb
+        .audit_lines()
+        .await
+        .into_iter()
+        .filter(|l| l["reason"] == "rate_limited")
+        .count();
+    assert_eq!(limited, 2);
+}
