@@ -84,7 +84,13 @@ struct Ring {
 pub struct KeyRing {
     dir: PathBuf,
     ring: ArcSwap<Ring>,
+    /// When an unknown `kid` last made us re-read the folder (unix seconds).
+    last_miss_reload: std::sync::atomic::AtomicU64,
 }
+
+/// An unknown `kid` re-reads the folder at most this often (another replica may have
+/// rotated; a stream of made-up `kid`s must not turn into a stream of folder reads).
+const MISS_RELOAD_EVERY: u64 = 1;
 
 impl KeyRing {
     /// Reads every key in `keys.dir`; creates the folder and a first key when there is none.
@@ -98,6 +104,7 @@ impl KeyRing {
         Ok(KeyRing {
             dir: policy.dir.clone(),
             ring: ArcSwap::from_pointee(ring),
+            last_miss_reload: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -131,7 +138,34 @@ impl KeyRing {
         &self,
         token: &str,
         typ: Option<&str>,
-        _now: UnixTime,
+        now: UnixTime,
+    ) -> Result<T, KeyError> {
+        match self.verify_once(token, typ) {
+            Err(KeyError::Refused(Refusal::UnknownKey)) if self.may_reload_on_miss(now) => {
+                // A replica sharing the folder may have rotated since our last reload.
+                if self.reload().unwrap_or(false) {
+                    return self.verify_once(token, typ);
+                }
+                Err(KeyError::Refused(Refusal::UnknownKey))
+            }
+            other => other,
+        }
+    }
+
+    fn may_reload_on_miss(&self, now: UnixTime) -> bool {
+        use std::sync::atomic::Ordering;
+        let last = self.last_miss_reload.load(Ordering::Relaxed);
+        now >= last + MISS_RELOAD_EVERY
+            && self
+                .last_miss_reload
+                .compare_exchange(last, now, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    fn verify_once<T: DeserializeOwned>(
+        &self,
+        token: &str,
+        typ: Option<&str>,
     ) -> Result<T, KeyError> {
         let refuse = |r| Err(KeyError::Refused(r));
         let Ok(h) = jsonwebtoken::decode_header(token) else {

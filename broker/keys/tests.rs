@@ -122,3 +122,18 @@ fn a_key_rotated_in_the_same_second_is_still_the_newest() {
         assert_eq!(ring.current_kid(), kid);
     }
 }
+
+#[test]
+fn a_token_signed_by_a_key_another_replica_rotated_in_verifies_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = policy(tmp.path(), SigningAlg::ES256);
+    let replica_a = KeyRing::load_or_create(&p, 100).unwrap();
+    let replica_b = KeyRing::load_or_create(&p, 100).unwrap();
+    rotate(&p, 200).unwrap();
+    assert!(replica_a.reload().unwrap());
+    let token = replica_a.sign("JWT", &claims()).unwrap();
+    // B has not reloaded yet: the unknown kid makes it look once.
+    let back: Claims = replica_b.verify(&token, None, 300).unwrap();
+    assert_eq!(back, claims());
+    assert_eq!(replica_b.current_kid(), replica_a.current_kid());
+}
