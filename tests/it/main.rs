@@ -14,3 +14,4 @@ mod replicas;
 mod sso;
 mod store_conformance;
 mod support;
+mod token_exchange;
