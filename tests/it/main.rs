@@ -4,6 +4,7 @@
 
 mod browser;
 mod cli;
+mod device;
 mod fake_entra;
 mod login_page;
 mod metrics;
