@@ -8,6 +8,7 @@ mod device;
 mod fake_entra;
 mod login_page;
 mod metrics;
+mod native;
 mod op_errors;
 mod op_flow;
 mod reload;
