@@ -540,3 +540,72 @@ async fn discovery_advertises_the_exchange_grant() {
     assert!(!grants.iter().any(|g| g == GRANT), "{grants:?}");
     assert!(meta.get("device_authorization_endpoint").is_none());
 }
+
+/// Latency of the exchange: verification of an RS256 Entra token (JWKS cached) plus
+/// issuance, in process (`Broker::token`, no HTTP) and over HTTP. Run with
+/// `cargo test --test it exchange_latency -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement, not a check"]
+async fn exchange_latency() {
+    use idbroker::service::token::TokenParams;
+    use std::time::{Duration, Instant};
+
+    fn report(what: &str, mut samples: Vec<Duration>) {
+        samples.sort();
+        let n = samples.len();
+        let mean = samples.iter().sum::<Duration>() / n as u32;
+        println!(
+            "{what}: n={n} mean={mean:?} p50={:?} p99={:?}",
+            samples[n / 2],
+            samples[n * 99 / 100]
+        );
+    }
+    let w = world().await;
+    let entra = w.fake.silent_id_token(&w.tid, &w.ada.id, APP);
+    let policy = w.tb.broker.policy();
+    for (client, label) in [
+        ("agent-web", "in-process, no refresh token"),
+        (
+            "agent",
+            "in-process, with a refresh family (one store commit)",
+        ),
+    ] {
+        let c = policy.client(client).unwrap().clone();
+        let p = TokenParams {
+            grant_type: Some(GRANT.into()),
+            subject_token: Some(entra.clone()),
+            subject_token_type: Some(ID_TOKEN.into()),
+            ..Default::default()
+        };
+        // Warm the provider cache (discovery + JWKS).
+        w.tb.broker.token(c.clone(), &p).await.unwrap();
+        let mut samples = Vec::new();
+        for _ in 0..300 {
+            let t = Instant::now();
+            w.tb.broker.token(c.clone(), &p).await.unwrap();
+            samples.push(t.elapsed());
+        }
+        report(label, samples);
+    }
+    let http = reqwest::Client::new();
+    let mut samples = Vec::new();
+    for _ in 0..300 {
+        let t = Instant::now();
+        let resp = http
+            .post(w.tb.url("/token"))
+            .form(&[
+                ("grant_type", GRANT),
+                ("client_id", "agent-web"),
+                ("client_secret", WEB_SECRET),
+                ("subject_token", &entra),
+                ("subject_token_type", ID_TOKEN),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.bytes().await.unwrap();
+        samples.push(t.elapsed());
+    }
+    report("over HTTP, confidential client, no refresh token", samples);
+}
