@@ -18,8 +18,17 @@ pub async fn openid_configuration(State(broker): State<Arc<Broker>>) -> Response
         GrantType::RefreshToken.as_str(),
         GrantType::ClientCredentials.as_str(),
     ];
+    // RFC 8628 and RFC 8693 are advertised only when some client may use them.
+    let allowed = |g: GrantType| policy.clients.values().any(|c| c.allows_grant(g));
+    let device = allowed(GrantType::DeviceCode);
+    if device {
+        grants.push(GrantType::DeviceCode.as_str());
+    }
+    if allowed(GrantType::TokenExchange) {
+        grants.push(GrantType::TokenExchange.as_str());
+    }
     grants.sort_unstable();
-    let doc = json!({
+    let mut doc = json!({
         "issuer": iss.as_str(),
         "authorization_endpoint": iss.join("/authorize"),
         "token_endpoint": iss.join("/token"),
@@ -47,6 +56,10 @@ pub async fn openid_configuration(State(broker): State<Arc<Broker>>) -> Response
         "frontchannel_logout_supported": false,
         "backchannel_logout_supported": false,
     });
+    if device {
+        // RFC 8628 §4.
+        doc["device_authorization_endpoint"] = json!(iss.join("/device_authorization"));
+    }
     let mut resp = axum::Json(doc).into_response();
     resp.headers_mut().insert(
         header::CACHE_CONTROL,

@@ -133,6 +133,7 @@ pub fn respond(broker: &Broker, jar: CookieJar, next: LoginNext) -> Response {
     match next {
         LoginNext::Show(view) => pages::login(&view),
         LoginNext::Upstream(url) => Redirect::to(url.as_str()).into_response(),
+        LoginNext::Device(view) => pages::device_consent(&view),
         LoginNext::Complete {
             redirect,
             session_cookie,

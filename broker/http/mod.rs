@@ -4,6 +4,7 @@
 mod account;
 mod authorize;
 pub mod cookies;
+mod device;
 mod discovery;
 pub mod error;
 pub mod extract;
@@ -53,6 +54,9 @@ pub fn router(broker: Arc<Broker>) -> Router {
             get(login::upstream_callback),
         )
         .route("/token", post(token::token))
+        .route("/device_authorization", post(device::authorization))
+        .route("/device", get(device::page).post(device::enter))
+        .route("/device/decision", post(device::decision))
         .route("/revoke", post(token::revoke))
         .route("/introspect", post(token::introspect))
         .route(

@@ -38,6 +38,54 @@ pub struct LogoutConfirmPage<'a> {
     pub state: Option<&'a str>,
 }
 
+#[derive(Template)]
+#[template(path = "device.html")]
+struct DeviceEntryPage<'a> {
+    csrf: &'a str,
+    user_code: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "device_consent.html")]
+struct DeviceConsentPage<'a> {
+    tx: &'a str,
+    csrf: &'a str,
+    client_name: &'a str,
+    user_email: &'a str,
+    user_code: &'a str,
+}
+
+/// The `/device` code entry page (RFC 8628 §3.3).
+pub fn device_entry(view: &crate::service::device::DeviceEntryView) -> Response {
+    render(
+        if view.error.is_some() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        },
+        &DeviceEntryPage {
+            csrf: &view.csrf,
+            user_code: &view.user_code,
+            error: view.error,
+        },
+    )
+}
+
+/// The approve/deny page after signing in for a device.
+pub fn device_consent(view: &crate::service::device::DeviceConsentView) -> Response {
+    render(
+        StatusCode::OK,
+        &DeviceConsentPage {
+            tx: &view.tx,
+            csrf: &view.csrf,
+            client_name: &view.client_name,
+            user_email: &view.user_email,
+            user_code: &view.user_code,
+        },
+    )
+}
+
 pub struct SessionLine {
     pub method: String,
     pub since: String,

@@ -4,15 +4,15 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::error::ApiError;
-use super::extract::{ApiForm, client_credentials};
-use crate::op::OpError;
-use crate::service::Broker;
+use super::error::{ApiError, oauth_json};
+use super::extract::{ApiForm, Browser, client_credentials};
+use crate::op::{ErrorCode, OpError};
 use crate::service::token::TokenParams;
+use crate::service::{Broker, ServiceError};
 
 #[derive(Deserialize)]
 pub struct TokenForm {
@@ -24,10 +24,18 @@ pub struct TokenForm {
     scope: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
+    device_code: Option<String>,
+    subject_token: Option<String>,
+    subject_token_type: Option<String>,
+    requested_token_type: Option<String>,
+    actor_token: Option<String>,
+    audience: Option<String>,
+    resource: Option<String>,
 }
 
 pub async fn token(
     State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
     headers: HeaderMap,
     ApiForm(f): ApiForm<TokenForm>,
 ) -> Result<Response, ApiError> {
@@ -40,9 +48,25 @@ pub async fn token(
         code_verifier: f.code_verifier,
         refresh_token: f.refresh_token,
         scope: f.scope,
+        device_code: f.device_code,
+        subject_token: f.subject_token,
+        subject_token_type: f.subject_token_type,
+        requested_token_type: f.requested_token_type,
+        actor_token: f.actor_token,
+        audience: f.audience,
+        resource: f.resource,
+        ip: ctx.ip,
     };
-    let body = broker.token(client, &params).await?;
-    Ok(no_store(Json(body)))
+    match broker.token(client, &params).await {
+        Ok(body) => Ok(no_store(Json(body))),
+        // RFC 8628 §3.5 answers access_denied as a §5.2 error response: 400, not 403.
+        Err(ServiceError::Op(e)) if e.code == ErrorCode::AccessDenied => Ok(oauth_json(
+            StatusCode::BAD_REQUEST,
+            e.code.as_str(),
+            &e.description,
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize)]

@@ -85,6 +85,7 @@ impl Broker {
             code_verifier: Some(verifier.to_owned()),
             refresh_token: None,
             scope: None,
+            ..Default::default()
         };
         self.token(client, &params).await?;
         Ok(())

@@ -20,6 +20,9 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
     pub scope: String,
+    /// RFC 8693 §2.2.1: what kind of token `access_token` is (token exchange only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 /// Who gets tokens, for what, and how they authenticated.
@@ -154,6 +157,7 @@ impl Broker {
             refresh_token: refresh,
             id_token,
             scope: scope::join(scopes),
+            issued_token_type: None,
         })
     }
 

@@ -60,6 +60,8 @@ pub enum LoginNext {
     },
     /// Off to the upstream provider.
     Upstream(Url),
+    /// Signed in for a device (RFC 8628): show the approve/deny page.
+    Device(super::device::DeviceConsentView),
 }
 
 impl Broker {
@@ -228,6 +230,9 @@ impl Broker {
         idp: Option<String>,
         ctx: &BrowserContext,
     ) -> Result<LoginNext, ServiceError> {
+        if let Some(device) = tx.device.as_deref() {
+            return self.finish_device_login(tx, device, user, amr, idp).await;
+        }
         // One login completes a transaction once; a second submission loses the swap.
         let mut done = tx.clone();
         done.stage = LoginStage::Done;

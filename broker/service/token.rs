@@ -19,6 +19,17 @@ pub struct TokenParams {
     pub code_verifier: Option<String>,
     pub refresh_token: Option<String>,
     pub scope: Option<String>,
+    /// RFC 8628 §3.4.
+    pub device_code: Option<String>,
+    /// RFC 8693 §2.1.
+    pub subject_token: Option<String>,
+    pub subject_token_type: Option<String>,
+    pub requested_token_type: Option<String>,
+    pub actor_token: Option<String>,
+    pub audience: Option<String>,
+    pub resource: Option<String>,
+    /// Where the request came from, for the audit log.
+    pub ip: Option<String>,
 }
 
 impl Broker {
@@ -48,11 +59,8 @@ impl Broker {
             GrantType::AuthorizationCode => self.redeem_code(&client, p).await,
             GrantType::RefreshToken => self.refresh(&client, p).await,
             GrantType::ClientCredentials => self.client_credentials(&client, p),
-            GrantType::DeviceCode | GrantType::TokenExchange => Err(OpError::new(
-                ErrorCode::UnsupportedGrantType,
-                "this grant type is not enabled",
-            )
-            .into()),
+            GrantType::DeviceCode => self.device_code_grant(&client, p).await,
+            GrantType::TokenExchange => self.token_exchange(&client, p).await,
         };
         let name = if result.is_ok() {
             "idbroker_tokens_issued_total"
@@ -307,6 +315,7 @@ impl Broker {
             refresh_token: None,
             id_token: None,
             scope: scope::join(&scopes),
+            issued_token_type: None,
         })
     }
 

@@ -11,6 +11,7 @@ pub mod records;
 pub mod redis;
 
 mod audit;
+mod device;
 mod misc;
 mod sessions;
 mod tokens;
@@ -24,6 +25,7 @@ use serde::de::DeserializeOwned;
 
 pub use audit::AuditFilter;
 pub use backend::{KvBackend, Txn};
+pub use device::{DeviceAuthorization, DeviceGrant, DeviceStatus, Versioned};
 pub use misc::RateCount;
 pub use records::*;
 pub use tokens::{CodeRedemption, Rotation};

@@ -198,9 +198,37 @@ impl Upstreams {
                 UpstreamKind::Oidc { .. } => None,
             },
             audience: &upstream.client_id,
-            nonce,
+            nonce: Some(nonce),
         };
         let claims = provider.check_signature(&id_token, now).await?;
+        Ok(verify::check_claims(&claims, &expected, now)?)
+    }
+}
+
+impl Upstreams {
+    /// Verifies an Entra token the broker did not ask for itself (RFC 8693 §2.1
+    /// `subject_token`) exactly as [`Upstreams::redeem`] verifies the ID token of the
+    /// interactive flow: signature against the tenant's keys (alg allow-list), `iss` of the
+    /// organisation's tenant, `tid` equal to its `tenant_id`, `aud` our client id, time. Only
+    /// the nonce is not checked: nobody sent one.
+    pub async fn verify_token(
+        &self,
+        upstream: &Upstream,
+        org: &Organization,
+        token: &str,
+        now: UnixTime,
+    ) -> Result<VerifiedIdentity, UpstreamError> {
+        let provider = self.provider(upstream, Some(org), now).await?;
+        let expected = verify::Expected {
+            issuer: provider.issuer(),
+            tenant_id: match upstream.kind {
+                UpstreamKind::Entra { .. } => org.tenant_id.as_deref(),
+                UpstreamKind::Oidc { .. } => None,
+            },
+            audience: &upstream.client_id,
+            nonce: None,
+        };
+        let claims = provider.check_signature(token, now).await?;
         Ok(verify::check_claims(&claims, &expected, now)?)
     }
 }

@@ -51,3 +51,47 @@ async fn sso_login_in_chromium() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_page_in_chromium() {
+    let clients = "  - id: tv\n    name: Living Room TV\n    grants: [device_code]\n    scopes: [openid, email]\n";
+    let tb =
+        TestBroker::start_with_clients(clients, "", None, idbroker::clock::Clock::System).await;
+    let http = reqwest::Client::new();
+    let d: serde_json::Value = http
+        .post(tb.url("/device_authorization"))
+        .form(&[("client_id", "tv"), ("scope", "openid email")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let poll = || async {
+        http.post(tb.url("/token"))
+            .form(&[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                ("client_id", "tv"),
+                ("device_code", d["device_code"].as_str().unwrap()),
+            ])
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(poll().await.status(), 400, "pending before the browser");
+    run_script(
+        "device.mjs",
+        &[
+            d["verification_uri_complete"].as_str().unwrap(),
+            d["user_code"].as_str().unwrap(),
+            USER,
+            PASSWORD,
+            "Living Room TV",
+        ],
+    )
+    .await;
+    let resp = poll().await;
+    assert_eq!(resp.status(), 200, "approved in the browser");
+    let tokens: serde_json::Value = resp.json().await.unwrap();
+    assert!(tokens["id_token"].is_string());
+}

@@ -5,9 +5,11 @@
 mod audit;
 mod browser;
 mod cli;
+mod device;
 mod fake_entra;
 mod login_page;
 mod metrics;
+mod native;
 mod op_errors;
 mod op_flow;
 mod reload;
@@ -16,3 +18,4 @@ mod sso;
 mod store_conformance;
 mod support;
 mod tls;
+mod token_exchange;

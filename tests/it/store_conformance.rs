@@ -90,6 +90,7 @@ conformance!(
     single_use_values,
     access_token_deny_list,
     audit_filtering,
+    device_authorizations,
 );
 
 // ---------------------------------------------------------------- fixtures
@@ -823,6 +824,98 @@ async fn concurrent_user_updates_lose_nothing(kv: Backend) {
     }
     let name = store.user_by_id("u1").await.unwrap().unwrap().name;
     assert_eq!(name, "Test User++++++++", "no update was lost");
+}
+
+/// RFC 8628 records: user codes are unique, every change is a compare-and-swap, and of many
+/// pollers racing for one approval exactly one takes it (with its user-code index).
+async fn device_authorizations(kv: Backend) {
+    use idbroker::store::{DeviceAuthorization, DeviceGrant, DeviceStatus};
+    let store = Store::new(kv, 100);
+    let now = now();
+    let record = DeviceAuthorization {
+        client_id: "tv".into(),
+        scope: vec!["openid".into()],
+        user_code: "BCDFGHJK".into(),
+        status: DeviceStatus::Pending,
+        interval: 5,
+        last_poll: None,
+        created_at: now,
+        expires_at: now + 600,
+    };
+    assert!(store.create_device("dev-1", &record, now).await.unwrap());
+    // The same user code for another device is refused, and writes nothing.
+    assert!(!store.create_device("dev-2", &record, now).await.unwrap());
+    assert!(store.device("dev-2").await.unwrap().is_none());
+    assert_eq!(
+        store
+            .device_by_user_code("BCDFGHJK")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("dev-1")
+    );
+    let v1 = store.device("dev-1").await.unwrap().unwrap();
+    assert_eq!(v1.value, record);
+
+    // A swap on the bytes read wins once; a second swap on the same (now stale) bytes loses.
+    let mut polled = record.clone();
+    polled.last_poll = Some(now);
+    assert!(
+        store
+            .swap_device("dev-1", &v1.bytes, &polled, now)
+            .await
+            .unwrap()
+    );
+    let mut other = record.clone();
+    other.interval = 10;
+    assert!(
+        !store
+            .swap_device("dev-1", &v1.bytes, &other, now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.device("dev-1").await.unwrap().unwrap().value, polled);
+
+    let mut approved = polled.clone();
+    approved.status = DeviceStatus::Approved(DeviceGrant {
+        user_id: "u1".into(),
+        auth_time: now,
+        amr: vec!["pwd".into()],
+        idp: None,
+        organization: None,
+    });
+    let v2 = store.device("dev-1").await.unwrap().unwrap();
+    assert!(
+        store
+            .swap_device("dev-1", &v2.bytes, &approved, now)
+            .await
+            .unwrap()
+    );
+    let v3 = Arc::new(store.device("dev-1").await.unwrap().unwrap());
+    let tasks: Vec<_> = (0..RACERS)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            let v3 = Arc::clone(&v3);
+            tokio::spawn(async move { store.take_device("dev-1", &v3).await.unwrap() })
+        })
+        .collect();
+    let mut won = 0;
+    for task in tasks {
+        if task.await.unwrap() {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1, "exactly one poll takes the approval");
+    assert!(store.device("dev-1").await.unwrap().is_none());
+    assert!(
+        store
+            .device_by_user_code("BCDFGHJK")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The user code is free again.
+    assert!(store.create_device("dev-3", &record, now).await.unwrap());
 }
 
 async fn code_redemption_race(kv: Backend) {

@@ -106,6 +106,40 @@ pub fn entra_id_token(
     finish_id_token(state, claims, misbehave, request, &wrong_issuer)
 }
 
+/// An Entra v2.0 access token for a web API registration `aud` (the app exposes a scope and
+/// the client app `azp` asked for it): what the platform's sign-in broker hands an app
+/// silently. Access tokens carry `oid`, `tid` and `scp`; `email` only as an optional claim.
+pub fn entra_access_token(
+    state: &mut State,
+    authority: &str,
+    tid: &str,
+    user: &EntraUser,
+    aud: &str,
+    azp: &str,
+    now: u64,
+) -> Result<String, CryptoError> {
+    let claims = json!({
+        "aud": aud,
+        "iss": format!("{authority}/{tid}/v2.0"),
+        "iat": now,
+        "nbf": now,
+        "exp": now + state.knobs.id_token_lifetime,
+        "azp": azp,
+        "azpacr": "0",
+        "name": user.display_name,
+        "oid": user.id,
+        "preferred_username": user.user_principal_name,
+        "scp": "access_as_user",
+        "sub": pairwise_sub(aud, tid, &user.id),
+        "tid": tid,
+        "uti": random_b64(16),
+        "ver": "2.0",
+    });
+    let active = active_key(state)?;
+    let header = json!({ "typ": "JWT", "alg": "RS256", "kid": active.kid });
+    compact(&header, &claims, &Signer::Rsa(active, RsaAlg::Rs256))
+}
+
 /// The user of tenant `other` whose mail (or UPN) equals `user`'s; made up when there is none.
 fn other_tenant_twin(state: &State, other: &str, user: &EntraUser) -> (String, EntraUser) {
     let wanted = user.mail.as_deref().unwrap_or(&user.user_principal_name);

@@ -301,6 +301,57 @@ impl FakeEntra {
         user.email = email.map(str::to_owned);
     }
 
+    // ----- tokens without a browser -----
+
+    /// The Entra v2.0 ID token the platform's sign-in broker (WAM on Windows) would give an
+    /// app silently for user `oid` of tenant `tid`, with audience `aud`: signed by the
+    /// tenant's active key, `profile` and `email` claims, no nonce. The next queued
+    /// [`Misbehave`] applies, as for the interactive flow.
+    pub fn silent_id_token(&self, tid: &str, oid: &str, aud: &str) -> String {
+        let authority = self.shared.authority.clone();
+        let mut state = self.lock();
+        let user = state
+            .tenant(tid)
+            .and_then(|t| t.user(oid))
+            .cloned()
+            .unwrap_or_else(|| panic!("fake Entra: no user {oid} in tenant {tid}"));
+        let scopes = [
+            "openid".to_owned(),
+            "profile".to_owned(),
+            "email".to_owned(),
+        ];
+        let request = claims::IdTokenRequest {
+            client_id: aud,
+            scopes: &scopes,
+            nonce: None,
+            client_secret: None,
+            now: idbroker::clock::system_now(),
+        };
+        claims::entra_id_token(&mut state, &authority, tid, &user, &request)
+            .unwrap_or_else(|e| panic!("fake Entra: minting an ID token failed: {e}"))
+    }
+
+    /// A v2.0 access token for the web API `aud`, requested by the client app `azp`.
+    pub fn silent_access_token(&self, tid: &str, oid: &str, aud: &str, azp: &str) -> String {
+        let authority = self.shared.authority.clone();
+        let mut state = self.lock();
+        let user = state
+            .tenant(tid)
+            .and_then(|t| t.user(oid))
+            .cloned()
+            .unwrap_or_else(|| panic!("fake Entra: no user {oid} in tenant {tid}"));
+        claims::entra_access_token(
+            &mut state,
+            &authority,
+            tid,
+            &user,
+            aud,
+            azp,
+            idbroker::clock::system_now(),
+        )
+        .unwrap_or_else(|e| panic!("fake Entra: minting an access token failed: {e}"))
+    }
+
     // ----- knobs -----
 
     /// Puts a defect into the next ID token issued (queued: one per token).

@@ -120,6 +120,26 @@ impl TestBroker {
         Self::start_yaml(dir, listener, &yaml, clock).await
     }
 
+    /// Like [`TestBroker::start_with`], with `clients` (YAML list items, indented two
+    /// spaces) added before the standard clients.
+    pub async fn start_with_clients(
+        clients: &str,
+        extra: &str,
+        users: Option<&str>,
+        clock: Clock,
+    ) -> TestBroker {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let base = format!("http://127.0.0.1:{port}");
+        let yaml = policy_yaml(&base, dir.path(), extra, users).replacen(
+            "clients:\n",
+            &format!("clients:\n{clients}"),
+            1,
+        );
+        Self::start_yaml(dir, listener, &yaml, clock).await
+    }
+
     pub async fn start_yaml(
         dir: tempfile::TempDir,
         listener: TcpListener,

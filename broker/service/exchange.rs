@@ -1,0 +1,215 @@
+//! RFC 8693 token exchange: an agent that already holds an Entra token for the broker's app
+//! registration (obtained silently by the platform's sign-in broker) trades it for broker
+//! tokens, with no prompt (SPEC "Desktop apps and agents").
+//!
+//! The Entra token is verified exactly like the ID token of the interactive flow (see
+//! [`crate::upstream::Upstreams::verify_token`]) and mapped by (`tid`, `oid`) to an existing
+//! directory user for whom single sign-on applies; there is no just-in-time creation here.
+
+use super::issue::{TokenResponse, UserGrant};
+use super::token::TokenParams;
+use super::{Broker, ServiceError, audit};
+use crate::hrd::LoginMethod;
+use crate::op::claims::AuthContext;
+use crate::op::{ErrorCode, OpError, scope};
+use crate::policy::{Client, GrantType, Organization, Policy, Upstream, UpstreamKind};
+use crate::secret::random_id;
+use crate::store::User;
+use crate::upstream::{UpstreamError, verify};
+
+/// RFC 8693 §3 token type identifiers.
+pub const TOKEN_TYPE_ID_TOKEN: &str = "urn:ietf:params:oauth:token-type:id_token";
+pub const TOKEN_TYPE_JWT: &str = "urn:ietf:params:oauth:token-type:jwt";
+pub const TOKEN_TYPE_ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
+
+/// Longest subject token accepted (Entra tokens are a few kilobytes).
+const MAX_SUBJECT_TOKEN: usize = 16 * 1024;
+
+/// Why an exchange was refused: the audit reason. The answer to the client is always the
+/// same `invalid_grant`, so it cannot be used to probe the directory.
+type Refusal = &'static str;
+
+impl Broker {
+    /// RFC 8693 §2.1 at `/token` (the client is authenticated and allowed the grant).
+    pub(crate) async fn token_exchange(
+        &self,
+        client: &Client,
+        p: &TokenParams,
+    ) -> Result<TokenResponse, ServiceError> {
+        // Request shape first (RFC 8693 §2.1): these are invalid_request and audit nothing.
+        let token = p
+            .subject_token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| OpError::invalid_request("subject_token is missing"))?;
+        match p.subject_token_type.as_deref() {
+            Some(TOKEN_TYPE_ID_TOKEN | TOKEN_TYPE_JWT) => {}
+            Some(_) => {
+                return Err(OpError::invalid_request(
+                    "subject_token_type must be urn:ietf:params:oauth:token-type:id_token or \
+                     urn:ietf:params:oauth:token-type:jwt",
+                )
+                .into());
+            }
+            None => return Err(OpError::invalid_request("subject_token_type is missing").into()),
+        }
+        if token.len() > MAX_SUBJECT_TOKEN {
+            return Err(OpError::invalid_request("subject_token is too long").into());
+        }
+        if p.actor_token.is_some() {
+            // RFC 8693 §1.1: delegation (an actor) is not offered, only impersonation.
+            return Err(OpError::invalid_request("actor_token is not supported").into());
+        }
+        if let Some(t) = p.requested_token_type.as_deref()
+            && t != TOKEN_TYPE_ACCESS_TOKEN
+        {
+            return Err(OpError::invalid_request(
+                "requested_token_type must be urn:ietf:params:oauth:token-type:access_token",
+            )
+            .into());
+        }
+        // The issued tokens are for the requesting client itself (RFC 9068 §3 default
+        // resource); any other target is refused (RFC 8693 §2.2.2).
+        for target in [p.audience.as_deref(), p.resource.as_deref()]
+            .into_iter()
+            .flatten()
+        {
+            if target != client.id {
+                return Err(OpError::new(
+                    ErrorCode::InvalidTarget,
+                    "tokens can only be issued for the requesting client",
+                )
+                .into());
+            }
+        }
+        let scopes = match p.scope.as_deref() {
+            None => client.scopes.clone(),
+            Some(s) => {
+                let asked = scope::parse(Some(s));
+                scope::check_allowed(&asked, &client.scopes)?;
+                asked
+            }
+        };
+
+        let policy = self.policy();
+        let now = self.now();
+        let mut ev = audit::event("token.exchange", "failure", now);
+        ev.client_id = Some(client.id.clone());
+        ev.ip = p.ip.clone();
+
+        let (user, upstream, org) = match self.exchange_subject(&policy, token, &mut ev).await {
+            Ok(found) => found,
+            Err(Ok(reason)) => {
+                ev.reason = Some(reason.into());
+                self.audit.record(ev);
+                return Err(OpError::invalid_grant(
+                    "the subject token is not acceptable for sign-in here",
+                )
+                .into());
+            }
+            Err(Err(e)) => {
+                ev.reason = Some("upstream_unavailable".into());
+                self.audit.record(ev);
+                return Err(e);
+            }
+        };
+        ev.outcome = "success".into();
+        ev.user_id = Some(user.id.clone());
+        ev.identifier = Some(user.email.clone());
+        self.audit.record(ev);
+
+        let ctx = AuthContext {
+            auth_time: now,
+            amr: vec!["fed".into()],
+            idp: Some(upstream.id.clone()),
+            organization: user.organization.clone().or(Some(org.id.clone())),
+            session_id: None,
+        };
+        let refresh = if client.allows_grant(GrantType::RefreshToken) {
+            Some(
+                self.new_refresh_family(&random_id(), &client.id, &user, &scopes, &ctx)
+                    .await?,
+            )
+        } else {
+            None
+        };
+        let jti = uuid::Uuid::new_v4().to_string();
+        let grant = UserGrant {
+            client_id: &client.id,
+            user: &user,
+            scopes: &scopes,
+            nonce: None,
+            ctx: &ctx,
+            jti: &jti,
+        };
+        let mut response = self.mint_user_tokens(&grant, refresh)?;
+        // RFC 8693 §2.2.1: REQUIRED in a token exchange response.
+        response.issued_token_type = Some(TOKEN_TYPE_ACCESS_TOKEN);
+        Ok(response)
+    }
+
+    /// Verifies the subject token and finds its user. `Err(Ok(reason))` is a refusal,
+    /// `Err(Err(_))` a failure of the upstream or the store.
+    async fn exchange_subject(
+        &self,
+        policy: &Policy,
+        token: &str,
+        ev: &mut crate::store::AuditRecord,
+    ) -> Result<
+        (User, std::sync::Arc<Upstream>, std::sync::Arc<Organization>),
+        Result<Refusal, ServiceError>,
+    > {
+        // Which organisation's rules apply is read from the unverified `tid`; the signature,
+        // `iss` and `tid` checks below then confirm it (a forged `tid` fails them).
+        let tid = verify::unverified_tid(token).ok_or(Ok("tenant_unknown"))?;
+        let (org, upstream) = policy
+            .organizations
+            .iter()
+            .find_map(|o| {
+                if o.tenant_id.as_deref() != Some(tid.as_str()) {
+                    return None;
+                }
+                let u = policy.upstream(o.upstream.as_deref()?)?;
+                matches!(u.kind, UpstreamKind::Entra { .. }).then(|| (o.clone(), u.clone()))
+            })
+            .ok_or(Ok("tenant_unknown"))?;
+        ev.organization = Some(org.id.clone());
+        ev.upstream = Some(upstream.id.clone());
+
+        let identity = match self
+            .upstreams
+            .verify_token(&upstream, &org, token, self.now())
+            .await
+        {
+            Ok(identity) => identity,
+            Err(UpstreamError::Verify(v)) => return Err(Ok(v.reason())),
+            Err(e) => {
+                tracing::warn!(upstream = %upstream.id, error = %e, "token exchange: upstream unavailable");
+                return Err(Err(ServiceError::SignIn {
+                    unavailable: true,
+                    title: format!("{} sign-in is unavailable right now", upstream.display_name),
+                    message: "the organisation's sign-in keys cannot be fetched; retry later"
+                        .into(),
+                }));
+            }
+        };
+        ev.identifier = identity.email.clone();
+        let user = match self.store.user_by_link(&identity.link).await {
+            Ok(Some(user)) => user,
+            Ok(None) => return Err(Ok("unknown_user")),
+            Err(e) => return Err(Err(e.into())),
+        };
+        ev.user_id = Some(user.id.clone());
+        if user.disabled {
+            return Err(Ok("disabled"));
+        }
+        // The same per-user policy as the login page: SSO must apply to this user, through
+        // this very upstream and organisation (SPEC "The login method of a user").
+        match crate::hrd::decide(policy, &user.email, Some(&user)) {
+            LoginMethod::Upstream(route)
+                if route.upstream.id == upstream.id && route.organization.id == org.id => {}
+            _ => return Err(Ok("sso_not_enabled")),
+        }
+        Ok((user, upstream, org))
+    }
+}

@@ -1,0 +1,611 @@
+//! RFC 8693 token exchange with an Entra token (SPEC "Desktop apps and agents"): an agent
+//! trades the Entra token it got silently for broker tokens. The token must pass the same
+//! checks as the interactive flow's ID token and map by (tid, oid) to an imported user for
+//! whom SSO applies; every refusal is `invalid_grant` with an audit record naming the reason.
+
+use idbroker::clock::Clock;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::fake_entra::{EntraUser, FakeEntra, Misbehave, NewUser};
+use crate::support::broker::{TestBroker, USER, WEB_SECRET, password_hash};
+
+/// The broker's app registration at the fake Entra (the `aud` of exchangeable tokens).
+const APP: &str = "0b7c4d1e-5f60-4a7b-8c9d-0e1f2a3b4c5d";
+/// The agent's own app registration at Entra (the `azp` of an access token for APP).
+const AGENT_APP: &str = "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a";
+const GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+const ID_TOKEN: &str = "urn:ietf:params:oauth:token-type:id_token";
+const JWT: &str = "urn:ietf:params:oauth:token-type:jwt";
+const ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
+
+struct World {
+    fake: FakeEntra,
+    tb: TestBroker,
+    tid: String,
+    /// Imported, linked, SSO on: the exchange succeeds.
+    ada: EntraUser,
+    /// Imported, linked, SSO off for her (per_user): refused.
+    ben: EntraUser,
+    /// Imported, linked, SSO on, but disabled in the directory: refused.
+    dora: EntraUser,
+    /// In the tenant, never imported: refused.
+    cy: EntraUser,
+    /// A user of a tenant no organisation names.
+    eve_tid: String,
+    eve: EntraUser,
+}
+
+async fn world() -> World {
+    let fake = FakeEntra::start().await;
+    let tid = fake.add_tenant("contoso.com");
+    let t = fake.tenant(&tid);
+    let ada = t.add_user(NewUser::new("ada@contoso.com", "Ada Lovelace"));
+    let ben = t.add_user(NewUser::new("ben@contoso.com", "Ben Per-User"));
+    let dora = t.add_user(NewUser::new("dora@contoso.com", "Dora Disabled"));
+    let cy = t.add_user(NewUser::new("cy@contoso.com", "Cy Not Imported"));
+    let eve_tid = fake.add_tenant("fabrikam.com");
+    // Same mail as ada: a token of another tenant must not reach ada whatever its email says.
+    let eve = fake
+        .tenant(&eve_tid)
+        .add_user(NewUser::new("ada@contoso.com", "Eve Elsewhere"));
+    let clients = r#"  - id: agent
+    name: Contoso Time Tracker
+    native: true
+    redirect_uris: ["http://127.0.0.1/callback"]
+    grants: [token_exchange, refresh_token]
+    scopes: [openid, email, profile, offline_access]
+  - id: agent-web
+    secret_env: WEB_SECRET
+    grants: [token_exchange]
+    scopes: [openid, email]
+"#;
+    let extra = format!(
+        r#"upstreams:
+  - id: entra
+    kind: entra
+    client_id: {APP}
+    client_secret_env: ENTRA_SECRET
+    authority: {authority}
+    graph: {graph}
+organizations:
+  - id: contoso
+    domains: [contoso.com]
+    upstream: entra
+    tenant_id: {tid}
+    sso: per_user
+"#,
+        authority = fake.authority(),
+        graph = fake.graph(),
+    );
+    let hash = password_hash();
+    let users = format!(
+        r#"users:
+  - email: {USER}
+    name: Alice Example
+    password_hash: "{hash}"
+  - email: ada@contoso.com
+    name: Ada Lovelace
+    organization: contoso
+    link: {{tid: {tid}, oid: {ada}}}
+    sso: true
+  - email: ben@contoso.com
+    name: Ben Per-User
+    organization: contoso
+    password_hash: "{hash}"
+    link: {{tid: {tid}, oid: {ben}}}
+    sso: false
+  - email: dora@contoso.com
+    name: Dora Disabled
+    organization: contoso
+    link: {{tid: {tid}, oid: {dora}}}
+    sso: true
+    disabled: true
+"#,
+        ada = ada.id,
+        ben = ben.id,
+        dora = dora.id,
+    );
+    let tb = TestBroker::start_with_clients(clients, &extra, Some(&users), Clock::System).await;
+    fake.register_app(APP, &[&tb.url("/upstream/callback")]);
+    fake.add_app_secret(APP, "entra-app-secret-value");
+    World {
+        fake,
+        tb,
+        tid,
+        ada,
+        ben,
+        dora,
+        cy,
+        eve_tid,
+        eve,
+    }
+}
+
+async fn exchange(tb: &TestBroker, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    let resp = reqwest::Client::new()
+        .post(tb.url("/token"))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    assert_eq!(
+        resp.headers().get("cache-control").unwrap(),
+        "no-store",
+        "token responses are not cached"
+    );
+    (status, resp.json().await.unwrap())
+}
+
+/// The agent's exchange of `token` (typed `token_type`).
+async fn agent_exchange(tb: &TestBroker, token: &str, token_type: &str) -> (StatusCode, Value) {
+    exchange(
+        tb,
+        &[
+            ("grant_type", GRANT),
+            ("client_id", "agent"),
+            ("subject_token", token),
+            ("subject_token_type", token_type),
+        ],
+    )
+    .await
+}
+
+fn claims(jwt: &str) -> Value {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+async fn exchange_audit(tb: &TestBroker) -> Vec<Value> {
+    tb.audit_lines()
+        .await
+        .into_iter()
+        .filter(|l| l["event"] == "token.exchange")
+        .collect()
+}
+
+/// Asserts a refusal: 400 invalid_grant, and the last audit record says why.
+async fn assert_refused(w: &World, (status, body): (StatusCode, Value), reason: &str) {
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "invalid_grant", "{body}");
+    assert!(body.get("access_token").is_none());
+    let audit = exchange_audit(&w.tb).await;
+    let last = audit.last().expect("an audit record of the refusal");
+    assert_eq!(last["outcome"], "failure", "{last}");
+    assert_eq!(last["reason"], reason, "{last}");
+    assert_eq!(last["client_id"], "agent", "{last}");
+}
+
+#[tokio::test]
+async fn an_entra_id_token_of_an_imported_sso_user_becomes_broker_tokens() {
+    let w = world().await;
+    let entra = w.fake.silent_id_token(&w.tid, &w.ada.id, APP);
+    let (status, body) = agent_exchange(&w.tb, &entra, ID_TOKEN).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // RFC 8693 §2.2.1.
+    assert_eq!(body["issued_token_type"], ACCESS_TOKEN);
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(body["expires_in"].as_u64().unwrap() > 0);
+    assert!(body["refresh_token"].is_string(), "the agent may refresh");
+
+    let ada =
+        w.tb.broker
+            .store
+            .user_by_email("ada@contoso.com")
+            .await
+            .unwrap()
+            .unwrap();
+    let at = claims(body["access_token"].as_str().unwrap());
+    assert_eq!(
+        at["sub"],
+        ada.id.as_str(),
+        "the broker's own user id, not the oid"
+    );
+    assert_eq!(at["aud"], "agent");
+    assert_eq!(at["client_id"], "agent");
+    assert_eq!(at["amr"], serde_json::json!(["fed"]));
+    assert_eq!(at["idp"], "entra");
+    assert_eq!(at["org"], "contoso");
+    assert_eq!(at["iss"], w.tb.base.as_str());
+    let id = claims(body["id_token"].as_str().unwrap());
+    assert_eq!(id["sub"], ada.id.as_str());
+    assert_eq!(id["amr"], serde_json::json!(["fed"]));
+    assert_eq!(id["email"], "ada@contoso.com");
+
+    // The broker's access token is a real one: /userinfo answers for ada.
+    let info: Value = reqwest::Client::new()
+        .get(w.tb.url("/userinfo"))
+        .bearer_auth(body["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["sub"], ada.id.as_str());
+
+    // And the refresh token rotates like any other.
+    let (status, refreshed) = exchange(
+        &w.tb,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "agent"),
+            ("refresh_token", body["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{refreshed}");
+    assert_eq!(
+        claims(refreshed["access_token"].as_str().unwrap())["amr"],
+        serde_json::json!(["fed"])
+    );
+
+    let audit = exchange_audit(&w.tb).await;
+    let ok = audit.last().unwrap();
+    assert_eq!(ok["outcome"], "success");
+    assert_eq!(ok["user_id"], ada.id.as_str());
+    assert_eq!(ok["upstream"], "entra");
+    assert_eq!(ok["organization"], "contoso");
+    assert_eq!(ok["client_id"], "agent");
+    assert!(ok["ip"].is_string(), "{ok}");
+    // Nothing of the Entra token lands in the audit log.
+    let line = serde_json::to_string(ok).unwrap();
+    assert!(!line.contains(&entra[..40]));
+}
+
+#[tokio::test]
+async fn an_entra_access_token_for_the_brokers_app_is_accepted_as_jwt() {
+    let w = world().await;
+    let entra = w
+        .fake
+        .silent_access_token(&w.tid, &w.ada.id, APP, AGENT_APP);
+    let (status, body) = exchange(
+        &w.tb,
+        &[
+            ("grant_type", GRANT),
+            ("client_id", "agent"),
+            ("subject_token", &entra),
+            ("subject_token_type", JWT),
+            ("requested_token_type", ACCESS_TOKEN),
+            ("scope", "openid profile"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["scope"], "openid profile");
+    let id = claims(body["id_token"].as_str().unwrap());
+    assert_eq!(id["name"], "Ada Lovelace");
+    assert!(id.get("email").is_none(), "no email scope asked");
+}
+
+#[tokio::test]
+async fn a_confidential_client_allowed_the_grant_exchanges_with_its_secret() {
+    let w = world().await;
+    let entra = w.fake.silent_id_token(&w.tid, &w.ada.id, APP);
+    let (status, body) = exchange(
+        &w.tb,
+        &[
+            ("grant_type", GRANT),
+            ("client_id", "agent-web"),
+            ("client_secret", WEB_SECRET),
+            ("subject_token", &entra),
+            ("subject_token_type", ID_TOKEN),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(
+        body.get("refresh_token").is_none(),
+        "not allowed refresh_token"
+    );
+    // A wrong secret is invalid_client before the token is even looked at.
+    let (status, body) = exchange(
+        &w.tb,
+        &[
+            ("grant_type", GRANT),
+            ("client_id", "agent-web"),
+            ("client_secret", "wrong"),
+            ("subject_token", &entra),
+            ("subject_token_type", ID_TOKEN),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert_eq!(body["error"], "invalid_client");
+}
+
+#[tokio::test]
+async fn only_clients_allowed_the_grant_may_exchange() {
+    let w = world().await;
+    let entra = w.fake.silent_id_token(&w.tid, &w.ada.id, APP);
+    for (client, secret) in [("spa", None), ("web", Some(WEB_SECRET))] {
+        let mut form = vec![
+            ("grant_type", GRANT),
+            ("client_id", client),
+            ("subject_token", entra.as_str()),
+            ("subject_token_type", ID_TOKEN),
+        ];
+        if let Some(s) = secret {
+            form.push(("client_secret", s));
+        }
+        let (status, body) = exchange(&w.tb, &form).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{client}: {body}");
+        assert_eq!(body["error"], "unauthorized_client", "{client}: {body}");
+    }
+    // Nothing was audited as an exchange: the token was never looked at.
+    assert!(exchange_audit(&w.tb).await.is_empty());
+}
+
+#[tokio::test]
+async fn tokens_of_users_who_may_not_sign_in_here_are_refused() {
+    let w = world().await;
+    // Not imported (only in the tenant).
+    let t = w.fake.silent_id_token(&w.tid, &w.cy.id, APP);
+    assert_refused(
+        &w,
+        agent_exchange(&w.tb, &t, ID_TOKEN).await,
+        "unknown_user",
+    )
+    .await;
+    // Imported, but SSO does not apply to him (per_user, flag off): he uses his password.
+    let t = w.fake.silent_id_token(&w.tid, &w.ben.id, APP);
+    assert_refused(
+        &w,
+        agent_exchange(&w.tb, &t, ID_TOKEN).await,
+        "sso_not_enabled",
+    )
+    .await;
+    // Disabled in the directory.
+    let t = w.fake.silent_id_token(&w.tid, &w.dora.id, APP);
+    assert_refused(&w, agent_exchange(&w.tb, &t, ID_TOKEN).await, "disabled").await;
+    // A tenant no organisation names, for a user with ada's very email.
+    let t = w.fake.silent_id_token(&w.eve_tid, &w.eve.id, APP);
+    assert_refused(
+        &w,
+        agent_exchange(&w.tb, &t, ID_TOKEN).await,
+        "tenant_unknown",
+    )
+    .await;
+    // Same through the misbehaviour knob: a correctly signed token of the other tenant.
+    w.fake
+        .next_id_token(Misbehave::OtherTenant(w.eve_tid.clone()));
+    let t = w.fake.silent_id_token(&w.tid, &w.ada.id, APP);
+    assert_refused(
+        &w,
+        agent_exchange(&w.tb, &t, ID_TOKEN).await,
+        "tenant_unknown",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn tokens_that_fail_verification_are_refused() {
+    let w = world().await;
+    // Another application's token (a token Entra issued for some other API).
+    let t = w.fake.silent_id_token(&w.tid, &w.ada.id, AGENT_APP);
+    assert_refused(
+        &w,
+        agent_exchange(&w.tb, &t, ID_TOKEN).await,
+        "wrong_audience",
+    )
+    .await;
+    let t = w
+        .fake
+        .silent_access_token(&w.tid, &w.ada.id, AGENT_APP, APP);
+    assert_refused(&w, agent_exchange(&w.tb, &t, JWT).await, "wrong_audience").await;
+
+    let cases = [
+        (Misbehave::WrongAudience, "wrong_audience"),
+        (Misbehave::Expired, "token_expired"),
+        (Misbehave::NotYetValid, "token_not_yet_valid"),
+        (Misbehave::WrongIssuer, "wrong_issuer"),
+        (Misbehave::TamperedSignature, "bad_signature"),
+        (Misbehave::UnknownKey, "unknown_kid"),
+        (Misbehave::AlgNone, "alg_not_allowed"),
+        (Misbehave::Hs256ClientSecret, "alg_not_allowed"),
+    ];
+    let n = cases.len();
+    for (misbehave, reason) in cases {
+        w.fake.next_id_token(misbehave);
+        let t = w.fake.silent_id_token(&w.tid, &w.ada.id, APP);
+        assert_refused(&w, agent_exchange(&w.tb, &t, ID_TOKEN).await, reason).await;
+    }
+    // Not a JWT at all, or a JWT without a tenant.
+    assert_refused(
+        &w,
+        agent_exchange(&w.tb, "not-a-jwt", ID_TOKEN).await,
+        "tenant_unknown",
+    )
+    .await;
+    // A tid forged into a token signed by nobody the tenant knows.
+    let forged = {
+        use base64::Engine;
+        let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header = e.encode(br#"{"alg":"RS256","kid":"made-up","typ":"JWT"}"#);
+        let body = e.encode(
+            serde_json::json!({"tid": w.tid, "oid": w.ada.id, "aud": APP, "iss": "x", "sub": "s", "exp": 4_000_000_000u64})
+                .to_string(),
+        );
+        format!("{header}.{body}.{}", e.encode(b"sig"))
+    };
+    assert_refused(
+        &w,
+        agent_exchange(&w.tb, &forged, ID_TOKEN).await,
+        "unknown_kid",
+    )
+    .await;
+    // Every refusal was audited; none succeeded.
+    let audit = exchange_audit(&w.tb).await;
+    assert_eq!(audit.len(), 2 + n + 2);
+    assert!(audit.iter().all(|r| r["outcome"] == "failure"));
+}
+
+#[tokio::test]
+async fn malformed_exchange_requests_are_invalid_request_and_change_nothing() {
+    let w = world().await;
+    let t = w.fake.silent_id_token(&w.tid, &w.ada.id, APP);
+    let base = [("grant_type", GRANT), ("client_id", "agent")];
+    let with = |extra: &[(&'static str, &str)]| {
+        let mut v: Vec<(&str, String)> = base.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        v.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        v
+    };
+    let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
+        (with(&[("subject_token_type", ID_TOKEN)]), "invalid_request"),
+        (with(&[("subject_token", &t)]), "invalid_request"),
+        (
+            with(&[
+                ("subject_token", &t),
+                (
+                    "subject_token_type",
+                    "urn:ietf:params:oauth:token-type:saml2",
+                ),
+            ]),
+            "invalid_request",
+        ),
+        (
+            with(&[
+                ("subject_token", &t),
+                ("subject_token_type", ID_TOKEN),
+                ("actor_token", &t),
+                ("actor_token_type", ID_TOKEN),
+            ]),
+            "invalid_request",
+        ),
+        (
+            with(&[
+                ("subject_token", &t),
+                ("subject_token_type", ID_TOKEN),
+                (
+                    "requested_token_type",
+                    "urn:ietf:params:oauth:token-type:refresh_token",
+                ),
+            ]),
+            "invalid_request",
+        ),
+        (
+            with(&[
+                ("subject_token", &t),
+                ("subject_token_type", ID_TOKEN),
+                ("audience", "https://another.api.example"),
+            ]),
+            "invalid_target",
+        ),
+        (
+            with(&[
+                ("subject_token", &t),
+                ("subject_token_type", ID_TOKEN),
+                ("scope", "openid admin"),
+            ]),
+            "invalid_scope",
+        ),
+    ];
+    for (form, error) in cases {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, body) = exchange(&w.tb, &form).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{form:?}: {body}");
+        assert_eq!(body["error"], error, "{form:?}: {body}");
+    }
+    assert!(exchange_audit(&w.tb).await.is_empty());
+    // The same token, asked for properly, still works (nothing was consumed).
+    let (status, body) = agent_exchange(&w.tb, &t, ID_TOKEN).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn discovery_advertises_the_exchange_grant() {
+    let w = world().await;
+    let meta: Value = reqwest::get(w.tb.url("/.well-known/openid-configuration"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let grants = meta["grant_types_supported"].as_array().unwrap();
+    assert!(grants.iter().any(|g| g == GRANT), "{grants:?}");
+    // A broker whose clients do not use it does not advertise it.
+    let plain = TestBroker::start().await;
+    let meta: Value = reqwest::get(plain.url("/.well-known/openid-configuration"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let grants = meta["grant_types_supported"].as_array().unwrap();
+    assert!(!grants.iter().any(|g| g == GRANT), "{grants:?}");
+    assert!(meta.get("device_authorization_endpoint").is_none());
+}
+
+/// Latency of the exchange: verification of an RS256 Entra token (JWKS cached) plus
+/// issuance, in process (`Broker::token`, no HTTP) and over HTTP. Run with
+/// `cargo test --test it exchange_latency -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement, not a check"]
+async fn exchange_latency() {
+    use idbroker::service::token::TokenParams;
+    use std::time::{Duration, Instant};
+
+    fn report(what: &str, mut samples: Vec<Duration>) {
+        samples.sort();
+        let n = samples.len();
+        let mean = samples.iter().sum::<Duration>() / n as u32;
+        println!(
+            "{what}: n={n} mean={mean:?} p50={:?} p99={:?}",
+            samples[n / 2],
+            samples[n * 99 / 100]
+        );
+    }
+    let w = world().await;
+    let entra = w.fake.silent_id_token(&w.tid, &w.ada.id, APP);
+    let policy = w.tb.broker.policy();
+    for (client, label) in [
+        ("agent-web", "in-process, no refresh token"),
+        (
+            "agent",
+            "in-process, with a refresh family (one store commit)",
+        ),
+    ] {
+        let c = policy.client(client).unwrap().clone();
+        let p = TokenParams {
+            grant_type: Some(GRANT.into()),
+            subject_token: Some(entra.clone()),
+            subject_token_type: Some(ID_TOKEN.into()),
+            ..Default::default()
+        };
+        // Warm the provider cache (discovery + JWKS).
+        w.tb.broker.token(c.clone(), &p).await.unwrap();
+        let mut samples = Vec::new();
+        for _ in 0..300 {
+            let t = Instant::now();
+            w.tb.broker.token(c.clone(), &p).await.unwrap();
+            samples.push(t.elapsed());
+        }
+        report(label, samples);
+    }
+    let http = reqwest::Client::new();
+    let mut samples = Vec::new();
+    for _ in 0..300 {
+        let t = Instant::now();
+        let resp = http
+            .post(w.tb.url("/token"))
+            .form(&[
+                ("grant_type", GRANT),
+                ("client_id", "agent-web"),
+                ("client_secret", WEB_SECRET),
+                ("subject_token", &entra),
+                ("subject_token_type", ID_TOKEN),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        resp.bytes().await.unwrap();
+        samples.push(t.elapsed());
+    }
+    report("over HTTP, confidential client, no refresh token", samples);
+}
