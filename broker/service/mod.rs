@@ -4,6 +4,8 @@
 //! results. They know nothing of HTTP: handlers turn their results into responses.
 
 pub mod account;
+pub mod admin;
+pub mod admin_users;
 pub mod audit;
 pub mod authorize;
 pub mod client_auth;
@@ -39,6 +41,8 @@ pub struct Broker {
     pub audit: audit::AuditLog,
     /// Upstream providers (discovery and keys cached per upstream and tenant).
     pub upstreams: crate::upstream::Upstreams,
+    /// Microsoft Graph (app-only tokens cached per upstream and tenant).
+    pub graph: crate::upstream::graph::GraphClient,
 }
 
 /// Why the broker could not start.
@@ -75,6 +79,7 @@ impl Broker {
             clock,
             audit,
             upstreams: crate::upstream::Upstreams::new(),
+            graph: crate::upstream::graph::GraphClient::new(),
         });
         broker.seed_policy_users().await?;
         Ok(broker)
@@ -91,6 +96,7 @@ impl Broker {
         self.policy.store(Arc::new(prepare(policy)));
         // An upstream's endpoints or credentials may have changed with the policy.
         self.upstreams.clear();
+        self.graph.clear();
         self.seed_policy_users().await
     }
 

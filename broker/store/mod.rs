@@ -12,6 +12,7 @@ pub mod redis;
 
 mod audit;
 mod misc;
+mod orgs;
 mod sessions;
 mod tokens;
 mod users;
