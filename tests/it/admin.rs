@@ -40,7 +40,12 @@ struct Api {
 }
 
 impl Api {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
@@ -143,13 +148,19 @@ async fn world(sso: &str, users: usize) -> World {
 
 /// Runs the consent link through the fake (which grants at once) and visits the callback.
 async fn consent(w: &World) -> Page {
-    let (status, body) = w.api.post("/admin/api/organizations/contoso/consent-link", None).await;
+    let (status, body) = w
+        .api
+        .post("/admin/api/organizations/contoso/consent-link", None)
+        .await;
     assert_eq!(status, 200, "{body}");
     let mut b = Browser::new();
     let at_entra = b.get(body["url"].as_str().unwrap()).await;
     assert!(at_entra.status.is_redirection(), "{}", at_entra.body);
     let callback = at_entra.location.unwrap();
-    assert!(callback.starts_with(&w.tb.url("/admin/consent/callback")), "{callback}");
+    assert!(
+        callback.starts_with(&w.tb.url("/admin/consent/callback")),
+        "{callback}"
+    );
     b.get(&callback).await
 }
 
@@ -180,7 +191,9 @@ fn authorize_url(base: &str, scope: &str) -> String {
 
 /// The login page's identifier step for `who`.
 async fn identify(b: &mut Browser, tb: &TestBroker, who: &str) -> Page {
-    let first = b.get(&authorize_url(&tb.base, "openid%20email%20profile")).await;
+    let first = b
+        .get(&authorize_url(&tb.base, "openid%20email%20profile"))
+        .await;
     let page = b.follow(&tb.base, first).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     b.post(
@@ -198,7 +211,12 @@ async fn identify(b: &mut Browser, tb: &TestBroker, who: &str) -> Page {
 async fn sso_sign_in(w: &World, who: &str) -> Value {
     let mut b = Browser::new();
     let step = identify(&mut b, &w.tb, who).await;
-    assert_eq!(step.status, StatusCode::SEE_OTHER, "{who}: not sent upstream: {}", step.body);
+    assert_eq!(
+        step.status,
+        StatusCode::SEE_OTHER,
+        "{who}: not sent upstream: {}",
+        step.body
+    );
     let upstream = step.location.unwrap();
     assert!(upstream.starts_with(&w.fake.authority()), "{upstream}");
     let back = b.get(&upstream).await;
@@ -242,25 +260,41 @@ fn claims(jwt: &str) -> Value {
 async fn admin_api_needs_the_bearer_token_and_a_refusal_changes_nothing() {
     let w = world("per_user", 0).await;
     let before = user_view(&w, "nopass@example.com").await;
-    for token in [None, Some("wrong-token-0123456789abcdef0123456789abcdef"), Some("")] {
+    for token in [
+        None,
+        Some("wrong-token-0123456789abcdef0123456789abcdef"),
+        Some(""),
+    ] {
         let api = w.api.with_token(token);
         let (status, body) = api.get("/admin/api/organizations").await;
         assert_eq!(status, 401, "{token:?}: {body}");
         assert_eq!(body["error"], "invalid_token");
         let (status, _) = api
-            .put("/admin/api/users/nopass@example.com/password", json!({"password": "a-new-password"}))
+            .put(
+                "/admin/api/users/nopass@example.com/password",
+                json!({"password": "a-new-password"}),
+            )
             .await;
         assert_eq!(status, 401);
         let (status, _) = api
-            .put("/admin/api/users/nopass@example.com/sso", json!({"enabled": true}))
+            .put(
+                "/admin/api/users/nopass@example.com/sso",
+                json!({"enabled": true}),
+            )
             .await;
         assert_eq!(status, 401);
         // Authentication comes before the body: a malformed body is still a 401.
         let (status, _) = api
-            .call(reqwest::Method::POST, "/admin/api/organizations/contoso/import", Some(json!("x")))
+            .call(
+                reqwest::Method::POST,
+                "/admin/api/organizations/contoso/import",
+                Some(json!("x")),
+            )
             .await;
         assert_eq!(status, 401);
-        let (status, _) = api.post("/admin/api/users/alice@example.com/disable", None).await;
+        let (status, _) = api
+            .post("/admin/api/users/alice@example.com/disable", None)
+            .await;
         assert_eq!(status, 401);
     }
     let resp = reqwest::Client::new()
@@ -269,14 +303,22 @@ async fn admin_api_needs_the_bearer_token_and_a_refusal_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 401);
-    assert!(resp.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    assert!(
+        resp.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
     assert_eq!(user_view(&w, "nopass@example.com").await, before);
     assert!(!user_view(&w, USER).await["disabled"].as_bool().unwrap());
 
     let audit = w.tb.audit_lines().await;
     let refusals = audit.iter().filter(|l| l["event"] == "admin.auth").count();
     assert_eq!(refusals, 16, "every refusal audited");
-    assert!(audit.iter().all(|l| !l.to_string().contains("wrong-token")), "no token in the audit");
+    assert!(
+        audit.iter().all(|l| !l.to_string().contains("wrong-token")),
+        "no token in the audit"
+    );
     let (status, _) = w.api.get("/admin/api/nonsense").await;
     assert_eq!(status, 404);
 }
@@ -290,10 +332,16 @@ async fn consent_link_has_entra_shape_and_the_callback_records_the_grant_once() 
     assert_eq!(org["consent_granted"], false);
     assert!(org["consent"].is_null());
 
-    let (status, body) = w.api.post("/admin/api/organizations/contoso/consent-link", None).await;
+    let (status, body) = w
+        .api
+        .post("/admin/api/organizations/contoso/consent-link", None)
+        .await;
     assert_eq!(status, 200, "{body}");
     let url = body["url"].as_str().unwrap();
-    assert!(url.starts_with(&format!("{}/{}/adminconsent?", w.fake.authority(), w.tid)), "{url}");
+    assert!(
+        url.starts_with(&format!("{}/{}/adminconsent?", w.fake.authority(), w.tid)),
+        "{url}"
+    );
     assert_eq!(query_param(url, "client_id").as_deref(), Some(APP));
     assert_eq!(
         query_param(url, "redirect_uri").unwrap(),
@@ -302,13 +350,22 @@ async fn consent_link_has_entra_shape_and_the_callback_records_the_grant_once() 
     let state = query_param(url, "state").unwrap();
     assert!(state.len() >= 32, "{state}");
     // Two links, two states.
-    let (_, again) = w.api.post("/admin/api/organizations/contoso/consent-link", None).await;
-    assert_ne!(query_param(again["url"].as_str().unwrap(), "state").unwrap(), state);
+    let (_, again) = w
+        .api
+        .post("/admin/api/organizations/contoso/consent-link", None)
+        .await;
+    assert_ne!(
+        query_param(again["url"].as_str().unwrap(), "state").unwrap(),
+        state
+    );
 
     let mut b = Browser::new();
     let at_entra = b.get(url).await;
     let callback = at_entra.location.unwrap();
-    assert_eq!(query_param(&callback, "admin_consent").as_deref(), Some("True"));
+    assert_eq!(
+        query_param(&callback, "admin_consent").as_deref(),
+        Some("True")
+    );
     let page = b.get(&callback).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("Consent granted"), "{}", page.body);
@@ -324,13 +381,27 @@ async fn consent_link_has_entra_shape_and_the_callback_records_the_grant_once() 
     assert!(replay.body.contains("already used"), "{}", replay.body);
 
     // Organisations without Entra get no link; unknown ones a 404.
-    let (status, _) = w.api.post("/admin/api/organizations/local/consent-link", None).await;
+    let (status, _) = w
+        .api
+        .post("/admin/api/organizations/local/consent-link", None)
+        .await;
     assert_eq!(status, 400);
-    let (status, _) = w.api.post("/admin/api/organizations/nope/consent-link", None).await;
+    let (status, _) = w
+        .api
+        .post("/admin/api/organizations/nope/consent-link", None)
+        .await;
     assert_eq!(status, 404);
     let audit = w.tb.audit_lines().await;
-    assert!(audit.iter().any(|l| l["event"] == "admin.consent.callback" && l["outcome"] == "success"));
-    assert!(audit.iter().any(|l| l["event"] == "admin.consent.callback" && l["reason"] == "unknown_state"));
+    assert!(
+        audit
+            .iter()
+            .any(|l| l["event"] == "admin.consent.callback" && l["outcome"] == "success")
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|l| l["event"] == "admin.consent.callback" && l["reason"] == "unknown_state")
+    );
 }
 
 #[tokio::test]
@@ -344,7 +415,12 @@ async fn declined_consent_is_recorded_with_entras_error() {
     let (_, org) = w.api.get("/admin/api/organizations/contoso").await;
     assert_eq!(org["consent_granted"], false);
     assert_eq!(org["consent"]["error"], "access_denied");
-    assert!(org["consent"]["error_description"].as_str().unwrap().contains("AADSTS65004"));
+    assert!(
+        org["consent"]["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("AADSTS65004")
+    );
     assert!(!w.fake.tenant(&w.tid).has_consent(APP));
 }
 
@@ -352,7 +428,10 @@ async fn declined_consent_is_recorded_with_entras_error() {
 async fn consent_from_another_tenant_or_with_a_made_up_state_is_refused() {
     let w = world("per_user", 0).await;
     let other = w.fake.add_tenant("fabrikam.com");
-    let (_, body) = w.api.post("/admin/api/organizations/contoso/consent-link", None).await;
+    let (_, body) = w
+        .api
+        .post("/admin/api/organizations/contoso/consent-link", None)
+        .await;
     let state = query_param(body["url"].as_str().unwrap(), "state").unwrap();
     let mut b = Browser::new();
     let page = b
@@ -362,7 +441,11 @@ async fn consent_from_another_tenant_or_with_a_made_up_state_is_refused() {
         ))
         .await;
     assert_eq!(page.status, 400, "{}", page.body);
-    assert!(page.body.contains("different Microsoft Entra tenant"), "{}", page.body);
+    assert!(
+        page.body.contains("different Microsoft Entra tenant"),
+        "{}",
+        page.body
+    );
     let made_up = b
         .get(&format!(
             "{}?admin_consent=True&tenant={}&state=made-up-state",
@@ -385,10 +468,18 @@ async fn fetch_follows_every_page_despite_a_429() {
     w.tb.broker.graph.set_page_size(10);
     w.fake.graph_throttle(1, 429);
     let started = Instant::now();
-    let (status, body) = w.api.post("/admin/api/organizations/contoso/fetch-users", None).await;
+    let (status, body) = w
+        .api
+        .post("/admin/api/organizations/contoso/fetch-users", None)
+        .await;
     let elapsed = started.elapsed();
     assert_eq!(status, 200, "{body}");
-    let got: Vec<&str> = body.as_array().unwrap().iter().map(|u| u["id"].as_str().unwrap()).collect();
+    let got: Vec<&str> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
     let want: Vec<&str> = w.entra.iter().map(|u| u.id.as_str()).collect();
     assert_eq!(got, want);
     let first = &body[0];
@@ -404,7 +495,10 @@ async fn fetch_follows_every_page_despite_a_429() {
         == Some("id,displayName,mail,userPrincipalName,accountEnabled")));
     // One app-only token for all of it.
     assert_eq!(w.fake.requests_to("/oauth2/v2.0/token").len(), 1);
-    assert!(elapsed.as_millis() >= 1000, "Retry-After honoured: {elapsed:?}");
+    assert!(
+        elapsed.as_millis() >= 1000,
+        "Retry-After honoured: {elapsed:?}"
+    );
     eprintln!("MEASURE fetch 25 users, 3 pages + one 429 (Retry-After 1 s): {elapsed:?}");
 
     let (_, org) = w.api.get("/admin/api/organizations/contoso").await;
@@ -415,8 +509,14 @@ async fn fetch_follows_every_page_despite_a_429() {
     // Unthrottled, 999 per page: one request; the token is reused from the cache.
     w.tb.broker.graph.set_page_size(999);
     let started = Instant::now();
-    let (status, body) = w.api.post("/admin/api/organizations/contoso/fetch-users", None).await;
-    eprintln!("MEASURE fetch 25 users, 1 page, cached token: {:?}", started.elapsed());
+    let (status, body) = w
+        .api
+        .post("/admin/api/organizations/contoso/fetch-users", None)
+        .await;
+    eprintln!(
+        "MEASURE fetch 25 users, 1 page, cached token: {:?}",
+        started.elapsed()
+    );
     assert_eq!(status, 200);
     assert_eq!(body.as_array().unwrap().len(), 25);
     assert_eq!(w.fake.requests_to("/v1.0/users").len(), 5);
@@ -428,7 +528,10 @@ async fn fetch_of_1000_users_over_two_default_pages() {
     let w = world("per_user", 1000).await;
     consent(&w).await;
     let started = Instant::now();
-    let (status, body) = w.api.post("/admin/api/organizations/contoso/fetch-users", None).await;
+    let (status, body) = w
+        .api
+        .post("/admin/api/organizations/contoso/fetch-users", None)
+        .await;
     let elapsed = started.elapsed();
     assert_eq!(status, 200);
     assert_eq!(body.as_array().unwrap().len(), 1000);
@@ -442,32 +545,61 @@ async fn throttling_that_does_not_end_is_a_clear_error_after_bounded_attempts() 
     consent(&w).await;
     w.fake.graph_throttle(100, 503);
     let started = Instant::now();
-    let (status, body) = w.api.post("/admin/api/organizations/contoso/fetch-users", None).await;
+    let (status, body) = w
+        .api
+        .post("/admin/api/organizations/contoso/fetch-users", None)
+        .await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"], "throttled");
-    assert!(body["error_description"].as_str().unwrap().contains("4 attempts"), "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("4 attempts"),
+        "{body}"
+    );
     assert_eq!(w.fake.requests_to("/v1.0/users").len(), 4);
-    eprintln!("MEASURE 4 throttled attempts (Retry-After 1 s): {:?}", started.elapsed());
+    eprintln!(
+        "MEASURE 4 throttled attempts (Retry-After 1 s): {:?}",
+        started.elapsed()
+    );
     let (_, org) = w.api.get("/admin/api/organizations/contoso").await;
     assert_eq!(org["last_sync"]["outcome"], "failure");
-    assert_eq!(org["consent_granted"], true, "throttling says nothing about consent");
+    assert_eq!(
+        org["consent_granted"], true,
+        "throttling says nothing about consent"
+    );
 }
 
 #[tokio::test]
 async fn fetch_without_or_after_revoked_consent_says_consent_is_missing() {
     let w = world("per_user", 3).await;
     // Never consented: no service principal, the token endpoint refuses (AADSTS7000229).
-    let (status, body) = w.api.post("/admin/api/organizations/contoso/fetch-users", None).await;
+    let (status, body) = w
+        .api
+        .post("/admin/api/organizations/contoso/fetch-users", None)
+        .await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"], "consent_missing");
-    assert!(body["error_description"].as_str().unwrap().contains("consent missing or revoked"));
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("consent missing or revoked")
+    );
 
     consent(&w).await;
-    let (status, _) = w.api.post("/admin/api/organizations/contoso/fetch-users", None).await;
+    let (status, _) = w
+        .api
+        .post("/admin/api/organizations/contoso/fetch-users", None)
+        .await;
     assert_eq!(status, 200);
     // Revoked: the cached token still works at the token level, Graph answers 403.
     w.fake.tenant(&w.tid).revoke_consent(APP);
-    let (status, body) = w.api.post("/admin/api/organizations/contoso/fetch-users", None).await;
+    let (status, body) = w
+        .api
+        .post("/admin/api/organizations/contoso/fetch-users", None)
+        .await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"], "consent_missing");
     let (_, org) = w.api.get("/admin/api/organizations/contoso").await;
@@ -485,12 +617,20 @@ async fn import_takes_exactly_the_selected_users_and_twice_changes_nothing() {
     let (a, b) = (&w.entra[3], &w.entra[17]);
     let (status, report) = w
         .api
-        .post("/admin/api/organizations/contoso/import", Some(json!({"user_ids": ids(&[a, b])})))
+        .post(
+            "/admin/api/organizations/contoso/import",
+            Some(json!({"user_ids": ids(&[a, b])})),
+        )
         .await;
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["created"].as_array().unwrap().len(), 2, "{report}");
     let (_, listed) = w.api.get("/admin/api/users?organization=contoso").await;
-    let mut emails: Vec<&str> = listed.as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap()).collect();
+    let mut emails: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
     emails.sort();
     assert_eq!(emails, vec!["user004@contoso.com", "user018@contoso.com"]);
     let ada = &listed[0];
@@ -499,9 +639,15 @@ async fn import_takes_exactly_the_selected_users_and_twice_changes_nothing() {
     assert_eq!(ada["link"]["tid"], w.tid.as_str());
     assert_eq!(ada["has_password"], false);
     assert_eq!(ada["sso"], false);
-    assert_eq!(ada["sign_in_method"], "none", "per_user with the switch off, no password");
+    assert_eq!(
+        ada["sign_in_method"], "none",
+        "per_user with the switch off, no password"
+    );
 
-    let (_, fetched) = w.api.post("/admin/api/organizations/contoso/fetch-users", None).await;
+    let (_, fetched) = w
+        .api
+        .post("/admin/api/organizations/contoso/fetch-users", None)
+        .await;
     let imported: Vec<&str> = fetched
         .as_array()
         .unwrap()
@@ -514,19 +660,30 @@ async fn import_takes_exactly_the_selected_users_and_twice_changes_nothing() {
     let directory_before = w.tb.broker.store.list_users().await.unwrap();
     let (_, again) = w
         .api
-        .post("/admin/api/organizations/contoso/import", Some(json!({"user_ids": ids(&[b, a])})))
+        .post(
+            "/admin/api/organizations/contoso/import",
+            Some(json!({"user_ids": ids(&[b, a])})),
+        )
         .await;
     assert_eq!(again["created"], json!([]));
     assert_eq!(again["updated"], json!([]));
     assert_eq!(again["unchanged"].as_array().unwrap().len(), 2);
-    assert_eq!(w.tb.broker.store.list_users().await.unwrap(), directory_before);
+    assert_eq!(
+        w.tb.broker.store.list_users().await.unwrap(),
+        directory_before
+    );
 
     // A renamed user follows Entra on the next import; ids never change.
     w.fake.tenant(&w.tid).rename(&a.id, "Ada Renamed");
-    w.fake.tenant(&w.tid).set_mail(&a.id, Some("ada.renamed@contoso.com"));
+    w.fake
+        .tenant(&w.tid)
+        .set_mail(&a.id, Some("ada.renamed@contoso.com"));
     let (_, third) = w
         .api
-        .post("/admin/api/organizations/contoso/import", Some(json!({"user_ids": ids(&[a])})))
+        .post(
+            "/admin/api/organizations/contoso/import",
+            Some(json!({"user_ids": ids(&[a])})),
+        )
         .await;
     assert_eq!(third["updated"].as_array().unwrap().len(), 1, "{third}");
     let renamed = user_view(&w, "ada.renamed@contoso.com").await;
@@ -542,15 +699,24 @@ async fn import_takes_exactly_the_selected_users_and_twice_changes_nothing() {
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(r["not_found"], json!(["00000000-0000-0000-0000-000000000000"]));
+    assert_eq!(
+        r["not_found"],
+        json!(["00000000-0000-0000-0000-000000000000"])
+    );
     let (status, _) = w
         .api
-        .post("/admin/api/organizations/contoso/import", Some(json!({"user_ids": ["alice"]})))
+        .post(
+            "/admin/api/organizations/contoso/import",
+            Some(json!({"user_ids": ["alice"]})),
+        )
         .await;
     assert_eq!(status, 400);
     let (status, _) = w
         .api
-        .post("/admin/api/organizations/contoso/import", Some(json!({"user_ids": []})))
+        .post(
+            "/admin/api/organizations/contoso/import",
+            Some(json!({"user_ids": []})),
+        )
         .await;
     assert_eq!(status, 400);
     assert_eq!(w.tb.broker.store.list_users().await.unwrap().len(), 4);
@@ -563,7 +729,10 @@ async fn import_2_of_25_and_exactly_those_2_sign_in_with_sso() {
     let (a, b, c) = (&w.entra[0], &w.entra[1], &w.entra[2]);
     let (status, _) = w
         .api
-        .post("/admin/api/organizations/contoso/import", Some(json!({"user_ids": ids(&[a, b])})))
+        .post(
+            "/admin/api/organizations/contoso/import",
+            Some(json!({"user_ids": ids(&[a, b])})),
+        )
         .await;
     assert_eq!(status, 200);
     for u in [a, b] {
@@ -589,13 +758,26 @@ async fn per_user_sso_switch_changes_the_login_decision_at_once() {
     let u = &w.entra[0];
     let email = u.mail.clone().unwrap();
     w.api
-        .post("/admin/api/organizations/contoso/import", Some(json!({"user_ids": ids(&[u])})))
+        .post(
+            "/admin/api/organizations/contoso/import",
+            Some(json!({"user_ids": ids(&[u])})),
+        )
         .await;
     let mut b = Browser::new();
     let step = identify(&mut b, &w.tb, &email).await;
-    assert_eq!(step.status, StatusCode::OK, "switch off: the failing password step");
+    assert_eq!(
+        step.status,
+        StatusCode::OK,
+        "switch off: the failing password step"
+    );
 
-    let (status, view) = w.api.put(&format!("/admin/api/users/{email}/sso"), json!({"enabled": true})).await;
+    let (status, view) = w
+        .api
+        .put(
+            &format!("/admin/api/users/{email}/sso"),
+            json!({"enabled": true}),
+        )
+        .await;
     assert_eq!(status, 200, "{view}");
     assert_eq!(view["sso"], true);
     assert_eq!(view["sign_in_method"], "sso");
@@ -606,18 +788,39 @@ async fn per_user_sso_switch_changes_the_login_decision_at_once() {
     // By broker id too; off again is "none" (no password) and the login page says nothing.
     let (_, view) = w
         .api
-        .put(&format!("/admin/api/users/{}/sso", view["id"].as_str().unwrap()), json!({"enabled": false}))
+        .put(
+            &format!("/admin/api/users/{}/sso", view["id"].as_str().unwrap()),
+            json!({"enabled": false}),
+        )
         .await;
     assert_eq!(view["sign_in_method"], "none");
     let mut b = Browser::new();
     assert_eq!(identify(&mut b, &w.tb, &email).await.status, StatusCode::OK);
 
-    let (status, _) = w.api.put("/admin/api/users/nobody@contoso.com/sso", json!({"enabled": true})).await;
+    let (status, _) = w
+        .api
+        .put(
+            "/admin/api/users/nobody@contoso.com/sso",
+            json!({"enabled": true}),
+        )
+        .await;
     assert_eq!(status, 404);
-    let (status, _) = w.api.put(&format!("/admin/api/users/{email}/sso"), json!({"on": true})).await;
+    let (status, _) = w
+        .api
+        .put(
+            &format!("/admin/api/users/{email}/sso"),
+            json!({"on": true}),
+        )
+        .await;
     assert_eq!(status, 400);
     let audit = w.tb.audit_lines().await;
-    assert_eq!(audit.iter().filter(|l| l["event"] == "admin.user.sso" && l["outcome"] == "success").count(), 2);
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|l| l["event"] == "admin.user.sso" && l["outcome"] == "success")
+            .count(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -635,7 +838,10 @@ async fn users_list_shows_the_effective_sign_in_method() {
     };
     assert_eq!(method(USER), "password");
     assert_eq!(method("nopass@example.com"), "none");
-    assert!(all.to_string().find("argon2").is_none(), "no hash in the API");
+    assert!(
+        all.to_string().find("argon2").is_none(),
+        "no hash in the API"
+    );
     let (status, _) = w.api.get("/admin/api/users?organization=nope").await;
     assert_eq!(status, 404);
 }
@@ -647,22 +853,38 @@ async fn password_set_directly_and_by_a_single_use_expiring_link() {
     // Directly: too short is refused, then set, and the user signs in with it.
     let (status, _) = w
         .api
-        .put("/admin/api/users/nopass@example.com/password", json!({"password": "short"}))
+        .put(
+            "/admin/api/users/nopass@example.com/password",
+            json!({"password": "short"}),
+        )
         .await;
     assert_eq!(status, 400);
     let (status, view) = w
         .api
-        .put("/admin/api/users/nopass@example.com/password", json!({"password": PASSWORD}))
+        .put(
+            "/admin/api/users/nopass@example.com/password",
+            json!({"password": PASSWORD}),
+        )
         .await;
     assert_eq!(status, 200, "{view}");
     assert_eq!(view["sign_in_method"], "password");
     let mut b = Browser::new();
-    let done = sign_in(&mut b, &w.tb.base, &authorize_url(&w.tb.base, "openid"), "nopass@example.com", PASSWORD).await;
+    let done = sign_in(
+        &mut b,
+        &w.tb.base,
+        &authorize_url(&w.tb.base, "openid"),
+        "nopass@example.com",
+        PASSWORD,
+    )
+    .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert!(done.location_param("code").is_some());
 
     // By link: the page shows whose password it sets; one use only.
-    let (status, link) = w.api.post(&format!("/admin/api/users/{USER}/password-link"), None).await;
+    let (status, link) = w
+        .api
+        .post(&format!("/admin/api/users/{USER}/password-link"), None)
+        .await;
     assert_eq!(status, 200, "{link}");
     let url = link["url"].as_str().unwrap();
     assert!(url.starts_with(&w.tb.url("/password/set?token=")), "{url}");
@@ -672,11 +894,22 @@ async fn password_set_directly_and_by_a_single_use_expiring_link() {
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains(USER));
     let form = |pw: &'static str, confirm: &'static str| {
-        [("token", token.clone()), ("password", pw.to_owned()), ("confirm", confirm.to_owned())]
+        [
+            ("token", token.clone()),
+            ("password", pw.to_owned()),
+            ("confirm", confirm.to_owned()),
+        ]
     };
     let post = |f: [(&'static str, String); 3]| {
         let url = w.tb.url("/password/set");
-        async move { reqwest::Client::new().post(url).form(&f).send().await.unwrap() }
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .form(&f)
+                .send()
+                .await
+                .unwrap()
+        }
     };
     // A mismatch does not spend the link.
     let r = post(form("a brand new password", "a different password")).await;
@@ -687,13 +920,28 @@ async fn password_set_directly_and_by_a_single_use_expiring_link() {
     let r = post(form("another new password", "another new password")).await;
     assert_eq!(r.status(), 400, "single use");
     let mut b = Browser::new();
-    let done = sign_in(&mut b, &w.tb.base, &authorize_url(&w.tb.base, "openid"), USER, "a brand new password").await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "the new password works: {}", done.body);
+    let done = sign_in(
+        &mut b,
+        &w.tb.base,
+        &authorize_url(&w.tb.base, "openid"),
+        USER,
+        "a brand new password",
+    )
+    .await;
+    assert_eq!(
+        done.status,
+        StatusCode::SEE_OTHER,
+        "the new password works: {}",
+        done.body
+    );
 
     // Expiry: a 60 s link, 61 s later.
     let (_, link) = w
         .api
-        .post(&format!("/admin/api/users/{USER}/password-link"), Some(json!({"expires_in": 60})))
+        .post(
+            &format!("/admin/api/users/{USER}/password-link"),
+            Some(json!({"expires_in": 60})),
+        )
         .await;
     w.tb.broker.clock.advance(61);
     let mut b = Browser::new();
@@ -701,8 +949,15 @@ async fn password_set_directly_and_by_a_single_use_expiring_link() {
     assert_eq!(page.status, 400);
     assert!(page.body.contains("expired"), "{}", page.body);
     let audit = w.tb.audit_lines().await;
-    assert!(audit.iter().all(|l| !l.to_string().contains("brand new")), "no password in the audit");
-    assert!(audit.iter().any(|l| l["event"] == "user.password.set_by_link" && l["outcome"] == "success"));
+    assert!(
+        audit.iter().all(|l| !l.to_string().contains("brand new")),
+        "no password in the audit"
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|l| l["event"] == "user.password.set_by_link" && l["outcome"] == "success")
+    );
 }
 
 /// Signs alice in with offline_access; returns (refresh token, access token).
@@ -726,7 +981,11 @@ async fn alice_tokens(tb: &TestBroker) -> (String, String) {
 async fn refresh(tb: &TestBroker, rt: &str) -> StatusCode {
     reqwest::Client::new()
         .post(tb.url("/token"))
-        .form(&[("grant_type", "refresh_token"), ("client_id", "spa"), ("refresh_token", rt)])
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", "spa"),
+            ("refresh_token", rt),
+        ])
         .send()
         .await
         .unwrap()
@@ -748,7 +1007,10 @@ async fn revoke_ends_sessions_refresh_and_access_tokens() {
     let w = world("per_user", 0).await;
     let (rt, at) = alice_tokens(&w.tb).await;
     assert_eq!(userinfo(&w.tb, &at).await, 200);
-    let (status, body) = w.api.post(&format!("/admin/api/users/{USER}/revoke"), None).await;
+    let (status, body) = w
+        .api
+        .post(&format!("/admin/api/users/{USER}/revoke"), None)
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["sessions"], 1);
     assert_eq!(body["refresh_token_families"], 1);
@@ -764,15 +1026,28 @@ async fn revoke_ends_sessions_refresh_and_access_tokens() {
 async fn disable_refuses_sign_in_and_revokes_then_enable_restores() {
     let w = world("per_user", 0).await;
     let (rt, _) = alice_tokens(&w.tb).await;
-    let (status, view) = w.api.post(&format!("/admin/api/users/{USER}/disable"), None).await;
+    let (status, view) = w
+        .api
+        .post(&format!("/admin/api/users/{USER}/disable"), None)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(view["disabled"], true);
     assert_eq!(view["sign_in_method"], "none");
     assert_eq!(refresh(&w.tb, &rt).await, 400);
     let mut b = Browser::new();
-    let done = sign_in(&mut b, &w.tb.base, &authorize_url(&w.tb.base, "openid"), USER, PASSWORD).await;
+    let done = sign_in(
+        &mut b,
+        &w.tb.base,
+        &authorize_url(&w.tb.base, "openid"),
+        USER,
+        PASSWORD,
+    )
+    .await;
     assert!(done.location.is_none(), "a disabled user signed in");
-    let (_, view) = w.api.post(&format!("/admin/api/users/{USER}/enable"), None).await;
+    let (_, view) = w
+        .api
+        .post(&format!("/admin/api/users/{USER}/enable"), None)
+        .await;
     assert_eq!(view["disabled"], false);
     assert_eq!(view["sign_in_method"], "password");
 }
@@ -784,25 +1059,62 @@ async fn audit_query_filters_by_user_organization_and_since() {
     let u = &w.entra[0];
     let email = u.mail.clone().unwrap();
     w.api
-        .post("/admin/api/organizations/contoso/import", Some(json!({"user_ids": ids(&[u])})))
+        .post(
+            "/admin/api/organizations/contoso/import",
+            Some(json!({"user_ids": ids(&[u])})),
+        )
         .await;
-    w.api.put(&format!("/admin/api/users/{email}/sso"), json!({"enabled": true})).await;
-    w.api.put("/admin/api/users/nopass@example.com/sso", json!({"enabled": true})).await;
+    w.api
+        .put(
+            &format!("/admin/api/users/{email}/sso"),
+            json!({"enabled": true}),
+        )
+        .await;
+    w.api
+        .put(
+            "/admin/api/users/nopass@example.com/sso",
+            json!({"enabled": true}),
+        )
+        .await;
 
     let (status, by_user) = w.api.get(&format!("/admin/api/audit?user={email}")).await;
     assert_eq!(status, 200);
-    let events: Vec<&str> = by_user.as_array().unwrap().iter().map(|r| r["event"].as_str().unwrap()).collect();
-    assert_eq!(events, vec!["admin.user.sso", "admin.user.import"], "newest first");
-    let uid = user_view(&w, &email).await["id"].as_str().unwrap().to_owned();
+    let events: Vec<&str> = by_user
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        vec!["admin.user.sso", "admin.user.import"],
+        "newest first"
+    );
+    let uid = user_view(&w, &email).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (_, by_id) = w.api.get(&format!("/admin/api/audit?user={uid}")).await;
-    assert_eq!(by_id.as_array().unwrap().len(), by_user.as_array().unwrap().len() + 1, "the GET above is audited too");
+    assert_eq!(
+        by_id.as_array().unwrap().len(),
+        by_user.as_array().unwrap().len() + 1,
+        "the GET above is audited too"
+    );
 
     let (_, by_org) = w.api.get("/admin/api/audit?organization=contoso").await;
     let records = by_org.as_array().unwrap();
     assert!(records.iter().all(|r| r["organization"] == "contoso"));
-    assert!(records.iter().any(|r| r["event"] == "admin.consent.callback"));
+    assert!(
+        records
+            .iter()
+            .any(|r| r["event"] == "admin.consent.callback")
+    );
     assert!(records.iter().any(|r| r["event"] == "admin.users.import"));
-    assert!(!records.iter().any(|r| r["identifier"] == "nopass@example.com"));
+    assert!(
+        !records
+            .iter()
+            .any(|r| r["identifier"] == "nopass@example.com")
+    );
 
     let future = system_now() + 3600;
     let (_, none) = w.api.get(&format!("/admin/api/audit?since={future}")).await;
@@ -822,7 +1134,10 @@ async fn consent_fetch_import_switch_on_and_the_user_signs_in_by_sso() {
     let page = consent(&w).await;
     assert!(page.body.contains("Consent granted"));
     // 2. See its users.
-    let (status, users) = w.api.post("/admin/api/organizations/contoso/fetch-users", None).await;
+    let (status, users) = w
+        .api
+        .post("/admin/api/organizations/contoso/fetch-users", None)
+        .await;
     assert_eq!(status, 200);
     assert_eq!(users.as_array().unwrap().len(), 25);
     // 3. Import one.
@@ -830,21 +1145,40 @@ async fn consent_fetch_import_switch_on_and_the_user_signs_in_by_sso() {
     let email = users[12]["mail"].as_str().unwrap().to_owned();
     let (_, report) = w
         .api
-        .post("/admin/api/organizations/contoso/import", Some(json!({"user_ids": [pick]})))
+        .post(
+            "/admin/api/organizations/contoso/import",
+            Some(json!({"user_ids": [pick]})),
+        )
         .await;
     assert_eq!(report["created"][0]["email"], email.as_str());
     // 4. Switch SSO on for them.
-    let (_, view) = w.api.put(&format!("/admin/api/users/{email}/sso"), json!({"enabled": true})).await;
+    let (_, view) = w
+        .api
+        .put(
+            &format!("/admin/api/users/{email}/sso"),
+            json!({"enabled": true}),
+        )
+        .await;
     assert_eq!(view["sign_in_method"], "sso");
     // 5. They sign in through Entra and the app gets the broker's own subject.
     let id = sso_sign_in(&w, &email).await;
     assert_eq!(id["sub"], view["id"]);
     assert_eq!(id["email"], email.as_str());
-    eprintln!("MEASURE whole path consent→fetch(25, 3 pages)→import→switch→SSO sign-in: {:?}", started.elapsed());
+    eprintln!(
+        "MEASURE whole path consent→fetch(25, 3 pages)→import→switch→SSO sign-in: {:?}",
+        started.elapsed()
+    );
     let (_, org) = w.api.get("/admin/api/organizations").await;
-    let contoso = org.as_array().unwrap().iter().find(|o| o["id"] == "contoso").unwrap();
+    let contoso = org
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == "contoso")
+        .unwrap();
     assert_eq!(contoso["consent_granted"], true);
     assert_eq!(contoso["last_sync"]["operation"], "import");
     let sso = w.tb.audit_lines().await;
-    assert!(sso.iter().any(|l| l["event"] == "login.sso" && l["outcome"] == "success" && l["user_id"] == view["id"]));
+    assert!(sso.iter().any(|l| l["event"] == "login.sso"
+        && l["outcome"] == "success"
+        && l["user_id"] == view["id"]));
 }
