@@ -39,6 +39,7 @@ pub fn routes() -> Router<Arc<Broker>> {
             post(fetch_users),
         )
         .route("/admin/api/organizations/{org}/import", post(import))
+        .route("/admin/api/organizations/{org}/sync", post(sync))
         .route("/admin/api/users", get(users))
         .route("/admin/api/users/{id}", get(user))
         .route("/admin/api/users/{id}/sso", put(set_sso))
@@ -223,6 +224,14 @@ async fn import(
     AdminJson(body): AdminJson<ImportBody>,
 ) -> ApiResult {
     ok(b.admin_import(&org, &body.user_ids, &ctx).await?)
+}
+
+async fn sync(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path(org): Path<String>,
+) -> ApiResult {
+    ok(b.admin_resync(&org, &ctx).await?)
 }
 
 #[derive(Deserialize)]

@@ -602,7 +602,7 @@ impl Broker {
 
     /// Lists the tenant's users and records the outcome on the organisation; a Graph refusal
     /// for want of consent also marks consent as missing.
-    async fn graph_users(
+    pub(crate) async fn graph_users(
         &self,
         org: &Organization,
         upstream: &Upstream,
@@ -659,7 +659,7 @@ impl Broker {
     }
 }
 
-fn org<'p>(policy: &'p Policy, id: &str) -> Result<&'p Organization, AdminError> {
+pub(crate) fn org<'p>(policy: &'p Policy, id: &str) -> Result<&'p Organization, AdminError> {
     policy
         .org_by_id
         .get(id)
@@ -668,7 +668,7 @@ fn org<'p>(policy: &'p Policy, id: &str) -> Result<&'p Organization, AdminError>
 }
 
 /// The organisation's Entra upstream and tenant, or why it has none.
-fn entra_of<'p>(
+pub(crate) fn entra_of<'p>(
     policy: &'p Policy,
     org: &'p Organization,
 ) -> Result<(&'p Upstream, &'p str), AdminError> {
@@ -691,7 +691,7 @@ fn entra_of<'p>(
     Ok((upstream, tenant))
 }
 
-fn entra_link(tenant: &str, oid: &str) -> UpstreamLink {
+pub(crate) fn entra_link(tenant: &str, oid: &str) -> UpstreamLink {
     UpstreamLink::Entra {
         tid: tenant.to_lowercase(),
         oid: oid.to_lowercase(),

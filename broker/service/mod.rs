@@ -15,6 +15,7 @@ pub mod issue;
 pub mod login;
 pub mod logout;
 pub mod sso;
+pub mod sync;
 pub mod token;
 pub mod userinfo;
 

@@ -80,6 +80,11 @@ impl Api {
 /// A broker with the admin API on, one Entra organisation (`contoso`, `sso`) whose tenant
 /// has `users` users, and the broker's app registered (not yet consented).
 async fn world_with(sso: &str, users: usize, clock: Clock) -> World {
+    world_full(sso, users, clock, "").await
+}
+
+/// `org_extra` is appended to the contoso organisation (e.g. `    sync: {interval: 1h}\n`).
+async fn world_full(sso: &str, users: usize, clock: Clock, org_extra: &str) -> World {
     let fake = FakeEntra::start().await;
     let tid = fake.add_tenant("contoso.com");
     let entra = fake.tenant(&tid).add_users(users);
@@ -98,7 +103,7 @@ organizations:
     upstream: entra
     tenant_id: {tid}
     sso: {sso}
-  - id: local
+{org_extra}  - id: local
     domains: [example.com]
 "#,
         authority = fake.authority(),
@@ -209,8 +214,25 @@ async fn identify(b: &mut Browser, tb: &TestBroker, who: &str) -> Page {
 
 /// Signs `who` in through the fake Entra; returns the broker's ID token claims.
 async fn sso_sign_in(w: &World, who: &str) -> Value {
+    let tokens = sso_tokens(w, who, "openid%20email%20profile").await;
+    claims(tokens["id_token"].as_str().unwrap())
+}
+
+/// Signs `who` in through the fake Entra with `scope`; returns the broker's token response.
+async fn sso_tokens(w: &World, who: &str, scope: &str) -> Value {
     let mut b = Browser::new();
-    let step = identify(&mut b, &w.tb, who).await;
+    let first = b.get(&authorize_url(&w.tb.base, scope)).await;
+    let page = b.follow(&w.tb.base, first).await;
+    let step = b
+        .post(
+            &w.tb.url("/login/identifier"),
+            &[
+                ("tx", &page.field("tx")),
+                ("csrf", &page.field("csrf")),
+                ("identifier", who),
+            ],
+        )
+        .await;
     assert_eq!(
         step.status,
         StatusCode::SEE_OTHER,
@@ -224,8 +246,7 @@ async fn sso_sign_in(w: &World, who: &str) -> Value {
     let done = b.get(&back.location.unwrap()).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let code = done.location_param("code").expect("a code for the app");
-    let tokens = redeem(&w.tb, &code).await;
-    claims(tokens["id_token"].as_str().unwrap())
+    redeem(&w.tb, &code).await
 }
 
 async fn redeem(tb: &TestBroker, code: &str) -> Value {
@@ -1121,6 +1142,162 @@ async fn audit_query_filters_by_user_organization_and_since() {
     assert_eq!(none, json!([]));
     let (status, _) = w.api.get("/admin/api/audit?since=yesterday").await;
     assert_eq!(status, 400);
+}
+
+// ------------------------------------------------------------------------ re-sync
+
+#[tokio::test]
+async fn resync_follows_entra_and_deprovisioning_revokes_a_live_refresh_token() {
+    let w = world("all_synced_users", 5).await;
+    consent(&w).await;
+    let (a, b, c, d) = (&w.entra[0], &w.entra[1], &w.entra[2], &w.entra[3]);
+    w.api
+        .post(
+            "/admin/api/organizations/contoso/import",
+            Some(json!({"user_ids": ids(&[a, b, c])})),
+        )
+        .await;
+    let a_email = a.mail.clone().unwrap();
+    let tokens = sso_tokens(&w, &a_email, "openid%20offline_access").await;
+    let rt = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let (status, rt) = refresh_spa(&w.tb, &rt).await;
+    assert_eq!(status, 200, "live before the sync");
+    assert!(!rt.is_empty());
+
+    // In Entra: a is disabled, b deleted, c renamed; d (never imported) is renamed too.
+    let t = w.fake.tenant(&w.tid);
+    t.disable(&a.id);
+    t.delete(&b.id);
+    t.rename(&c.id, "Carol Renamed");
+    t.rename(&d.id, "Not Imported");
+    let before = w.tb.broker.store.list_users().await.unwrap().len();
+    let (status, report) = w
+        .api
+        .post("/admin/api/organizations/contoso/sync", None)
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["checked"], 3);
+    assert_eq!(
+        report["deprovisioned"].as_array().unwrap().len(),
+        2,
+        "{report}"
+    );
+    assert_eq!(report["updated"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(
+        w.tb.broker.store.list_users().await.unwrap().len(),
+        before,
+        "nobody created"
+    );
+
+    assert_eq!(
+        refresh_spa(&w.tb, &rt).await.0,
+        400,
+        "the live refresh token is revoked"
+    );
+    let a_view = user_view(&w, &a_email).await;
+    assert_eq!(a_view["disabled"], true);
+    // Revoked, not merely refused for a disabled user: re-enabling would not revive it.
+    let live =
+        w.tb.broker
+            .store
+            .refresh_families_of_user(a_view["id"].as_str().unwrap(), system_now())
+            .await
+            .unwrap();
+    assert!(live.is_empty(), "{live:?}");
+    assert_eq!(
+        user_view(&w, b.mail.as_deref().unwrap()).await["disabled"],
+        true
+    );
+    assert_eq!(
+        user_view(&w, c.mail.as_deref().unwrap()).await["name"],
+        "Carol Renamed"
+    );
+    let audit = w.tb.audit_lines().await;
+    let deprov: Vec<_> = audit
+        .iter()
+        .filter(|l| l["event"] == "sync.user.deprovision")
+        .collect();
+    assert_eq!(deprov.len(), 2);
+    assert!(deprov.iter().any(|l| l["reason"] == "disabled_in_entra"));
+    assert!(deprov.iter().any(|l| l["reason"] == "deleted_in_entra"));
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|l| l["event"] == "sync.user.update")
+            .count(),
+        1
+    );
+
+    // A failing sync changes nothing and says so on the organisation.
+    t.rename(&c.id, "Carol Again");
+    w.fake.graph_throttle(100, 503);
+    let (status, _) = w
+        .api
+        .post("/admin/api/organizations/contoso/sync", None)
+        .await;
+    assert_eq!(status, 503);
+    assert_eq!(
+        user_view(&w, c.mail.as_deref().unwrap()).await["name"],
+        "Carol Renamed"
+    );
+    let (_, org) = w.api.get("/admin/api/organizations/contoso").await;
+    assert_eq!(org["last_sync"]["operation"], "resync");
+    assert_eq!(org["last_sync"]["outcome"], "failure");
+    let metrics = reqwest::get(w.tb.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("idbroker_sync_total"),
+        "counted for metrics"
+    );
+}
+
+#[tokio::test]
+async fn scheduled_resync_runs_for_organisations_with_an_interval() {
+    let w = world_full(
+        "all_synced_users",
+        2,
+        Clock::System,
+        "    sync: {interval: 1h}\n",
+    )
+    .await;
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, org) = w.api.get("/admin/api/organizations/contoso").await;
+        if org["last_sync"]["operation"] == "resync" {
+            // Not consented yet: the scheduled run fails and says why.
+            assert_eq!(org["last_sync"]["outcome"], "failure", "{org}");
+            assert_eq!(org["consent"]["error"], "consent_missing");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no scheduled sync ran: {org}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+async fn refresh_spa(tb: &TestBroker, rt: &str) -> (StatusCode, String) {
+    let resp = reqwest::Client::new()
+        .post(tb.url("/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", "spa"),
+            ("refresh_token", rt),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap();
+    (
+        status,
+        body["refresh_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    )
 }
 
 // ------------------------------------------------------------------------ the whole path
