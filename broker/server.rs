@@ -29,6 +29,7 @@ pub async fn assemble(
     let store = Store::new(backend, USER_CACHE_CAPACITY);
     let keys = Arc::new(KeyRing::load_or_create(&policy.keys, clock.now())?);
     let broker = Broker::new(policy, store, keys, clock).await?;
+    broker.spawn_sync(cancel.clone());
     broker.spawn_upkeep(cancel);
     Ok(broker)
 }

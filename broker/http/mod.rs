@@ -2,6 +2,7 @@
 //! calls one [`crate::service::Broker`] method, and maps the result to a response.
 
 mod account;
+mod admin;
 mod authorize;
 pub mod cookies;
 mod device;
@@ -71,6 +72,7 @@ pub fn router(broker: Arc<Broker>) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/static/idbroker.css", get(stylesheet))
+        .merge(admin::routes())
         .fallback(not_found)
         .with_state(broker);
     security_layers(router, https)

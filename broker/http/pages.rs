@@ -171,6 +171,26 @@ pub fn message_with_link(
     )
 }
 
+#[derive(Template)]
+#[template(path = "password_set.html")]
+struct PasswordSetPage<'a> {
+    email: &'a str,
+    token: &'a str,
+    error: Option<&'a str>,
+}
+
+/// The page of a password-set link (the admin API's `password-link`).
+pub fn password_set(status: StatusCode, email: &str, token: &str, error: Option<&str>) -> Response {
+    render(
+        status,
+        &PasswordSetPage {
+            email,
+            token,
+            error,
+        },
+    )
+}
+
 /// Formats unix seconds as `YYYY-MM-DD HH:MM UTC` (days-from-civil, no time crate needed).
 pub fn format_time(t: u64) -> String {
     let days = (t / 86_400) as i64;

@@ -4,6 +4,8 @@
 //! results. They know nothing of HTTP: handlers turn their results into responses.
 
 pub mod account;
+pub mod admin;
+pub mod admin_users;
 pub mod audit;
 pub mod authorize;
 pub mod client_auth;
@@ -15,6 +17,7 @@ pub mod issue;
 pub mod login;
 pub mod logout;
 pub mod sso;
+pub mod sync;
 pub mod token;
 pub mod userinfo;
 
@@ -41,6 +44,8 @@ pub struct Broker {
     pub audit: audit::AuditLog,
     /// Upstream providers (discovery and keys cached per upstream and tenant).
     pub upstreams: crate::upstream::Upstreams,
+    /// Microsoft Graph (app-only tokens cached per upstream and tenant).
+    pub graph: crate::upstream::graph::GraphClient,
 }
 
 /// Why the broker could not start.
@@ -77,6 +82,7 @@ impl Broker {
             clock,
             audit,
             upstreams: crate::upstream::Upstreams::new(),
+            graph: crate::upstream::graph::GraphClient::new(),
         });
         broker.seed_policy_users().await?;
         Ok(broker)
@@ -93,6 +99,7 @@ impl Broker {
         self.policy.store(Arc::new(prepare(policy)));
         // An upstream's endpoints or credentials may have changed with the policy.
         self.upstreams.clear();
+        self.graph.clear();
         self.seed_policy_users().await
     }
 

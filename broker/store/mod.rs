@@ -13,6 +13,7 @@ pub mod redis;
 mod audit;
 mod device;
 mod misc;
+mod orgs;
 mod sessions;
 mod tokens;
 mod users;

@@ -201,3 +201,39 @@ pub struct AuditRecord {
     /// Free-form, never secret.
     pub detail: Option<String>,
 }
+
+/// The connection state of one organisation's upstream tenant, as the admin API shows it.
+/// Stored under `v1/org/{organization id}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgState {
+    /// The last answer about admin consent: from the consent callback, or learnt from Graph
+    /// refusing the app (`consent_missing`).
+    pub consent: Option<ConsentState>,
+    /// The last Graph operation (fetch, import) and how it ended.
+    pub last_sync: Option<SyncState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentState {
+    pub granted: bool,
+    pub at: UnixTime,
+    /// The tenant Entra reported on the callback.
+    pub tenant: Option<String>,
+    /// The error Entra returned (`access_denied`, …), or `consent_missing` when Graph
+    /// refused the app after consent had been granted.
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncState {
+    pub at: UnixTime,
+    /// `fetch` or `import`.
+    pub operation: String,
+    /// `success` or `failure`.
+    pub outcome: String,
+    /// Users seen in the tenant (fetch) or changed in the directory (import).
+    pub users: Option<usize>,
+    /// Why it failed; never secret.
+    pub error: Option<String>,
+}

@@ -8,6 +8,7 @@
 //! `openidconnect` crate; the ID token is verified by [`verify`].
 
 pub mod assertion;
+pub mod graph;
 pub mod http_client;
 pub mod provider;
 pub mod verify;

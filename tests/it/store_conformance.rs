@@ -91,6 +91,7 @@ conformance!(
     access_token_deny_list,
     audit_filtering,
     device_authorizations,
+    org_state_concurrent_updates,
 );
 
 // ---------------------------------------------------------------- fixtures
@@ -1392,6 +1393,52 @@ async fn audit_filtering(kv: Backend) {
         ..AuditFilter::default()
     };
     assert!(store.audit(&nobody).await.unwrap().is_empty());
+}
+
+async fn org_state_concurrent_updates(kv: Backend) {
+    let store = Store::new(kv, 100);
+    assert_eq!(
+        store.org_state("contoso").await.unwrap(),
+        idbroker::store::OrgState::default()
+    );
+    // Consent callbacks and fetches racing on one organisation: every change lands.
+    let tasks: Vec<_> = (0..RACERS)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .update_org_state("contoso", |s| {
+                        let n = s.last_sync.as_ref().and_then(|l| l.users).unwrap_or(0);
+                        s.last_sync = Some(idbroker::store::SyncState {
+                            at: i as u64,
+                            operation: "fetch".into(),
+                            outcome: "success".into(),
+                            users: Some(n + 1),
+                            error: None,
+                        });
+                    })
+                    .await
+            })
+        })
+        .collect();
+    let mut landed = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => landed += 1,
+            Err(StoreError::Contended) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let state = store.org_state("contoso").await.unwrap();
+    let n = state.last_sync.unwrap().users.unwrap();
+    assert!(landed >= 1);
+    assert_eq!(n, landed, "no update lost");
+    assert!(state.consent.is_none());
+    assert_eq!(
+        store.org_state("fabrikam").await.unwrap(),
+        idbroker::store::OrgState::default(),
+        "organisations are isolated"
+    );
 }
 
 // ---------------------------------------------------------------- embedded only

@@ -1,0 +1,458 @@
+//! The admin API (`/admin/api/…`, JSON, bearer token) and the two public pages it leads to:
+//! the admin-consent callback and the password-set page. Handlers authenticate (the
+//! [`Admin`] extractor, always first, so a bad token is a 401 whatever the body), call one
+//! `Broker` method and map [`AdminError`] here.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::error::oauth_json;
+use super::extract::{PageForm, PageQuery, bearer, client_ip};
+use super::pages;
+use crate::service::Broker;
+use crate::service::admin::{
+    AdminCtx, AdminError, CONSENT_CALLBACK_PATH, ConsentCallback, ConsentOutcome,
+};
+use crate::service::admin_users::{AuditQuery, PASSWORD_SET_PATH};
+use crate::upstream::graph::GraphError;
+
+pub fn routes() -> Router<Arc<Broker>> {
+    Router::new()
+        .route("/admin/api/organizations", get(organizations))
+        .route("/admin/api/organizations/{org}", get(organization))
+        .route(
+            "/admin/api/organizations/{org}/consent-link",
+            post(consent_link),
+        )
+        .route(
+            "/admin/api/organizations/{org}/fetch-users",
+            post(fetch_users),
+        )
+        .route("/admin/api/organizations/{org}/import", post(import))
+        .route("/admin/api/organizations/{org}/sync", post(sync))
+        .route("/admin/api/users", get(users))
+        .route("/admin/api/users/{id}", get(user))
+        .route("/admin/api/users/{id}/sso", put(set_sso))
+        .route("/admin/api/users/{id}/password", put(set_password))
+        .route("/admin/api/users/{id}/password-link", post(password_link))
+        .route("/admin/api/users/{id}/disable", post(disable))
+        .route("/admin/api/users/{id}/enable", post(enable))
+        .route("/admin/api/users/{id}/revoke", post(revoke))
+        .route("/admin/api/audit", get(audit))
+        .route("/admin/api/{*rest}", axum::routing::any(unknown))
+        .route(CONSENT_CALLBACK_PATH, get(consent_callback))
+        .route(PASSWORD_SET_PATH, get(password_page).post(password_submit))
+}
+
+/// An [`AdminError`] answered as JSON (`{"error", "error_description"}`, as RFC 6749 §5.2).
+#[derive(Debug)]
+pub struct AdminApiError(pub AdminError);
+
+impl From<AdminError> for AdminApiError {
+    fn from(e: AdminError) -> Self {
+        AdminApiError(e)
+    }
+}
+
+impl From<JsonRejection> for AdminApiError {
+    fn from(r: JsonRejection) -> Self {
+        AdminApiError(AdminError::BadRequest(format!(
+            "the body is not the expected JSON: {}",
+            r.body_text()
+        )))
+    }
+}
+
+impl From<QueryRejection> for AdminApiError {
+    fn from(r: QueryRejection) -> Self {
+        AdminApiError(AdminError::BadRequest(format!(
+            "the query is malformed: {}",
+            r.body_text()
+        )))
+    }
+}
+
+impl IntoResponse for AdminApiError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        let text = e.to_string();
+        match e {
+            AdminError::Disabled | AdminError::NotFound(_) => {
+                oauth_json(StatusCode::NOT_FOUND, "not_found", &text)
+            }
+            AdminError::Unauthorized => {
+                let mut resp = oauth_json(StatusCode::UNAUTHORIZED, "invalid_token", &text);
+                // RFC 6750 §3.
+                resp.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"idbroker-admin\""),
+                );
+                resp
+            }
+            AdminError::BadRequest(_) => {
+                oauth_json(StatusCode::BAD_REQUEST, "invalid_request", &text)
+            }
+            AdminError::Conflict(_) => oauth_json(StatusCode::CONFLICT, "conflict", &text),
+            AdminError::Graph(g) => {
+                let status = match g {
+                    GraphError::ConsentMissing => StatusCode::CONFLICT,
+                    GraphError::Throttled(_) => StatusCode::SERVICE_UNAVAILABLE,
+                    GraphError::Config(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                    GraphError::Unavailable(_) | GraphError::Refused(_) => StatusCode::BAD_GATEWAY,
+                };
+                if status.is_server_error() {
+                    tracing::warn!(error = %g, "Graph request failed");
+                }
+                let mut resp = oauth_json(status, g.code(), &text);
+                if matches!(g, GraphError::Throttled(_)) {
+                    resp.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+                }
+                resp
+            }
+            AdminError::Store(e) => {
+                tracing::error!(error = %e, "store unavailable");
+                let mut resp = oauth_json(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    "the store is unavailable; retry shortly",
+                );
+                resp.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                resp
+            }
+            AdminError::Password(e) => {
+                tracing::error!(error = %e, "internal error");
+                oauth_json(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "server_error",
+                    "the server could not complete the request",
+                )
+            }
+        }
+    }
+}
+
+/// An authenticated admin call: the bearer token matched.
+pub struct Admin(pub AdminCtx);
+
+impl FromRequestParts<Arc<Broker>> for Admin {
+    type Rejection = AdminApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        broker: &Arc<Broker>,
+    ) -> Result<Self, Self::Rejection> {
+        let ctx = AdminCtx {
+            ip: client_ip(parts, broker).map(|ip| ip.to_string()),
+            user_agent: parts
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|s| s.chars().take(256).collect()),
+        };
+        let what = format!("{} {}", parts.method, parts.uri.path());
+        broker.admin_authenticate(bearer(&parts.headers), &ctx, &what)?;
+        Ok(Admin(ctx))
+    }
+}
+
+/// A JSON body whose rejection is the admin API's JSON error.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(AdminApiError))]
+pub struct AdminJson<T>(pub T);
+
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AdminApiError))]
+pub struct AdminQuery<T>(pub T);
+
+type ApiResult = Result<Response, AdminApiError>;
+
+fn ok<T: serde::Serialize>(value: T) -> ApiResult {
+    Ok(Json(value).into_response())
+}
+
+async fn organizations(State(b): State<Arc<Broker>>, Admin(ctx): Admin) -> ApiResult {
+    ok(b.admin_organizations(&ctx).await?)
+}
+
+async fn organization(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path(org): Path<String>,
+) -> ApiResult {
+    ok(b.admin_organization(&org, &ctx).await?)
+}
+
+async fn consent_link(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path(org): Path<String>,
+) -> ApiResult {
+    let url = b.admin_consent_link(&org, &ctx).await?;
+    ok(serde_json::json!({ "url": url }))
+}
+
+async fn fetch_users(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path(org): Path<String>,
+) -> ApiResult {
+    ok(b.admin_fetch_users(&org, &ctx).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImportBody {
+    user_ids: Vec<String>,
+}
+
+async fn import(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path(org): Path<String>,
+    AdminJson(body): AdminJson<ImportBody>,
+) -> ApiResult {
+    ok(b.admin_import(&org, &body.user_ids, &ctx).await?)
+}
+
+async fn sync(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path(org): Path<String>,
+) -> ApiResult {
+    ok(b.admin_resync(&org, &ctx).await?)
+}
+
+#[derive(Deserialize)]
+struct UsersQuery {
+    organization: Option<String>,
+}
+
+async fn users(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    AdminQuery(q): AdminQuery<UsersQuery>,
+) -> ApiResult {
+    let org = q.organization.as_deref().filter(|o| !o.is_empty());
+    ok(b.admin_users(org, &ctx).await?)
+}
+
+async fn user(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path(id): Path<String>,
+) -> ApiResult {
+    ok(b.admin_user(&id, &ctx).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SsoBody {
+    enabled: bool,
+}
+
+async fn set_sso(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path(id): Path<String>,
+    AdminJson(body): AdminJson<SsoBody>,
+) -> ApiResult {
+    ok(b.admin_set_sso(&id, body.enabled, &ctx).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    password: SecretString,
+}
+
+async fn set_password(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path(id): Path<String>,
+    AdminJson(body): AdminJson<PasswordBody>,
+) -> ApiResult {
+    ok(b.admin_set_password(&id, body.password, &ctx).await?)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PasswordLinkBody {
+    /// Seconds until the link expires.
+    expires_in: Option<u64>,
+}
+
+async fn password_link(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult {
+    // The body is optional: none, or `{"expires_in": seconds}`.
+    let ttl = if body.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        serde_json::from_slice::<PasswordLinkBody>(&body)
+            .map_err(|e| AdminError::BadRequest(format!("the body is not the expected JSON: {e}")))?
+            .expires_in
+    };
+    ok(b.admin_password_link(&id, ttl, &ctx).await?)
+}
+
+async fn disable(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path(id): Path<String>,
+) -> ApiResult {
+    ok(b.admin_disable(&id, true, &ctx).await?)
+}
+
+async fn enable(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path(id): Path<String>,
+) -> ApiResult {
+    ok(b.admin_disable(&id, false, &ctx).await?)
+}
+
+async fn revoke(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path(id): Path<String>,
+) -> ApiResult {
+    ok(b.admin_revoke(&id, &ctx).await?)
+}
+
+async fn audit(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    AdminQuery(q): AdminQuery<AuditQuery>,
+) -> ApiResult {
+    ok(b.admin_audit(&q, &ctx).await?)
+}
+
+async fn unknown(_: Admin) -> ApiResult {
+    Err(AdminError::NotFound("no such admin API route".into()).into())
+}
+
+/// Entra's redirect back after the admin-consent screen.
+async fn consent_callback(
+    State(b): State<Arc<Broker>>,
+    PageQuery(params): PageQuery<ConsentCallback>,
+) -> Response {
+    match b.consent_callback(&params).await {
+        Ok(ConsentOutcome::Granted { organization }) => pages::message(
+            StatusCode::OK,
+            "Consent granted",
+            &format!(
+                "Admin consent was granted for {organization}. The broker can now read this \
+                 tenant's users; you can close this page."
+            ),
+            false,
+        ),
+        Ok(ConsentOutcome::NotGranted {
+            organization,
+            error,
+            description,
+        }) => pages::message(
+            StatusCode::OK,
+            "Consent was not granted",
+            &format!(
+                "Microsoft Entra did not grant consent for {organization}: {error}. {description}"
+            ),
+            true,
+        ),
+        Ok(ConsentOutcome::Refused(why)) => {
+            pages::message(StatusCode::BAD_REQUEST, "Consent not recorded", why, true)
+        }
+        Err(e) => page_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+async fn password_page(
+    State(b): State<Arc<Broker>>,
+    PageQuery(q): PageQuery<TokenQuery>,
+) -> Response {
+    match b.password_link_email(&q.token).await {
+        Ok(email) => pages::password_set(StatusCode::OK, &email, &q.token, None),
+        Err(e) => page_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    token: String,
+    password: SecretString,
+    confirm: SecretString,
+}
+
+async fn password_submit(
+    State(b): State<Arc<Broker>>,
+    PageForm(form): PageForm<PasswordForm>,
+) -> Response {
+    match b
+        .password_link_set(&form.token, form.password, form.confirm)
+        .await
+    {
+        Ok(()) => pages::message(
+            StatusCode::OK,
+            "Password set",
+            "Your password is set. You can now sign in with it.",
+            false,
+        ),
+        Err(AdminError::BadRequest(why)) => match b.password_link_email(&form.token).await {
+            Ok(email) => {
+                pages::password_set(StatusCode::BAD_REQUEST, &email, &form.token, Some(&why))
+            }
+            Err(e) => page_error(e),
+        },
+        Err(e) => page_error(e),
+    }
+}
+
+fn page_error(e: AdminError) -> Response {
+    match e {
+        AdminError::NotFound(why) | AdminError::BadRequest(why) => pages::message(
+            StatusCode::BAD_REQUEST,
+            "This link cannot be used",
+            &why,
+            true,
+        ),
+        AdminError::Store(e) => {
+            tracing::error!(error = %e, "store unavailable");
+            pages::message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Unavailable right now",
+                "The service cannot reach its database. Try again in a minute.",
+                true,
+            )
+        }
+        other => {
+            tracing::error!(error = %other, "internal error");
+            pages::message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "The request could not be completed. Try again.",
+                true,
+            )
+        }
+    }
+}

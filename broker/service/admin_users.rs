@@ -1,0 +1,467 @@
+//! The admin surface, user side: listing directory users with their effective sign-in
+//! method (home realm discovery's own answer, [`crate::hrd::decide`]), the per-user SSO
+//! switch, setting a password or sending a one-time password-set link, disabling, revoking
+//! sessions and refresh tokens, and reading the audit trail.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::{Deserialize, Serialize};
+
+use super::Broker;
+use super::admin::{AdminCtx, AdminError};
+use crate::clock::UnixTime;
+use crate::hrd::{self, LoginMethod};
+use crate::policy::Policy;
+use crate::secret::{digest, random_handle};
+use crate::store::{AuditFilter, AuditRecord, UpstreamLink, User, UserConflict, UserSource};
+
+/// The page where a password-set link leads.
+pub const PASSWORD_SET_PATH: &str = "/password/set";
+/// Default and longest lifetime of a password-set link.
+pub const PASSWORD_LINK_TTL: Duration = Duration::from_secs(24 * 3600);
+pub const PASSWORD_LINK_MAX_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+/// NIST SP 800-63B §5.1.1.2: at least 8 characters; we allow up to 1024.
+pub const PASSWORD_MIN_CHARS: usize = 8;
+pub const PASSWORD_MAX_CHARS: usize = 1024;
+/// Audit records returned when the query sets no limit.
+pub const AUDIT_DEFAULT_LIMIT: usize = 1000;
+
+const ONCE_PASSWORD: &str = "password-link";
+
+/// A directory user as the admin API shows it (never the password hash).
+#[derive(Debug, Serialize)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub organization: Option<String>,
+    pub source: UserSource,
+    pub disabled: bool,
+    /// The per-user SSO switch (counts when the organisation's `sso` is `per_user`).
+    pub sso: bool,
+    pub link: Option<UpstreamLink>,
+    pub has_password: bool,
+    /// What the login page does for this user now: `password`, `sso` or `none`.
+    pub sign_in_method: &'static str,
+    /// The upstream the user is sent to when `sign_in_method` is `sso`.
+    pub sso_upstream: Option<String>,
+    /// When `sso`: the password is offered too (`password_fallback`).
+    pub password_allowed: bool,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+/// What a revocation ended.
+#[derive(Debug, Serialize)]
+pub struct Revoked {
+    pub sessions: usize,
+    pub refresh_token_families: usize,
+}
+
+/// A password-set link for the admin to hand over.
+#[derive(Debug, Serialize)]
+pub struct PasswordLink {
+    pub url: String,
+    pub expires_at: UnixTime,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct PasswordLinkState {
+    user_id: String,
+    expires_at: UnixTime,
+}
+
+/// The audit query of the admin API.
+#[derive(Debug, Default, Deserialize)]
+pub struct AuditQuery {
+    /// A broker user id or sign-in email.
+    pub user: Option<String>,
+    pub organization: Option<String>,
+    /// Unix seconds.
+    pub since: Option<u64>,
+    pub limit: Option<usize>,
+}
+
+pub fn user_view(policy: &Policy, user: &User) -> UserView {
+    let (method, upstream, password_allowed) = match hrd::decide(policy, &user.email, Some(user)) {
+        LoginMethod::Password => ("password", None, false),
+        LoginMethod::NoMethod => ("none", None, false),
+        LoginMethod::Upstream(route) => (
+            "sso",
+            Some(route.upstream.id.clone()),
+            route.password_allowed,
+        ),
+    };
+    UserView {
+        id: user.id.clone(),
+        email: user.email.clone(),
+        name: user.name.clone(),
+        organization: user.organization.clone(),
+        source: user.source,
+        disabled: user.disabled,
+        sso: user.sso,
+        link: user.link.clone(),
+        has_password: user.password_hash.is_some(),
+        sign_in_method: method,
+        sso_upstream: upstream,
+        password_allowed,
+        created_at: user.created_at,
+        updated_at: user.updated_at,
+    }
+}
+
+impl Broker {
+    /// `{id}` of the admin API: a broker user id, or a sign-in email (normalised).
+    pub async fn resolve_user(&self, id: &str) -> Result<User, AdminError> {
+        let not_found = || AdminError::NotFound("no such user".into());
+        if id.is_empty() || id.len() > 320 {
+            return Err(not_found());
+        }
+        if let Some(user) = self.store.user_by_id(id).await? {
+            return Ok(user);
+        }
+        let email = hrd::normalize(id);
+        match self.store.user_by_email(&email).await? {
+            Some(user) => Ok(Arc::unwrap_or_clone(user)),
+            None => Err(not_found()),
+        }
+    }
+
+    pub async fn admin_users(
+        &self,
+        organization: Option<&str>,
+        ctx: &AdminCtx,
+    ) -> Result<Vec<UserView>, AdminError> {
+        let mut record = self.admin_event("admin.users.list", ctx);
+        record.organization = organization.map(str::to_owned);
+        let policy = self.policy();
+        let result = async {
+            if let Some(org) = organization
+                && !policy.org_by_id.contains_key(org)
+            {
+                return Err(AdminError::NotFound(format!("no organization {org}")));
+            }
+            Ok(self
+                .store
+                .list_users()
+                .await?
+                .iter()
+                .filter(|u| organization.is_none_or(|o| u.organization.as_deref() == Some(o)))
+                .map(|u| user_view(&policy, u))
+                .collect())
+        }
+        .await;
+        self.audited(record, result)
+    }
+
+    pub async fn admin_user(&self, id: &str, ctx: &AdminCtx) -> Result<UserView, AdminError> {
+        let record = self.admin_event("admin.user.get", ctx);
+        self.user_action(record, id, |_, user| async move { Ok(user) })
+            .await
+    }
+
+    /// The per-user SSO switch. Sessions already open run on (SPEC step 5).
+    pub async fn admin_set_sso(
+        &self,
+        id: &str,
+        enabled: bool,
+        ctx: &AdminCtx,
+    ) -> Result<UserView, AdminError> {
+        let mut record = self.admin_event("admin.user.sso", ctx);
+        record.detail = Some(if enabled { "enabled" } else { "disabled" }.into());
+        self.user_action(record, id, |b, user| async move {
+            let now = b.now();
+            b.change_user(&user.id, |u| {
+                u.sso = enabled;
+                u.updated_at = now;
+            })
+            .await
+        })
+        .await
+    }
+
+    pub async fn admin_set_password(
+        &self,
+        id: &str,
+        password: SecretString,
+        ctx: &AdminCtx,
+    ) -> Result<UserView, AdminError> {
+        let record = self.admin_event("admin.user.password", ctx);
+        self.user_action(record, id, |b, user| async move {
+            check_password(password.expose_secret())?;
+            let hash = b.passwords.hash(password).await?;
+            let now = b.now();
+            b.change_user(&user.id, |u| {
+                u.password_hash = Some(hash.clone());
+                u.updated_at = now;
+            })
+            .await
+        })
+        .await
+    }
+
+    /// A one-time link to `/password/set` that expires after `ttl` (default one day).
+    pub async fn admin_password_link(
+        &self,
+        id: &str,
+        ttl: Option<u64>,
+        ctx: &AdminCtx,
+    ) -> Result<PasswordLink, AdminError> {
+        let mut record = self.admin_event("admin.user.password_link", ctx);
+        let result = async {
+            let user = self.resolve_user(id).await?;
+            record.user_id = Some(user.id.clone());
+            record.organization = user.organization.clone();
+            record.identifier = Some(user.email.clone());
+            let ttl = match ttl {
+                None => PASSWORD_LINK_TTL,
+                Some(s) if (60..=PASSWORD_LINK_MAX_TTL.as_secs()).contains(&s) => {
+                    Duration::from_secs(s)
+                }
+                Some(_) => {
+                    return Err(AdminError::BadRequest(format!(
+                        "expires_in must be between 60 and {} seconds",
+                        PASSWORD_LINK_MAX_TTL.as_secs()
+                    )));
+                }
+            };
+            let token = random_handle();
+            let expires_at = self.now() + ttl.as_secs();
+            self.store
+                .put_once(
+                    ONCE_PASSWORD,
+                    &digest(&token),
+                    &PasswordLinkState {
+                        user_id: user.id.clone(),
+                        expires_at,
+                    },
+                    ttl,
+                )
+                .await?;
+            let url = format!(
+                "{}?token={token}",
+                self.policy().issuer.join(PASSWORD_SET_PATH)
+            );
+            Ok(PasswordLink { url, expires_at })
+        }
+        .await;
+        self.audited(record, result)
+    }
+
+    /// The email a password-set link is for, if it is still usable (the page's GET).
+    pub async fn password_link_email(&self, token: &str) -> Result<String, AdminError> {
+        let gone = || AdminError::NotFound("This link has expired or was already used.".into());
+        if token.is_empty() || token.len() > 128 {
+            return Err(gone());
+        }
+        let state: PasswordLinkState = self
+            .store
+            .peek_once(ONCE_PASSWORD, &digest(token))
+            .await?
+            .filter(|s: &PasswordLinkState| s.expires_at > self.now())
+            .ok_or_else(gone)?;
+        let user = self
+            .store
+            .user_by_id(&state.user_id)
+            .await?
+            .ok_or_else(gone)?;
+        Ok(user.email)
+    }
+
+    /// Uses a password-set link: once, before it expires.
+    pub async fn password_link_set(
+        &self,
+        token: &str,
+        password: SecretString,
+        confirm: SecretString,
+    ) -> Result<(), AdminError> {
+        let mut record = super::audit::event("user.password.set_by_link", "success", self.now());
+        let result = async {
+            let gone = || AdminError::NotFound("This link has expired or was already used.".into());
+            if token.is_empty() || token.len() > 128 {
+                return Err(gone());
+            }
+            // Check the form before spending the link.
+            check_password(password.expose_secret())?;
+            if !crate::secret::ct_eq(
+                password.expose_secret().as_bytes(),
+                confirm.expose_secret().as_bytes(),
+            ) {
+                return Err(AdminError::BadRequest("The two passwords differ.".into()));
+            }
+            let state: PasswordLinkState = self
+                .store
+                .take_once(ONCE_PASSWORD, &digest(token))
+                .await?
+                .ok_or_else(gone)?;
+            record.user_id = Some(state.user_id.clone());
+            if state.expires_at <= self.now() {
+                return Err(gone());
+            }
+            let hash = self.passwords.hash(password).await?;
+            let now = self.now();
+            let user = self
+                .change_user(&state.user_id, |u| {
+                    u.password_hash = Some(hash.clone());
+                    u.updated_at = now;
+                })
+                .await?;
+            record.organization = user.organization.clone();
+            record.identifier = Some(user.email);
+            Ok(())
+        }
+        .await;
+        self.audited(record, result)
+    }
+
+    /// Disables a user and ends what they hold (sessions, refresh tokens, access tokens).
+    pub async fn admin_disable(
+        &self,
+        id: &str,
+        disabled: bool,
+        ctx: &AdminCtx,
+    ) -> Result<UserView, AdminError> {
+        let event = if disabled {
+            "admin.user.disable"
+        } else {
+            "admin.user.enable"
+        };
+        let record = self.admin_event(event, ctx);
+        self.user_action(record, id, |b, user| async move {
+            let now = b.now();
+            let user = b
+                .change_user(&user.id, |u| {
+                    u.disabled = disabled;
+                    u.updated_at = now;
+                })
+                .await?;
+            if disabled {
+                b.revoke_user_counted(&user.id).await?;
+            }
+            Ok(user)
+        })
+        .await
+    }
+
+    /// Ends every session and refresh-token family of the user; access tokens issued until
+    /// now stop being honoured at `/userinfo` and `/introspect`.
+    pub async fn admin_revoke(&self, id: &str, ctx: &AdminCtx) -> Result<Revoked, AdminError> {
+        let mut record = self.admin_event("admin.user.revoke", ctx);
+        let result = async {
+            let user = self.resolve_user(id).await?;
+            record.user_id = Some(user.id.clone());
+            record.organization = user.organization.clone();
+            record.identifier = Some(user.email.clone());
+            let revoked = self.revoke_user_counted(&user.id).await?;
+            record.detail = Some(format!(
+                "{} sessions, {} refresh token families",
+                revoked.sessions, revoked.refresh_token_families
+            ));
+            Ok(revoked)
+        }
+        .await;
+        self.audited(record, result)
+    }
+
+    /// Like [`Broker::revoke_user`], counting what was ended.
+    pub(crate) async fn revoke_user_counted(&self, user_id: &str) -> Result<Revoked, AdminError> {
+        let now = self.now();
+        // Everything issued up to the end of this second is covered (`iat` has seconds).
+        self.change_user(user_id, |u| u.tokens_valid_after = now + 1)
+            .await?;
+        let sessions = self.store.delete_sessions_of_user(user_id).await?;
+        let refresh_token_families = self
+            .store
+            .revoke_refresh_families_of_user(user_id, now)
+            .await?;
+        Ok(Revoked {
+            sessions,
+            refresh_token_families,
+        })
+    }
+
+    pub async fn admin_audit(
+        &self,
+        query: &AuditQuery,
+        ctx: &AdminCtx,
+    ) -> Result<Vec<AuditRecord>, AdminError> {
+        let mut record = self.admin_event("admin.audit.query", ctx);
+        record.organization = query.organization.clone();
+        // The trail shows every record sent so far, this admin's own actions included.
+        self.audit.flush().await;
+        let result = async {
+            let user_id = match query.user.as_deref().filter(|u| !u.is_empty()) {
+                None => None,
+                Some(u) => Some(match self.resolve_user(u).await {
+                    Ok(user) => user.id,
+                    // A user since deleted or never created: records may still name the id.
+                    Err(AdminError::NotFound(_)) => u.to_owned(),
+                    Err(e) => return Err(e),
+                }),
+            };
+            let filter = AuditFilter {
+                user_id,
+                organization: query.organization.clone().filter(|o| !o.is_empty()),
+                since: query.since,
+                limit: Some(query.limit.unwrap_or(AUDIT_DEFAULT_LIMIT).min(10_000)),
+            };
+            Ok(self.store.audit(&filter).await?)
+        }
+        .await;
+        self.audited(record, result)
+    }
+
+    /// Resolves `id`, runs `action`, audits with the user named, answers the user's view.
+    async fn user_action<'a, F, Fut>(
+        &'a self,
+        mut record: AuditRecord,
+        id: &str,
+        action: F,
+    ) -> Result<UserView, AdminError>
+    where
+        F: FnOnce(&'a Broker, User) -> Fut,
+        Fut: Future<Output = Result<User, AdminError>> + 'a,
+    {
+        let result = async {
+            let user = self.resolve_user(id).await?;
+            record.user_id = Some(user.id.clone());
+            record.organization = user.organization.clone();
+            record.identifier = Some(user.email.clone());
+            let user = action(self, user).await?;
+            Ok(user_view(&self.policy(), &user))
+        }
+        .await;
+        self.audited(record, result)
+    }
+
+    async fn change_user(
+        &self,
+        id: &str,
+        change: impl FnMut(&mut User),
+    ) -> Result<User, AdminError> {
+        self.store
+            .update_user(id, change)
+            .await?
+            .map_err(|e| match e {
+                UserConflict::NotFound => AdminError::NotFound("no such user".into()),
+                other => AdminError::Conflict(other.to_string()),
+            })
+    }
+}
+
+fn check_password(p: &str) -> Result<(), AdminError> {
+    let n = p.chars().count();
+    if n < PASSWORD_MIN_CHARS {
+        return Err(AdminError::BadRequest(format!(
+            "The password needs at least {PASSWORD_MIN_CHARS} characters."
+        )));
+    }
+    if n > PASSWORD_MAX_CHARS {
+        return Err(AdminError::BadRequest(format!(
+            "The password may have at most {PASSWORD_MAX_CHARS} characters."
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! Re-sync of imported users with their Entra tenant (SPEC "Re-sync on a schedule"): names
+//! and emails follow Entra; a user disabled or deleted in Entra is disabled here and their
+//! sessions and refresh tokens are revoked. Each change is an audit event.
+//!
+//! The whole tenant is read first; only then is the directory changed, so a failing Graph
+//! leaves the directory as it was (and the failure is recorded on the organisation and
+//! counted in `idbroker_sync_total`). Users are never created here: only the admin imports.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::Broker;
+use super::admin::{AdminCtx, AdminError, entra_of, org};
+use crate::store::{UpstreamLink, User};
+use crate::upstream::graph::GraphUser;
+
+/// How often the scheduler looks for organisations due a re-sync.
+pub const SYNC_TICK: Duration = Duration::from_secs(30);
+
+/// What one re-sync did.
+#[derive(Debug, Default, Serialize)]
+pub struct SyncReport {
+    /// Imported users of the tenant that were compared.
+    pub checked: usize,
+    /// Users whose name or email followed Entra.
+    pub updated: Vec<String>,
+    /// Users disabled because Entra disabled or deleted them (ids).
+    pub deprovisioned: Vec<String>,
+    /// Users whose new email is taken by another directory user (left unchanged).
+    pub conflicts: Vec<String>,
+}
+
+impl Broker {
+    /// Re-syncs one organisation now (the admin API's `sync`, and the scheduler).
+    pub async fn admin_resync(&self, id: &str, ctx: &AdminCtx) -> Result<SyncReport, AdminError> {
+        let mut record = self.admin_event("admin.sync", ctx);
+        record.organization = Some(id.to_owned());
+        let result = self.resync(id).await;
+        if let Ok(r) = &result {
+            record.detail = Some(format!(
+                "checked {}, updated {}, deprovisioned {}",
+                r.checked,
+                r.updated.len(),
+                r.deprovisioned.len()
+            ));
+        }
+        self.audited(record, result)
+    }
+
+    async fn resync(&self, id: &str) -> Result<SyncReport, AdminError> {
+        let policy = self.policy();
+        let org = org(&policy, id)?;
+        let (upstream, tenant) = entra_of(&policy, org)?;
+        let listed = self.graph_users(org, upstream, tenant, "resync").await;
+        metrics::counter!("idbroker_sync_total",
+            "organization" => org.id.clone(),
+            "outcome" => if listed.is_ok() { "success" } else { "failure" })
+        .increment(1);
+        let by_oid: HashMap<String, GraphUser> = listed?
+            .into_iter()
+            .map(|u| (u.id.to_lowercase(), u))
+            .collect();
+        let tenant = tenant.to_lowercase();
+        let mut report = SyncReport::default();
+        for user in self.store.list_users().await? {
+            let Some(UpstreamLink::Entra { tid, oid }) = &user.link else {
+                continue;
+            };
+            if *tid != tenant {
+                continue;
+            }
+            report.checked += 1;
+            match by_oid.get(oid) {
+                Some(g) if g.account_enabled != Some(false) => {
+                    self.follow_entra(&user, g, &mut report).await?;
+                }
+                gone_or_disabled => {
+                    if user.disabled {
+                        continue;
+                    }
+                    let reason = if gone_or_disabled.is_some() {
+                        "disabled_in_entra"
+                    } else {
+                        "deleted_in_entra"
+                    };
+                    let now = self.now();
+                    self.store
+                        .update_user(&user.id, |u| {
+                            u.disabled = true;
+                            u.updated_at = now;
+                        })
+                        .await?
+                        .map_err(|e| AdminError::Conflict(e.to_string()))?;
+                    let revoked = self.revoke_user_counted(&user.id).await?;
+                    let mut record = super::audit::event("sync.user.deprovision", "success", now);
+                    record.user_id = Some(user.id.clone());
+                    record.identifier = Some(user.email.clone());
+                    record.organization = Some(org.id.clone());
+                    record.upstream = Some(upstream.id.clone());
+                    record.reason = Some(reason.into());
+                    record.detail = Some(format!(
+                        "{} sessions, {} refresh token families revoked",
+                        revoked.sessions, revoked.refresh_token_families
+                    ));
+                    self.audit.record(record);
+                    report.deprovisioned.push(user.id.clone());
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn follow_entra(
+        &self,
+        user: &User,
+        g: &GraphUser,
+        report: &mut SyncReport,
+    ) -> Result<(), AdminError> {
+        let Some(email) = g.sign_in_email() else {
+            return Ok(());
+        };
+        let name = g
+            .display_name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| email.clone());
+        if user.email == email && user.name == name {
+            return Ok(());
+        }
+        let now = self.now();
+        let changed = self
+            .store
+            .update_user(&user.id, |u| {
+                u.email = email.clone();
+                u.name = name.clone();
+                u.updated_at = now;
+            })
+            .await?;
+        let mut record = super::audit::event("sync.user.update", "success", now);
+        record.user_id = Some(user.id.clone());
+        record.identifier = Some(email.clone());
+        record.organization = user.organization.clone();
+        match changed {
+            Ok(_) => {
+                record.detail = Some(if user.email != email {
+                    format!("email {} -> {email}", user.email)
+                } else {
+                    "name".into()
+                });
+                report.updated.push(user.id.clone());
+            }
+            Err(e) => {
+                record.outcome = "failure".into();
+                record.reason = Some("conflict".into());
+                record.detail = Some(e.to_string());
+                report.conflicts.push(user.id.clone());
+            }
+        }
+        self.audit.record(record);
+        Ok(())
+    }
+
+    /// Re-syncs every organisation with `sync.interval`, each at most once per interval
+    /// across all replicas (a shared fixed-window counter decides who runs).
+    pub fn spawn_sync(self: &Arc<Self>, cancel: tokio_util::sync::CancellationToken) {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SYNC_TICK);
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tick.tick() => {}
+                }
+                let Some(broker) = weak.upgrade() else { return };
+                let policy = broker.policy();
+                for org in &policy.organizations {
+                    let Some(interval) = org.sync_interval else {
+                        continue;
+                    };
+                    let due = broker
+                        .store
+                        .rate_hit(&format!("sync/{}", org.id), interval)
+                        .await;
+                    if !matches!(due, Ok(crate::store::RateCount(1))) {
+                        continue;
+                    }
+                    let ctx = AdminCtx {
+                        ip: None,
+                        user_agent: Some("idbroker scheduled sync".into()),
+                    };
+                    if let Err(e) = broker.admin_resync(&org.id, &ctx).await {
+                        tracing::warn!(organization = %org.id, error = %e, "scheduled re-sync failed");
+                    }
+                }
+            }
+        });
+    }
+}
