@@ -7,18 +7,16 @@ use std::sync::atomic::AtomicU64;
 use std::time::Instant;
 
 use idbroker::clock::{Clock, system_now};
-use idbroker::op::pkce;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::fake_entra::{EntraUser, FakeEntra};
 use crate::support::broker::{PASSWORD, TestBroker, USER, password_hash, test_env};
 use crate::support::browser::{Browser, Page, sign_in};
+use crate::support::oauth::{claims, identify, redeem_spa_code, spa_authorize_url};
 
 const APP: &str = "0b7c4d1e-5f60-4a7b-8c9d-0e1f2a3b4c5d";
 const APP_SECRET: &str = "entra-app-secret-value";
-const VERIFIER: &str = "verifier-verifier-verifier-verifier-verifier-0001";
-const SPA_CB: &str = "http://127.0.0.1:9000/callback";
 
 fn admin_token() -> String {
     test_env("IDBROKER_ADMIN_TOKEN").unwrap()
@@ -187,31 +185,6 @@ async fn user_view(w: &World, id: &str) -> Value {
     body
 }
 
-fn authorize_url(base: &str, scope: &str) -> String {
-    format!(
-        "{base}/authorize?response_type=code&client_id=spa&redirect_uri={SPA_CB}&scope={scope}&state=app-state&nonce=app-nonce&code_challenge={}&code_challenge_method=S256",
-        pkce::s256_challenge(VERIFIER)
-    )
-}
-
-/// The login page's identifier step for `who`.
-async fn identify(b: &mut Browser, tb: &TestBroker, who: &str) -> Page {
-    let first = b
-        .get(&authorize_url(&tb.base, "openid%20email%20profile"))
-        .await;
-    let page = b.follow(&tb.base, first).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    b.post(
-        &tb.url("/login/identifier"),
-        &[
-            ("tx", &page.field("tx")),
-            ("csrf", &page.field("csrf")),
-            ("identifier", who),
-        ],
-    )
-    .await
-}
-
 /// Signs `who` in through the fake Entra; returns the broker's ID token claims.
 async fn sso_sign_in(w: &World, who: &str) -> Value {
     let tokens = sso_tokens(w, who, "openid%20email%20profile").await;
@@ -221,7 +194,7 @@ async fn sso_sign_in(w: &World, who: &str) -> Value {
 /// Signs `who` in through the fake Entra with `scope`; returns the broker's token response.
 async fn sso_tokens(w: &World, who: &str, scope: &str) -> Value {
     let mut b = Browser::new();
-    let first = b.get(&authorize_url(&w.tb.base, scope)).await;
+    let first = b.get(&spa_authorize_url(&w.tb.base, scope)).await;
     let page = b.follow(&w.tb.base, first).await;
     let step = b
         .post(
@@ -246,33 +219,7 @@ async fn sso_tokens(w: &World, who: &str, scope: &str) -> Value {
     let done = b.get(&back.location.unwrap()).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let code = done.location_param("code").expect("a code for the app");
-    redeem(&w.tb, &code).await
-}
-
-async fn redeem(tb: &TestBroker, code: &str) -> Value {
-    let resp = reqwest::Client::new()
-        .post(tb.url("/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", "spa"),
-            ("code", code),
-            ("redirect_uri", SPA_CB),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    resp.json().await.unwrap()
-}
-
-fn claims(jwt: &str) -> Value {
-    use base64::Engine;
-    let payload = jwt.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
+    redeem_spa_code(&w.tb, &code).await
 }
 
 // ------------------------------------------------------------------------ authentication
@@ -893,7 +840,7 @@ async fn password_set_directly_and_by_a_single_use_expiring_link() {
     let done = sign_in(
         &mut b,
         &w.tb.base,
-        &authorize_url(&w.tb.base, "openid"),
+        &spa_authorize_url(&w.tb.base, "openid"),
         "nopass@example.com",
         PASSWORD,
     )
@@ -944,7 +891,7 @@ async fn password_set_directly_and_by_a_single_use_expiring_link() {
     let done = sign_in(
         &mut b,
         &w.tb.base,
-        &authorize_url(&w.tb.base, "openid"),
+        &spa_authorize_url(&w.tb.base, "openid"),
         USER,
         "a brand new password",
     )
@@ -987,12 +934,12 @@ async fn alice_tokens(tb: &TestBroker) -> (String, String) {
     let done = sign_in(
         &mut b,
         &tb.base,
-        &authorize_url(&tb.base, "openid%20offline_access"),
+        &spa_authorize_url(&tb.base, "openid%20offline_access"),
         USER,
         PASSWORD,
     )
     .await;
-    let tokens = redeem(tb, &done.location_param("code").unwrap()).await;
+    let tokens = redeem_spa_code(tb, &done.location_param("code").unwrap()).await;
     (
         tokens["refresh_token"].as_str().unwrap().to_owned(),
         tokens["access_token"].as_str().unwrap().to_owned(),
@@ -1059,7 +1006,7 @@ async fn disable_refuses_sign_in_and_revokes_then_enable_restores() {
     let done = sign_in(
         &mut b,
         &w.tb.base,
-        &authorize_url(&w.tb.base, "openid"),
+        &spa_authorize_url(&w.tb.base, "openid"),
         USER,
         PASSWORD,
     )

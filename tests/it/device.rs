@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use crate::fake_entra::{FakeEntra, NewUser};
 use crate::support::broker::{PASSWORD, TestBroker, USER, WEB_SECRET, password_hash, policy_yaml};
 use crate::support::browser::{Browser, Page};
+use crate::support::oauth::claims;
 use crate::support::redis_server::RedisServer;
 
 const GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -132,15 +133,6 @@ async fn decide(b: &mut Browser, tb: &TestBroker, consent: &Page, decision: &str
         ],
     )
     .await
-}
-
-fn claims(jwt: &str) -> Value {
-    use base64::Engine;
-    let payload = jwt.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
 }
 
 #[tokio::test]

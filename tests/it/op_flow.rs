@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::support::broker::{PASSWORD, TestBroker, USER, WEB_SECRET};
 use crate::support::browser::{Browser, sign_in};
+pub use crate::support::oauth::jwt_part;
 use idbroker::upstream::http_client::OidcHttp;
 
 fn http() -> OidcHttp {
@@ -479,13 +480,4 @@ async fn introspect(tb: &TestBroker, token: &str) -> Value {
         .json()
         .await
         .unwrap()
-}
-
-pub fn jwt_part(jwt: &str, i: usize) -> Value {
-    use base64::Engine as _;
-    let part = jwt.split('.').nth(i).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(part)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
 }

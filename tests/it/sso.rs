@@ -3,20 +3,20 @@
 //! way a returning ID token or `state` must be refused (SPEC "Upstream verification").
 
 use idbroker::clock::Clock;
-use idbroker::op::pkce;
 use idbroker::store::UpstreamLink;
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::fake_entra::{EntraUser, FakeEntra, Misbehave, NewUser, OidcUser};
 use crate::support::broker::{PASSWORD, TestBroker, USER, password_hash};
-use crate::support::browser::{Browser, Page};
+use crate::support::browser::Browser;
+use crate::support::oauth::{SPA_CB, claims, identify, redeem_spa_code, spa_authorize_url};
+
+const SCOPE: &str = "openid%20email%20profile";
 
 /// The broker's app registration at the fake Entra.
 const APP: &str = "0b7c4d1e-5f60-4a7b-8c9d-0e1f2a3b4c5d";
 const APP_SECRET: &str = "entra-app-secret-value";
-const VERIFIER: &str = "verifier-verifier-verifier-verifier-verifier-0001";
-const SPA_CB: &str = "http://127.0.0.1:9000/callback";
 
 pub struct World {
     pub fake: FakeEntra,
@@ -102,29 +102,6 @@ organizations:
     World { fake, tb, tid, ada }
 }
 
-fn authorize_url(base: &str) -> String {
-    format!(
-        "{base}/authorize?response_type=code&client_id=spa&redirect_uri={SPA_CB}&scope=openid%20email%20profile&state=app-state&nonce=app-nonce&code_challenge={}&code_challenge_method=S256",
-        pkce::s256_challenge(VERIFIER)
-    )
-}
-
-/// Opens the login page and submits `who` as the identifier.
-async fn identify(b: &mut Browser, tb: &TestBroker, who: &str) -> Page {
-    let first = b.get(&authorize_url(&tb.base)).await;
-    let page = b.follow(&tb.base, first).await;
-    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    b.post(
-        &tb.url("/login/identifier"),
-        &[
-            ("tx", &page.field("tx")),
-            ("csrf", &page.field("csrf")),
-            ("identifier", who),
-        ],
-    )
-    .await
-}
-
 /// Identifier step, then the round trip through the fake: returns the callback URL the fake
 /// sent the browser to (not yet visited).
 async fn to_upstream_and_back(b: &mut Browser, w: &World, who: &str) -> String {
@@ -145,34 +122,6 @@ async fn to_upstream_and_back(b: &mut Browser, w: &World, who: &str) -> String {
         "{callback}"
     );
     callback
-}
-
-/// Redeems the broker's code for `spa` and returns the token response.
-async fn redeem(tb: &TestBroker, code: &str) -> Value {
-    let resp = reqwest::Client::new()
-        .post(tb.url("/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", "spa"),
-            ("code", code),
-            ("redirect_uri", SPA_CB),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    resp.json().await.unwrap()
-}
-
-/// The claims of a JWT, unverified (the OP tests verify our signatures with a real RP).
-fn claims(jwt: &str) -> Value {
-    use base64::Engine;
-    let payload = jwt.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
 }
 
 async fn sso_audit(tb: &TestBroker) -> Vec<Value> {
@@ -203,7 +152,7 @@ async fn an_sso_user_is_sent_to_their_tenant_and_gets_broker_tokens() {
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert!(done.location.as_deref().unwrap().starts_with(SPA_CB));
     assert_eq!(done.location_param("state").as_deref(), Some("app-state"));
-    let tokens = redeem(&w.tb, &done.location_param("code").unwrap()).await;
+    let tokens = redeem_spa_code(&w.tb, &done.location_param("code").unwrap()).await;
     let id = claims(tokens["id_token"].as_str().unwrap());
     let ada =
         w.tb.broker
@@ -245,7 +194,7 @@ async fn sso_replaces_the_password_of_an_sso_user() {
     let step = identify(&mut b, &w.tb, "ada@contoso.com").await;
     assert_eq!(step.status, StatusCode::SEE_OTHER);
     // Posting the (correct, stored) password anyway on the same transaction fails.
-    let first = b.get(&authorize_url(&w.tb.base)).await;
+    let first = b.get(&spa_authorize_url(&w.tb.base, SCOPE)).await;
     let page = b.follow(&w.tb.base, first).await;
     let tx = page.field("tx");
     let csrf = page.field("csrf");
@@ -390,7 +339,7 @@ async fn the_state_is_bound_to_the_browser_that_began_the_login() {
     let callback = to_upstream_and_back(&mut alice_browser, &w, "ada@contoso.com").await;
     // An attacker's browser (login CSRF: a victim lured to the attacker's callback URL).
     let mut other = Browser::new();
-    let _ = other.get(&authorize_url(&w.tb.base)).await;
+    let _ = other.get(&spa_authorize_url(&w.tb.base, SCOPE)).await;
     let page = other.get(&callback).await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
     assert!(page.location.is_none());
@@ -438,7 +387,7 @@ async fn unknown_upstream_identities_are_refused_without_jit_and_created_with_it
         let mut b3 = Browser::new();
         let cb = to_upstream_and_back(&mut b3, &w, "grace@contoso.com").await;
         let again = b3.get(&cb).await;
-        let tokens = redeem(&w.tb, &again.location_param("code").unwrap()).await;
+        let tokens = redeem_spa_code(&w.tb, &again.location_param("code").unwrap()).await;
         assert_eq!(
             claims(tokens["id_token"].as_str().unwrap())["sub"],
             user.id.as_str()
@@ -522,7 +471,7 @@ async fn an_upstream_outage_shows_a_clear_page_and_password_users_are_unaffected
     let back = crate::support::browser::sign_in(
         &mut b,
         &w.tb.base,
-        &authorize_url(&w.tb.base),
+        &spa_authorize_url(&w.tb.base, SCOPE),
         USER,
         PASSWORD,
     )

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use crate::fake_entra::{EntraUser, FakeEntra, Misbehave, NewUser};
 use crate::support::broker::{TestBroker, USER, WEB_SECRET, password_hash};
+use crate::support::oauth::claims;
 
 /// The broker's app registration at the fake Entra (the `aud` of exchangeable tokens).
 const APP: &str = "0b7c4d1e-5f60-4a7b-8c9d-0e1f2a3b4c5d";
@@ -150,15 +151,6 @@ async fn agent_exchange(tb: &TestBroker, token: &str, token_type: &str) -> (Stat
         ],
     )
     .await
-}
-
-fn claims(jwt: &str) -> Value {
-    use base64::Engine;
-    let payload = jwt.split('.').nth(1).unwrap();
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .unwrap();
-    serde_json::from_slice(&bytes).unwrap()
 }
 
 async fn exchange_audit(tb: &TestBroker) -> Vec<Value> {

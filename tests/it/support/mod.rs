@@ -3,4 +3,5 @@
 pub mod broker;
 pub mod browser;
 pub mod net;
+pub mod oauth;
 pub mod redis_server;
