@@ -8,10 +8,9 @@ use std::sync::atomic::AtomicU64;
 use idbroker::clock::{Clock, system_now};
 use reqwest::StatusCode;
 use serde_json::Value;
-use tokio::net::TcpListener;
 
 use crate::fake_entra::{FakeEntra, NewUser};
-use crate::support::broker::{PASSWORD, TestBroker, USER, WEB_SECRET, password_hash, policy_yaml};
+use crate::support::broker::{PASSWORD, TestBroker, USER, WEB_SECRET, password_hash};
 use crate::support::browser::{Browser, Page};
 use crate::support::oauth::claims;
 use crate::support::redis_server::RedisServer;
@@ -521,30 +520,9 @@ organizations:
 #[tokio::test]
 async fn the_device_flow_spans_replicas_on_redis() {
     let redis = RedisServer::start();
-    let keys = tempfile::tempdir().unwrap();
-    let a_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let issuer = format!(
-        "http://127.0.0.1:{}",
-        a_listener.local_addr().unwrap().port()
-    );
-    let mut replicas = Vec::new();
-    for listener in [a_listener, TcpListener::bind("127.0.0.1:0").await.unwrap()] {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path().display().to_string();
-        let yaml = policy_yaml(&issuer, dir.path(), "", None)
-            .replace(
-                &format!("store: {{kind: embedded, path: {d}/broker.db}}"),
-                &format!("store: {{kind: redis, url: \"{}\"}}", redis.url()),
-            )
-            .replace(
-                &format!("keys: {{dir: {d}/keys"),
-                &format!("keys: {{dir: {}", keys.path().display()),
-            )
-            .replacen("clients:\n", &format!("clients:\n{TV}"), 1);
-        replicas.push(TestBroker::start_yaml(dir, listener, &yaml, Clock::System).await);
-    }
+    let (a, b_rep, _keys) = crate::support::broker::replica_pair(&redis.url(), TV).await;
     let local = |tb: &TestBroker| format!("http://127.0.0.1:{}", tb.port);
-    let (a, b_rep) = (&replicas[0], &replicas[1]);
+    let (a, b_rep) = (&a, &b_rep);
 
     let (s, d) = post(
         &format!("{}/device_authorization", local(a)),

@@ -4,47 +4,20 @@
 
 use std::time::{Duration, Instant};
 
-use idbroker::clock::Clock;
 use idbroker::op::pkce;
 use reqwest::StatusCode;
 use serde_json::Value;
-use tokio::net::TcpListener;
 
-use crate::support::broker::{PASSWORD, TestBroker, USER, WEB_SECRET, policy_yaml};
+use crate::support::broker::{PASSWORD, TestBroker, USER, WEB_SECRET, replica_pair};
 use crate::support::browser::{Browser, Page};
 use crate::support::redis_server::RedisServer;
 
 const VERIFIER: &str = "verifier-verifier-verifier-verifier-verifier-0001";
 const WEB_CB: &str = "https://web.example.com/callback";
 
-/// Two replicas behind one public issuer (replica A's address), sharing Redis and a mounted
-/// signing-key folder.
+/// Two replicas behind one public issuer, sharing Redis and a mounted signing-key folder.
 async fn replicas(redis: &RedisServer) -> (TestBroker, TestBroker, tempfile::TempDir) {
-    let keys = tempfile::tempdir().unwrap();
-    let a_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let issuer = format!(
-        "http://127.0.0.1:{}",
-        a_listener.local_addr().unwrap().port()
-    );
-    let mut out = Vec::new();
-    for listener in [a_listener, TcpListener::bind("127.0.0.1:0").await.unwrap()] {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path().display().to_string();
-        let yaml = policy_yaml(&issuer, dir.path(), "", None)
-            .replace(
-                &format!("store: {{kind: embedded, path: {d}/broker.db}}"),
-                &format!("store: {{kind: redis, url: \"{}\"}}", redis.url()),
-            )
-            .replace(
-                &format!("keys: {{dir: {d}/keys"),
-                &format!("keys: {{dir: {}", keys.path().display()),
-            );
-        assert!(yaml.contains("kind: redis"), "{yaml}");
-        out.push(TestBroker::start_yaml(dir, listener, &yaml, Clock::System).await);
-    }
-    let b = out.pop().unwrap();
-    let a = out.pop().unwrap();
-    (a, b, keys)
+    replica_pair(&redis.url(), "").await
 }
 
 fn local(tb: &TestBroker) -> String {

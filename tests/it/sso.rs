@@ -48,6 +48,27 @@ impl Default for Options<'_> {
     }
 }
 
+impl World {
+    /// Changes ada's directory record, as an admin or a re-sync would.
+    pub async fn change_ada(&self, change: impl FnMut(&mut idbroker::store::User)) {
+        let ada = self
+            .tb
+            .broker
+            .store
+            .user_by_email("ada@contoso.com")
+            .await
+            .unwrap()
+            .unwrap();
+        self.tb
+            .broker
+            .store
+            .update_user(&ada.id, change)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+}
+
 pub async fn world(opts: Options<'_>) -> World {
     let fake = FakeEntra::start().await;
     let tid = fake.add_tenant("contoso.com");
@@ -264,19 +285,7 @@ async fn per_user_sso_follows_the_users_switch_at_once() {
     assert_eq!(step.status, StatusCode::OK, "switch off: the password step");
     assert!(step.body.contains("name=\"password\""));
 
-    let ada =
-        w.tb.broker
-            .store
-            .user_by_email("ada@contoso.com")
-            .await
-            .unwrap()
-            .unwrap();
-    w.tb.broker
-        .store
-        .update_user(&ada.id, |u| u.sso = true)
-        .await
-        .unwrap()
-        .unwrap();
+    w.change_ada(|u| u.sso = true).await;
     let mut b = Browser::new();
     let step = identify(&mut b, &w.tb, "ada@contoso.com").await;
     assert_eq!(step.status, StatusCode::SEE_OTHER, "switch on: upstream");
@@ -403,19 +412,7 @@ async fn a_linked_user_unknown_to_the_directory_is_refused_at_the_callback() {
     let step = identify(&mut b, &w.tb, "ada@contoso.com").await;
     assert_eq!(step.status, StatusCode::SEE_OTHER);
     // Unlink ada between the redirect and the callback (an admin re-sync, say).
-    let ada =
-        w.tb.broker
-            .store
-            .user_by_email("ada@contoso.com")
-            .await
-            .unwrap()
-            .unwrap();
-    w.tb.broker
-        .store
-        .update_user(&ada.id, |u| u.link = None)
-        .await
-        .unwrap()
-        .unwrap();
+    w.change_ada(|u| u.link = None).await;
     let back = b.get(step.location.as_deref().unwrap()).await;
     let page = b.get(back.location.as_deref().unwrap()).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
@@ -429,19 +426,7 @@ async fn a_user_disabled_mid_login_is_refused() {
     let w = world(Options::default()).await;
     let mut b = Browser::new();
     let step = identify(&mut b, &w.tb, "ada@contoso.com").await;
-    let ada =
-        w.tb.broker
-            .store
-            .user_by_email("ada@contoso.com")
-            .await
-            .unwrap()
-            .unwrap();
-    w.tb.broker
-        .store
-        .update_user(&ada.id, |u| u.disabled = true)
-        .await
-        .unwrap()
-        .unwrap();
+    w.change_ada(|u| u.disabled = true).await;
     let back = b.get(step.location.as_deref().unwrap()).await;
     let page = b.get(back.location.as_deref().unwrap()).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);

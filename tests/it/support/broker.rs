@@ -212,3 +212,38 @@ impl Drop for TestBroker {
         self.cancel.cancel();
     }
 }
+
+/// Two replicas behind one public issuer (replica A's address), sharing one Redis and one
+/// mounted signing-key folder; `clients` is added to the standard clients. The key folder's
+/// guard is returned last: keep it alive as long as the replicas.
+pub async fn replica_pair(
+    redis_url: &str,
+    clients: &str,
+) -> (TestBroker, TestBroker, tempfile::TempDir) {
+    let keys = tempfile::tempdir().unwrap();
+    let a_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!(
+        "http://127.0.0.1:{}",
+        a_listener.local_addr().unwrap().port()
+    );
+    let mut out = Vec::new();
+    for listener in [a_listener, TcpListener::bind("127.0.0.1:0").await.unwrap()] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let yaml = policy_yaml(&issuer, dir.path(), "", None)
+            .replace(
+                &format!("store: {{kind: embedded, path: {d}/broker.db}}"),
+                &format!("store: {{kind: redis, url: \"{redis_url}\"}}"),
+            )
+            .replace(
+                &format!("keys: {{dir: {d}/keys"),
+                &format!("keys: {{dir: {}", keys.path().display()),
+            )
+            .replacen("clients:\n", &format!("clients:\n{clients}"), 1);
+        assert!(yaml.contains("kind: redis"), "{yaml}");
+        out.push(TestBroker::start_yaml(dir, listener, &yaml, Clock::System).await);
+    }
+    let b = out.pop().unwrap();
+    let a = out.pop().unwrap();
+    (a, b, keys)
+}
