@@ -47,6 +47,14 @@ fn describe() {
         "Audit records dropped because the queue was full"
     );
     describe_counter!(
+        "idbroker_sync_total",
+        "Scheduled and admin re-syncs of an organisation's users by outcome"
+    );
+    describe_counter!(
+        "idbroker_graph_fetches_total",
+        "Microsoft Graph user listings by outcome"
+    );
+    describe_counter!(
         "idbroker_tokens_issued_total",
         "Token responses by grant type"
     );

@@ -458,9 +458,12 @@ fn check_password(p: &str) -> Result<(), AdminError> {
             "The password needs at least {PASSWORD_MIN_CHARS} characters."
         )));
     }
-    if n > PASSWORD_MAX_CHARS {
+    // The login page refuses more than 1024 bytes before hashing; a password set here must
+    // be usable there, so the cap is in bytes too.
+    if n > PASSWORD_MAX_CHARS || p.len() > super::login::MAX_PASSWORD {
         return Err(AdminError::BadRequest(format!(
-            "The password may have at most {PASSWORD_MAX_CHARS} characters."
+            "The password may have at most {} bytes.",
+            super::login::MAX_PASSWORD
         )));
     }
     Ok(())

@@ -21,7 +21,7 @@ pub const MSG_RESTART: &str = "This sign-in has expired or was opened in another
 /// Longest identifier accepted (RFC 5321 caps a path at 256 octets).
 const MAX_IDENTIFIER: usize = 256;
 /// Longest password accepted; longer input is refused before any hashing.
-const MAX_PASSWORD: usize = 1024;
+pub(crate) const MAX_PASSWORD: usize = 1024;
 
 /// Which form the login page shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

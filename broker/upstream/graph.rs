@@ -44,6 +44,26 @@ const MAX_PAGES: usize = 10_000;
 /// client credentials must ask for `{resource}/.default`).
 const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 
+/// The `.default` scope of the upstream's Graph: a national cloud's Graph
+/// (`graph.microsoft.us`, `dod-graph.microsoft.us`, `microsoftgraph.chinacloudapi.cn`) is its
+/// own resource; anything else (the global cloud, test fakes) asks for the global one.
+fn graph_scope(upstream: &Upstream) -> String {
+    const NATIONAL: [&str; 3] = [
+        "graph.microsoft.us",
+        "dod-graph.microsoft.us",
+        "microsoftgraph.chinacloudapi.cn",
+    ];
+    match &upstream.kind {
+        UpstreamKind::Entra { graph, .. }
+            if graph.scheme() == "https"
+                && graph.host_str().is_some_and(|h| NATIONAL.contains(&h)) =>
+        {
+            format!("{}/.default", graph.origin().ascii_serialization())
+        }
+        _ => GRAPH_SCOPE.to_owned(),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum GraphError {
     /// The app has no admin consent in the tenant, or it was revoked.
@@ -314,7 +334,7 @@ impl GraphClient {
         let mut form: Vec<(&str, String)> = vec![
             ("grant_type", "client_credentials".into()),
             ("client_id", upstream.client_id.clone()),
-            ("scope", GRAPH_SCOPE.into()),
+            ("scope", graph_scope(upstream)),
         ];
         match &upstream.credential {
             UpstreamCredential::Secret(s) => {

@@ -787,6 +787,14 @@ fn organization_rules() {
     let contoso = "    domains: [contoso.com]\n    upstream: entra\n    tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47\n";
     assert!(load_test(&org(contoso)).is_ok());
     check(
+        &org(&format!(
+            "{contoso}  - id: fabrikam\n    domains: [fabrikam.com]\n    upstream: entra\n    tenant_id: 72F988BF-86f1-41af-91ab-2d7cd011db47\n"
+        )),
+        19,
+        16,
+        "organizations[1].tenant_id: tenant \"72f988bf-86f1-41af-91ab-2d7cd011db47\" already belongs to organization \"contoso\" (line 15)",
+    );
+    check(
         &org(&format!("{contoso}    jit: true\n")),
         16,
         10,

@@ -21,6 +21,8 @@ impl Validator<'_> {
         let mut declared = HashSet::new();
         // domain -> (the organisation claiming it, line)
         let mut claimed: HashMap<String, (String, u64)> = HashMap::new();
+        // tenant id -> (the organisation it belongs to, line)
+        let mut tenants: HashMap<String, (String, u64)> = HashMap::new();
         let mut out = Vec::new();
         for (i, o) in raw.iter().enumerate() {
             let path = format!("organizations[{i}]");
@@ -30,6 +32,25 @@ impl Validator<'_> {
                 declared.insert(id.clone());
             }
             let org = self.organization(&path, o, id.as_deref(), upstreams, &mut claimed);
+            // Users are matched by (tenant, object id): a tenant shared by two organisations
+            // would make whose user it is a guess.
+            if let (Some(org), Some(t)) = (&org, o.value.tenant_id.as_ref())
+                && let Some(tid) = &org.tenant_id
+            {
+                match tenants.get(tid) {
+                    Some((other, line)) => self.add(
+                        at(t),
+                        &format!("{path}.tenant_id"),
+                        format!(
+                            "tenant {tid:?} already belongs to organization {other:?} (line \
+                             {line}); one Entra tenant belongs to one organization"
+                        ),
+                    ),
+                    None => {
+                        tenants.insert(tid.clone(), (org.id.clone(), at(t).line));
+                    }
+                }
+            }
             if let Some(org) = org.filter(|_| self.problems.len() == before) {
                 out.push(Arc::new(org));
             }
