@@ -982,7 +982,7 @@ async fn password_set_directly_and_by_a_single_use_expiring_link() {
 }
 
 /// Signs alice in with offline_access; returns (refresh token, access token).
-async fn alice_tokens(tb: &TestBroker) -> (String, String) {
+pub(crate) async fn alice_tokens(tb: &TestBroker) -> (String, String) {
     let mut b = Browser::new();
     let done = sign_in(
         &mut b,
@@ -1013,7 +1013,7 @@ async fn refresh(tb: &TestBroker, rt: &str) -> StatusCode {
         .status()
 }
 
-async fn userinfo(tb: &TestBroker, at: &str) -> StatusCode {
+pub(crate) async fn userinfo(tb: &TestBroker, at: &str) -> StatusCode {
     reqwest::Client::new()
         .get(tb.url("/userinfo"))
         .bearer_auth(at)
