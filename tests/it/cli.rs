@@ -655,3 +655,165 @@ async fn admin_cli_exits_2_when_the_broker_cannot_be_reached() {
     );
     assert!(out.stdout.is_empty());
 }
+
+// ---- docs/openapi.yaml documents every admin route -----------------------------------------
+
+fn openapi() -> serde_json::Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/openapi.yaml");
+    let text = std::fs::read_to_string(path).unwrap();
+    serde_saphyr::from_str::<serde_json::Value>(&text)
+        .unwrap_or_else(|e| panic!("docs/openapi.yaml is not YAML: {e}"))
+}
+
+/// The `/admin/api/…` routes registered in broker/http/admin.rs, with their methods, read from
+/// the source text: `.route("/admin/api/…", get(…).post(…))`. The catch-all is left out.
+fn admin_routes_in_source() -> Vec<(String, Vec<&'static str>)> {
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/broker/http/admin.rs"))
+        .unwrap();
+    let start = src.find("pub fn routes()").expect("admin.rs has routes()");
+    let body = &src[start..];
+    let body = &body[..body.find("\n}\n").unwrap()];
+    let mut routes = Vec::new();
+    for piece in body.split(".route(").skip(1) {
+        let piece = piece.trim_start();
+        let Some(rest) = piece.strip_prefix('"') else {
+            continue; // a constant such as CONSENT_CALLBACK_PATH: a public page, not the API
+        };
+        let path = &rest[..rest.find('"').unwrap()];
+        if !path.starts_with("/admin/api/") || path.contains("{*") {
+            continue;
+        }
+        let handlers = &rest[path.len()..];
+        let methods: Vec<&'static str> = ["get", "post", "put", "patch", "delete"]
+            .into_iter()
+            .filter(|m| {
+                handlers.match_indices(&format!("{m}(")).any(|(i, _)| {
+                    i == 0 || {
+                        let before = handlers.as_bytes()[i - 1];
+                        !(before.is_ascii_alphanumeric() || before == b'_')
+                    }
+                })
+            })
+            .collect();
+        assert!(!methods.is_empty(), "no method found for {path}");
+        routes.push((path.to_owned(), methods));
+    }
+    routes
+}
+
+#[test]
+fn openapi_documents_every_admin_route_and_no_other() {
+    let doc = openapi();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["adminToken"]["scheme"],
+        "bearer"
+    );
+    let routes = admin_routes_in_source();
+    assert!(
+        routes.len() >= 15,
+        "the source scan finds the routes: {routes:?}"
+    );
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, methods) in &routes {
+        for m in methods {
+            let op = &paths
+                .get(path)
+                .unwrap_or_else(|| panic!("{path} is not in docs/openapi.yaml"))[*m];
+            assert!(
+                op.is_object(),
+                "{} {path} is not in docs/openapi.yaml",
+                m.to_uppercase()
+            );
+            let responses = op["responses"].as_object().unwrap();
+            assert!(
+                responses.contains_key("200") && responses.contains_key("401"),
+                "{} {path} documents 200 and 401",
+                m.to_uppercase()
+            );
+        }
+    }
+    // And the document invents nothing.
+    for (path, item) in paths {
+        for m in ["get", "post", "put", "patch", "delete"] {
+            if item.get(m).is_some() {
+                assert!(
+                    routes.iter().any(|(p, ms)| p == path && ms.contains(&m)),
+                    "docs/openapi.yaml has {} {path}, which admin.rs does not route",
+                    m.to_uppercase()
+                );
+            }
+        }
+    }
+}
+
+/// `value` has exactly the properties of the schema `name` of docs/openapi.yaml, and every
+/// required one.
+fn assert_matches_schema(name: &str, value: &serde_json::Value) {
+    let doc = openapi();
+    let schema = &doc["components"]["schemas"][name];
+    let documented: std::collections::BTreeSet<&str> = schema["properties"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no schema {name}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let actual: std::collections::BTreeSet<&str> = value
+        .as_object()
+        .unwrap_or_else(|| panic!("{name}: not an object: {value}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        documented, actual,
+        "schema {name} of docs/openapi.yaml vs the real answer {value}"
+    );
+    let required: std::collections::BTreeSet<&str> = schema["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    assert!(required.is_subset(&actual), "{name}: required {required:?}");
+}
+
+/// The schemas of the answers the CLI tests see are the answers' real shapes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_schemas_match_real_answers() {
+    use crate::support::broker::USER;
+    let policy =
+        format!("{ADMIN_POLICY}organizations:\n  - id: local\n    domains: [example.com]\n");
+    let tb = TestBroker::start_with(&policy, None, idbroker::clock::Clock::System).await;
+    let orgs = ok(&admin_cli(&tb, &["orgs"], None).await);
+    assert_eq!(orgs.as_array().unwrap().len(), 1, "{orgs}");
+    assert_matches_schema("Organization", &orgs[0]);
+    assert_matches_schema(
+        "Organization",
+        &ok(&admin_cli(&tb, &["org", "local"], None).await),
+    );
+    let users = ok(&admin_cli(&tb, &["users"], None).await);
+    for u in users.as_array().unwrap() {
+        assert_matches_schema("User", u);
+    }
+    assert_matches_schema(
+        "Revoked",
+        &ok(&admin_cli(&tb, &["revoke", USER], None).await),
+    );
+    assert_matches_schema(
+        "PasswordLink",
+        &ok(&admin_cli(&tb, &["password-link", USER, "--expires-in", "600"], None).await),
+    );
+    let audit = ok(&admin_cli(&tb, &["audit"], None).await);
+    assert!(!audit.as_array().unwrap().is_empty());
+    for r in audit.as_array().unwrap() {
+        assert_matches_schema("AuditRecord", r);
+    }
+    let err = admin_cli(&tb, &["--compact", "user", "nobody@example.com"], None).await;
+    assert_eq!(err.code, Some(1));
+    let raw = reqwest::Client::new()
+        .get(tb.url("/admin/api/users/nobody@example.com"))
+        .bearer_auth(test_env("IDBROKER_ADMIN_TOKEN").unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 404);
+    assert_matches_schema("Error", &raw.json().await.unwrap());
+}
