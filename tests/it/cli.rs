@@ -749,7 +749,7 @@ fn openapi_documents_every_admin_route_and_no_other() {
 
 /// `value` has exactly the properties of the schema `name` of docs/openapi.yaml, and every
 /// required one.
-fn assert_matches_schema(name: &str, value: &serde_json::Value) {
+pub(crate) fn assert_matches_schema(name: &str, value: &serde_json::Value) {
     let doc = openapi();
     let schema = &doc["components"]["schemas"][name];
     let documented: std::collections::BTreeSet<&str> = schema["properties"]
