@@ -1,4 +1,5 @@
-//! The `idbroker` command line: serve, validate the policy, hash secrets, rotate keys.
+//! The `idbroker` command line: serve, validate the policy, hash secrets, rotate keys, and
+//! `admin` verbs that call a running broker's admin API.
 
 use std::io::{BufRead as _, IsTerminal as _};
 use std::path::PathBuf;
@@ -51,6 +52,85 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Call a running broker's admin API. The token comes from IDBROKER_ADMIN_TOKEN (or the
+    /// variable the policy's admin.token_env names, or its admin.token_file), never from an
+    /// argument. Prints the JSON answer; exits 0 on success, 1 when the broker refuses (its
+    /// message on stderr), 2 when it cannot be reached.
+    Admin {
+        /// The broker's URL (default: the issuer of the policy file given by --config).
+        #[arg(long, env = "IDBROKER_URL")]
+        url: Option<String>,
+        /// One line of JSON instead of pretty-printed.
+        #[arg(long)]
+        compact: bool,
+        #[command(subcommand)]
+        verb: AdminVerb,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminVerb {
+    /// List the organisations with their connection state.
+    Orgs,
+    /// One organisation: consent and last sync.
+    Org { org: String },
+    /// A link for the tenant's administrator to grant admin consent (Entra).
+    ConsentLink { org: String },
+    /// List the tenant's users from Microsoft Graph (and which are imported).
+    FetchUsers { org: String },
+    /// Import the tenant's users with these Entra object ids.
+    Import {
+        org: String,
+        #[arg(required = true, value_name = "OID")]
+        oids: Vec<String>,
+    },
+    /// Re-sync the organisation's imported users with Entra now.
+    Sync { org: String },
+    /// List directory users with their effective sign-in method.
+    Users {
+        /// Only this organisation's users.
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// One user (by broker id or sign-in email).
+    User { user: String },
+    /// Turn the user's SSO switch on or off (counts when the organisation's sso is per_user).
+    Sso { user: String, state: OnOff },
+    /// Set the user's password, read from stdin.
+    SetPassword { user: String },
+    /// A single-use link for the user to set their own password.
+    PasswordLink {
+        user: String,
+        /// Seconds until the link expires (60 s to 7 days; default 1 day).
+        #[arg(long)]
+        expires_in: Option<u64>,
+    },
+    /// Disable the user (and revoke their sessions and tokens).
+    Disable { user: String },
+    /// Enable the user again.
+    Enable { user: String },
+    /// End the user's sessions and refresh tokens; access tokens stop working.
+    Revoke { user: String },
+    /// Audit records, newest first.
+    Audit {
+        /// A broker user id or sign-in email.
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        org: Option<String>,
+        /// Only records at or after this time (unix seconds).
+        #[arg(long)]
+        since: Option<u64>,
+        /// At most this many records (default 1000).
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Subcommand)]
@@ -109,7 +189,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
         },
         Command::HashSecret => {
-            let secret = read_secret()?;
+            let secret = read_secret("Secret")?;
             let hash =
                 tokio::task::spawn_blocking(move || idbroker::password::hash_blocking(&secret))
                     .await??;
@@ -124,19 +204,181 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             println!("added signing key {kid} in {}", p.keys.dir.display());
             Ok(std::process::ExitCode::SUCCESS)
         }
+        Command::Admin { url, compact, verb } => {
+            Ok(admin(&cli.config, url.as_deref(), compact, verb).await)
+        }
     }
 }
 
-fn read_secret() -> anyhow::Result<String> {
+/// Reads one line from stdin (`what` names it in the prompt and the error).
+fn read_secret(what: &str) -> anyhow::Result<String> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        eprint!("Secret (input is echoed; pipe it in to avoid that): ");
+        eprint!("{what} (input is echoed; pipe it in to avoid that): ");
     }
     let mut line = String::new();
     stdin.lock().read_line(&mut line)?;
     let secret = line.trim_end_matches(['\r', '\n']).to_owned();
-    anyhow::ensure!(!secret.is_empty(), "the secret is empty");
+    anyhow::ensure!(!secret.is_empty(), "the {} is empty", what.to_lowercase());
     Ok(secret)
+}
+
+/// `idbroker admin <verb>`: exit 0 on a 2xx, 1 on a refusal or a setup problem, 2 when the
+/// broker cannot be reached.
+async fn admin(
+    config: &std::path::Path,
+    url: Option<&str>,
+    compact: bool,
+    verb: AdminVerb,
+) -> std::process::ExitCode {
+    use idbroker::admin_client::AdminClientError as E;
+    match admin_call(config, url, verb).await {
+        Ok(value) => {
+            let text = if compact {
+                serde_json::to_string(&value)
+            } else {
+                serde_json::to_string_pretty(&value)
+            };
+            match text {
+                Ok(text) => {
+                    println!("{text}");
+                    std::process::ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("idbroker: {e}");
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("idbroker: {e:#}");
+            match e.downcast_ref::<E>() {
+                Some(E::Unreachable { .. }) => std::process::ExitCode::from(2),
+                Some(E::Api { status: 401, .. }) => {
+                    eprintln!(
+                        "hint: the broker refused the admin token; {} must hold the token the \
+                         broker was started with",
+                        idbroker::admin_client::TOKEN_ENV
+                    );
+                    std::process::ExitCode::FAILURE
+                }
+                _ => std::process::ExitCode::FAILURE,
+            }
+        }
+    }
+}
+
+async fn admin_call(
+    config: &std::path::Path,
+    url: Option<&str>,
+    verb: AdminVerb,
+) -> anyhow::Result<serde_json::Value> {
+    use idbroker::admin_client::{AdminClient, PolicyHints, admin_token};
+    use reqwest::Method;
+    use serde_json::json;
+
+    // The policy file is optional when --url is given; it may still name the token.
+    let hints = std::fs::read_to_string(config)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", config.display()))
+        .and_then(|text| Ok(PolicyHints::parse(&text)?));
+    let base = match (url, &hints) {
+        (Some(u), _) => u.to_owned(),
+        (
+            None,
+            Ok(PolicyHints {
+                issuer: Some(issuer),
+                ..
+            }),
+        ) => issuer.clone(),
+        (None, Ok(_)) => anyhow::bail!(
+            "no broker URL: {} has no issuer; pass --url or set IDBROKER_URL",
+            config.display()
+        ),
+        (None, Err(e)) => {
+            anyhow::bail!("no broker URL: pass --url or set IDBROKER_URL ({e:#})")
+        }
+    };
+    let admin_hints = hints.as_ref().ok().and_then(|h| h.admin.as_ref());
+    let token = admin_token(&|name| std::env::var(name).ok(), admin_hints)?;
+    let client = AdminClient::new(&base, token)?;
+    if client.token_in_clear() {
+        eprintln!(
+            "idbroker: warning: sending the admin token over plain HTTP to {}",
+            client.base()
+        );
+    }
+
+    let none = Vec::new;
+    let (method, path, query, body): (Method, Vec<&str>, Vec<(&str, String)>, _) = match &verb {
+        AdminVerb::Orgs => (Method::GET, vec!["organizations"], none(), None),
+        AdminVerb::Org { org } => (Method::GET, vec!["organizations", org], none(), None),
+        AdminVerb::ConsentLink { org } => (
+            Method::POST,
+            vec!["organizations", org, "consent-link"],
+            none(),
+            None,
+        ),
+        AdminVerb::FetchUsers { org } => (
+            Method::POST,
+            vec!["organizations", org, "fetch-users"],
+            none(),
+            None,
+        ),
+        AdminVerb::Import { org, oids } => (
+            Method::POST,
+            vec!["organizations", org, "import"],
+            none(),
+            Some(json!({ "user_ids": oids })),
+        ),
+        AdminVerb::Sync { org } => (
+            Method::POST,
+            vec!["organizations", org, "sync"],
+            none(),
+            None,
+        ),
+        AdminVerb::Users { org } => (
+            Method::GET,
+            vec!["users"],
+            org.iter().map(|o| ("organization", o.clone())).collect(),
+            None,
+        ),
+        AdminVerb::User { user } => (Method::GET, vec!["users", user], none(), None),
+        AdminVerb::Sso { user, state } => (
+            Method::PUT,
+            vec!["users", user, "sso"],
+            none(),
+            Some(json!({ "enabled": matches!(state, OnOff::On) })),
+        ),
+        AdminVerb::SetPassword { user } => (
+            Method::PUT,
+            vec!["users", user, "password"],
+            none(),
+            Some(json!({ "password": read_secret("Password")? })),
+        ),
+        AdminVerb::PasswordLink { user, expires_in } => (
+            Method::POST,
+            vec!["users", user, "password-link"],
+            none(),
+            expires_in.map(|s| json!({ "expires_in": s })),
+        ),
+        AdminVerb::Disable { user } => (Method::POST, vec!["users", user, "disable"], none(), None),
+        AdminVerb::Enable { user } => (Method::POST, vec!["users", user, "enable"], none(), None),
+        AdminVerb::Revoke { user } => (Method::POST, vec!["users", user, "revoke"], none(), None),
+        AdminVerb::Audit {
+            user,
+            org,
+            since,
+            limit,
+        } => {
+            let mut q = Vec::new();
+            q.extend(user.iter().map(|u| ("user", u.clone())));
+            q.extend(org.iter().map(|o| ("organization", o.clone())));
+            q.extend(since.iter().map(|s| ("since", s.to_string())));
+            q.extend(limit.iter().map(|l| ("limit", l.to_string())));
+            (Method::GET, vec!["audit"], q, None)
+        }
+    };
+    Ok(client.call(method, &path, &query, body).await?)
 }
 
 /// Where `dev-cert` and `serve --dev-tls` keep the development certificate.

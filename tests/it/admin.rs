@@ -929,7 +929,7 @@ async fn password_set_directly_and_by_a_single_use_expiring_link() {
 }
 
 /// Signs alice in with offline_access; returns (refresh token, access token).
-async fn alice_tokens(tb: &TestBroker) -> (String, String) {
+pub(crate) async fn alice_tokens(tb: &TestBroker) -> (String, String) {
     let mut b = Browser::new();
     let done = sign_in(
         &mut b,
@@ -960,7 +960,7 @@ async fn refresh(tb: &TestBroker, rt: &str) -> StatusCode {
         .status()
 }
 
-async fn userinfo(tb: &TestBroker, at: &str) -> StatusCode {
+pub(crate) async fn userinfo(tb: &TestBroker, at: &str) -> StatusCode {
     reqwest::Client::new()
         .get(tb.url("/userinfo"))
         .bearer_auth(at)
@@ -1305,4 +1305,44 @@ async fn consent_fetch_import_switch_on_and_the_user_signs_in_by_sso() {
     assert!(sso.iter().any(|l| l["event"] == "login.sso"
         && l["outcome"] == "success"
         && l["user_id"] == view["id"]));
+}
+
+/// docs/openapi.yaml's schemas of the Graph-backed answers are their real shapes.
+#[tokio::test]
+async fn openapi_schemas_match_graph_answers() {
+    use crate::cli::assert_matches_schema;
+    let w = world("per_user", 3).await;
+    consent(&w).await;
+    let (status, fetched) = w
+        .api
+        .post("/admin/api/organizations/contoso/fetch-users", None)
+        .await;
+    assert_eq!(status, 200, "{fetched}");
+    for u in fetched.as_array().unwrap() {
+        assert_matches_schema("FetchedUser", u);
+    }
+    let (status, report) = w
+        .api
+        .post(
+            "/admin/api/organizations/contoso/import",
+            Some(json!({"user_ids": ids(&[&w.entra[0]])})),
+        )
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_matches_schema("ImportReport", &report);
+    assert_matches_schema("ImportedUser", &report["created"][0]);
+    let (status, org) = w.api.get("/admin/api/organizations/contoso").await;
+    assert_eq!(status, 200, "{org}");
+    assert_matches_schema("Organization", &org);
+    assert_matches_schema("ConsentState", &org["consent"]);
+    assert_matches_schema("SyncState", &org["last_sync"]);
+    let (status, sync) = w
+        .api
+        .post("/admin/api/organizations/contoso/sync", None)
+        .await;
+    assert_eq!(status, 200, "{sync}");
+    assert_matches_schema("SyncReport", &sync);
+    let (_, users) = w.api.get("/admin/api/users?organization=contoso").await;
+    assert_matches_schema("User", &users[0]);
+    assert_eq!(users[0]["link"]["kind"], "entra");
 }

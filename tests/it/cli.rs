@@ -332,3 +332,488 @@ async fn no_secret_reaches_the_log_even_at_trace() {
         assert!(!log.contains(&secret), "the {what} appears in the log");
     }
 }
+
+// ---- `idbroker admin <verb>` against a broker running in-process -------------------------
+
+use crate::support::broker::{TestBroker, test_env};
+
+const ADMIN_POLICY: &str = "admin: {token_env: IDBROKER_ADMIN_TOKEN}\n";
+
+struct CliOut {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl CliOut {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\nstderr: {}", self.stdout, self.stderr))
+    }
+}
+
+/// `idbroker admin <args>` with a clean environment: `IDBROKER_ADMIN_TOKEN` = `token`
+/// (unset when `None`), `stdin` piped in.
+async fn admin_cli_with(
+    token: Option<&str>,
+    envs: &[(&str, &str)],
+    args: &[&str],
+    stdin: Option<&str>,
+) -> CliOut {
+    let mut cmd = bin();
+    cmd.arg("admin")
+        .args(args)
+        .env_remove("IDBROKER_URL")
+        .env_remove("IDBROKER_CONFIG")
+        .env_remove("IDBROKER_ADMIN_TOKEN")
+        .envs(envs.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(t) = token {
+        cmd.env("IDBROKER_ADMIN_TOKEN", t);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).await.unwrap();
+    }
+    drop(input);
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("the CLI finishes")
+        .unwrap();
+    CliOut {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `idbroker admin --url {tb} <args>` with the right token.
+async fn admin_cli(tb: &TestBroker, args: &[&str], stdin: Option<&str>) -> CliOut {
+    let token = test_env("IDBROKER_ADMIN_TOKEN").unwrap();
+    let config = tb.policy_path.to_str().unwrap();
+    let mut all = vec!["--config", config, "--url", &tb.base];
+    all.extend_from_slice(args);
+    admin_cli_with(Some(&token), &[], &all, stdin).await
+}
+
+fn ok(out: &CliOut) -> serde_json::Value {
+    assert_eq!(
+        out.code,
+        Some(0),
+        "stdout: {}\nstderr: {}",
+        out.stdout,
+        out.stderr
+    );
+    out.json()
+}
+
+async fn sso_flag(tb: &TestBroker, email: &str) -> bool {
+    tb.broker
+        .store
+        .user_by_email(email)
+        .await
+        .unwrap()
+        .unwrap()
+        .sso
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_cli_lists_users_and_switches_sso() {
+    use crate::support::broker::USER;
+    let tb = TestBroker::start_with(ADMIN_POLICY, None, idbroker::clock::Clock::System).await;
+
+    let users = ok(&admin_cli(&tb, &["users"], None).await);
+    let method = |email: &str| {
+        users
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == email)
+            .map(|u| u["sign_in_method"].clone())
+            .unwrap_or_else(|| panic!("{email} not listed: {users}"))
+    };
+    assert_eq!(method(USER), "password");
+    assert_eq!(method("nopass@example.com"), "none");
+    // Pretty-printed by default, one line with --compact.
+    let pretty = admin_cli(&tb, &["user", USER], None).await;
+    assert!(pretty.stdout.lines().count() > 3, "{}", pretty.stdout);
+    let compact = admin_cli(&tb, &["--compact", "user", USER], None).await;
+    assert_eq!(
+        compact.stdout.trim().lines().count(),
+        1,
+        "{}",
+        compact.stdout
+    );
+    assert_eq!(compact.json()["email"], USER);
+
+    assert!(!sso_flag(&tb, USER).await);
+    let on = ok(&admin_cli(&tb, &["sso", USER, "on"], None).await);
+    assert_eq!(on["sso"], true);
+    assert!(sso_flag(&tb, USER).await, "the stored flag is on");
+    let off = ok(&admin_cli(&tb, &["sso", USER, "off"], None).await);
+    assert_eq!(off["sso"], false);
+    assert!(!sso_flag(&tb, USER).await, "the stored flag is off");
+
+    // The API's refusals: exit 1 with its message, nothing on stdout.
+    let unknown = admin_cli(&tb, &["sso", "nobody@example.com", "on"], None).await;
+    assert_eq!(unknown.code, Some(1), "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("404 not_found: no such user"),
+        "{}",
+        unknown.stderr
+    );
+    assert!(unknown.stdout.is_empty());
+    let org = admin_cli(&tb, &["users", "--org", "nope"], None).await;
+    assert_eq!(org.code, Some(1));
+    assert!(
+        org.stderr.contains("no organization nope"),
+        "{}",
+        org.stderr
+    );
+
+    // Without --url the policy's issuer is the broker.
+    let token = test_env("IDBROKER_ADMIN_TOKEN").unwrap();
+    let out = admin_cli_with(
+        Some(&token),
+        &[],
+        &["--config", tb.policy_path.to_str().unwrap(), "orgs"],
+        None,
+    )
+    .await;
+    assert!(ok(&out).is_array());
+
+    // Every call was audited as an admin action.
+    let audit = ok(&admin_cli(&tb, &["audit", "--user", USER], None).await);
+    let sso_events = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["event"] == "admin.user.sso" && r["outcome"] == "success")
+        .count();
+    assert_eq!(sso_events, 2, "{audit}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_cli_sets_a_password_from_stdin_and_revokes() {
+    use crate::support::broker::USER;
+    use crate::support::browser::{Browser, sign_in};
+    let tb = TestBroker::start_with(ADMIN_POLICY, None, idbroker::clock::Clock::System).await;
+    let who = "nopass@example.com";
+    let new_password = "a new password from stdin";
+    let url = format!(
+        "{}/authorize?response_type=code&client_id=spa&redirect_uri=http://127.0.0.1:9000/callback&scope=openid&state=s&code_challenge={}&code_challenge_method=S256",
+        tb.base,
+        idbroker::op::pkce::s256_challenge("verifier-verifier-verifier-verifier-verifier-0001")
+    );
+
+    // Too short: the API's reason, exit 1, nothing set.
+    let short = admin_cli(&tb, &["set-password", who], Some("short\n")).await;
+    assert_eq!(short.code, Some(1), "{}", short.stderr);
+    assert!(
+        short.stderr.contains("400 invalid_request"),
+        "{}",
+        short.stderr
+    );
+    let empty = admin_cli(&tb, &["set-password", who], Some("\n")).await;
+    assert_eq!(empty.code, Some(1));
+    assert!(
+        empty.stderr.contains("the password is empty"),
+        "{}",
+        empty.stderr
+    );
+    assert_eq!(
+        ok(&admin_cli(&tb, &["user", who], None).await)["has_password"],
+        false
+    );
+
+    let set = ok(&admin_cli(
+        &tb,
+        &["set-password", who],
+        Some(&format!("{new_password}\n")),
+    )
+    .await);
+    assert_eq!(set["has_password"], true);
+    assert_eq!(set["sign_in_method"], "password");
+    assert!(!set.to_string().contains(new_password));
+    let back = sign_in(&mut Browser::new(), &tb.base, &url, who, new_password).await;
+    assert!(
+        back.location_param("code").is_some(),
+        "the password set by the CLI signs in: {} {}",
+        back.status,
+        back.body
+    );
+
+    // Revoke: the access token stops working and the session is gone.
+    let (_rt, at) = crate::admin::alice_tokens(&tb).await;
+    assert_eq!(crate::admin::userinfo(&tb, &at).await, 200);
+    let revoked = ok(&admin_cli(&tb, &["revoke", USER], None).await);
+    assert_eq!(revoked["sessions"], 1, "{revoked}");
+    assert_eq!(revoked["refresh_token_families"], 1, "{revoked}");
+    assert_eq!(crate::admin::userinfo(&tb, &at).await, 401);
+    let again = ok(&admin_cli(&tb, &["revoke", USER], None).await);
+    assert_eq!(again["sessions"], 0, "{again}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_cli_token_problems_are_exit_1_with_a_clear_message() {
+    let tb = TestBroker::start_with(ADMIN_POLICY, None, idbroker::clock::Clock::System).await;
+    let url_args = [
+        "--config",
+        "/nonexistent/broker.yaml",
+        "--url",
+        &tb.base,
+        "users",
+    ];
+
+    let wrong = admin_cli_with(Some("not-the-admin-token"), &[], &url_args, None).await;
+    assert_eq!(wrong.code, Some(1), "{}", wrong.stderr);
+    assert!(
+        wrong.stderr.contains("401 invalid_token"),
+        "{}",
+        wrong.stderr
+    );
+    assert!(
+        wrong.stderr.contains("IDBROKER_ADMIN_TOKEN"),
+        "{}",
+        wrong.stderr
+    );
+    assert!(wrong.stdout.is_empty());
+    assert!(
+        !wrong.stderr.contains("not-the-admin-token"),
+        "the token is never echoed"
+    );
+
+    let none = admin_cli_with(None, &[], &url_args, None).await;
+    assert_eq!(none.code, Some(1));
+    assert!(none.stderr.contains("no admin token"), "{}", none.stderr);
+
+    // The variable the policy's admin.token_env names is read when IDBROKER_ADMIN_TOKEN is
+    // unset; the policy's issuer is the URL.
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("broker.yaml");
+    std::fs::write(
+        &policy,
+        format!(
+            "issuer: {}\nadmin: {{token_env: CLI_TEST_ADMIN_TOKEN}}\n",
+            tb.base
+        ),
+    )
+    .unwrap();
+    let token = test_env("IDBROKER_ADMIN_TOKEN").unwrap();
+    let named = admin_cli_with(
+        None,
+        &[("CLI_TEST_ADMIN_TOKEN", &token)],
+        &["--config", policy.to_str().unwrap(), "users"],
+        None,
+    )
+    .await;
+    assert!(ok(&named).is_array());
+    let unnamed = admin_cli_with(
+        None,
+        &[],
+        &["--config", policy.to_str().unwrap(), "users"],
+        None,
+    )
+    .await;
+    assert_eq!(unnamed.code, Some(1));
+    assert!(
+        unnamed.stderr.contains("CLI_TEST_ADMIN_TOKEN"),
+        "the message names the policy's variable: {}",
+        unnamed.stderr
+    );
+}
+
+#[tokio::test]
+async fn admin_cli_exits_2_when_the_broker_cannot_be_reached() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let out = admin_cli_with(
+        Some("any-token"),
+        &[],
+        &[
+            "--config",
+            "/nonexistent/broker.yaml",
+            "--url",
+            &url,
+            "orgs",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("cannot reach the broker at {url}")),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty());
+}
+
+// ---- docs/openapi.yaml documents every admin route -----------------------------------------
+
+fn openapi() -> serde_json::Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/openapi.yaml");
+    let text = std::fs::read_to_string(path).unwrap();
+    serde_saphyr::from_str::<serde_json::Value>(&text)
+        .unwrap_or_else(|e| panic!("docs/openapi.yaml is not YAML: {e}"))
+}
+
+/// The `/admin/api/…` routes registered in broker/http/admin.rs, with their methods, read from
+/// the source text: `.route("/admin/api/…", get(…).post(…))`. The catch-all is left out.
+fn admin_routes_in_source() -> Vec<(String, Vec<&'static str>)> {
+    let src = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/broker/http/admin.rs"))
+        .unwrap();
+    let start = src.find("pub fn routes()").expect("admin.rs has routes()");
+    let body = &src[start..];
+    let body = &body[..body.find("\n}\n").unwrap()];
+    let mut routes = Vec::new();
+    for piece in body.split(".route(").skip(1) {
+        let piece = piece.trim_start();
+        let Some(rest) = piece.strip_prefix('"') else {
+            continue; // a constant such as CONSENT_CALLBACK_PATH: a public page, not the API
+        };
+        let path = &rest[..rest.find('"').unwrap()];
+        if !path.starts_with("/admin/api/") || path.contains("{*") {
+            continue;
+        }
+        let handlers = &rest[path.len()..];
+        let methods: Vec<&'static str> = ["get", "post", "put", "patch", "delete"]
+            .into_iter()
+            .filter(|m| {
+                handlers.match_indices(&format!("{m}(")).any(|(i, _)| {
+                    i == 0 || {
+                        let before = handlers.as_bytes()[i - 1];
+                        !(before.is_ascii_alphanumeric() || before == b'_')
+                    }
+                })
+            })
+            .collect();
+        assert!(!methods.is_empty(), "no method found for {path}");
+        routes.push((path.to_owned(), methods));
+    }
+    routes
+}
+
+#[test]
+fn openapi_documents_every_admin_route_and_no_other() {
+    let doc = openapi();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(
+        doc["components"]["securitySchemes"]["adminToken"]["scheme"],
+        "bearer"
+    );
+    let routes = admin_routes_in_source();
+    assert!(
+        routes.len() >= 15,
+        "the source scan finds the routes: {routes:?}"
+    );
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, methods) in &routes {
+        for m in methods {
+            let op = &paths
+                .get(path)
+                .unwrap_or_else(|| panic!("{path} is not in docs/openapi.yaml"))[*m];
+            assert!(
+                op.is_object(),
+                "{} {path} is not in docs/openapi.yaml",
+                m.to_uppercase()
+            );
+            let responses = op["responses"].as_object().unwrap();
+            assert!(
+                responses.contains_key("200") && responses.contains_key("401"),
+                "{} {path} documents 200 and 401",
+                m.to_uppercase()
+            );
+        }
+    }
+    // And the document invents nothing.
+    for (path, item) in paths {
+        for m in ["get", "post", "put", "patch", "delete"] {
+            if item.get(m).is_some() {
+                assert!(
+                    routes.iter().any(|(p, ms)| p == path && ms.contains(&m)),
+                    "docs/openapi.yaml has {} {path}, which admin.rs does not route",
+                    m.to_uppercase()
+                );
+            }
+        }
+    }
+}
+
+/// `value` has exactly the properties of the schema `name` of docs/openapi.yaml, and every
+/// required one.
+pub(crate) fn assert_matches_schema(name: &str, value: &serde_json::Value) {
+    let doc = openapi();
+    let schema = &doc["components"]["schemas"][name];
+    let documented: std::collections::BTreeSet<&str> = schema["properties"]
+        .as_object()
+        .unwrap_or_else(|| panic!("no schema {name}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let actual: std::collections::BTreeSet<&str> = value
+        .as_object()
+        .unwrap_or_else(|| panic!("{name}: not an object: {value}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        documented, actual,
+        "schema {name} of docs/openapi.yaml vs the real answer {value}"
+    );
+    let required: std::collections::BTreeSet<&str> = schema["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    assert!(required.is_subset(&actual), "{name}: required {required:?}");
+}
+
+/// The schemas of the answers the CLI tests see are the answers' real shapes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_schemas_match_real_answers() {
+    use crate::support::broker::USER;
+    let policy =
+        format!("{ADMIN_POLICY}organizations:\n  - id: local\n    domains: [example.com]\n");
+    let tb = TestBroker::start_with(&policy, None, idbroker::clock::Clock::System).await;
+    let orgs = ok(&admin_cli(&tb, &["orgs"], None).await);
+    assert_eq!(orgs.as_array().unwrap().len(), 1, "{orgs}");
+    assert_matches_schema("Organization", &orgs[0]);
+    assert_matches_schema(
+        "Organization",
+        &ok(&admin_cli(&tb, &["org", "local"], None).await),
+    );
+    let users = ok(&admin_cli(&tb, &["users"], None).await);
+    for u in users.as_array().unwrap() {
+        assert_matches_schema("User", u);
+    }
+    assert_matches_schema(
+        "Revoked",
+        &ok(&admin_cli(&tb, &["revoke", USER], None).await),
+    );
+    assert_matches_schema(
+        "PasswordLink",
+        &ok(&admin_cli(&tb, &["password-link", USER, "--expires-in", "600"], None).await),
+    );
+    let audit = ok(&admin_cli(&tb, &["audit"], None).await);
+    assert!(!audit.as_array().unwrap().is_empty());
+    for r in audit.as_array().unwrap() {
+        assert_matches_schema("AuditRecord", r);
+    }
+    let err = admin_cli(&tb, &["--compact", "user", "nobody@example.com"], None).await;
+    assert_eq!(err.code, Some(1));
+    let raw = reqwest::Client::new()
+        .get(tb.url("/admin/api/users/nobody@example.com"))
+        .bearer_auth(test_env("IDBROKER_ADMIN_TOKEN").unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 404);
+    assert_matches_schema("Error", &raw.json().await.unwrap());
+}
