@@ -1346,3 +1346,30 @@ async fn openapi_schemas_match_graph_answers() {
     assert_matches_schema("User", &users[0]);
     assert_eq!(users[0]["link"]["kind"], "entra");
 }
+
+/// The consent callback page in chromium: granted, declined, and a replay refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_callback_page_in_chromium() {
+    let w = world("per_user", 0).await;
+    for expect in ["granted", "declined"] {
+        if expect == "declined" {
+            w.fake.next_admin_consent_declined();
+        }
+        let (status, body) = w
+            .api
+            .post("/admin/api/organizations/contoso/consent-link", None)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        crate::browser::run_script(
+            "consent.mjs",
+            &[body["url"].as_str().unwrap(), "contoso", expect],
+        )
+        .await;
+        let (_, org) = w.api.get("/admin/api/organizations/contoso").await;
+        assert_eq!(
+            org["consent_granted"],
+            expect == "granted",
+            "recorded as {expect}: {org}"
+        );
+    }
+}

@@ -1,0 +1,344 @@
+//! HTTP load of the login page's hot paths against an in-process broker (embedded store).
+//!
+//! `cargo bench --bench load` drives, with C concurrent clients over real TCP:
+//! - the identifier step (home realm discovery): `GET /authorize` → login page →
+//!   `POST /login/identifier` for users picked at random from a directory of U users;
+//! - a full password sign-in with code redemption (Argon2id-bound by design);
+//! - refresh-token rotation at `/token` (the token endpoint without Argon2);
+//!
+//! once on the embedded store and once on a private `redis-server`, and prints operations
+//! per second and latency percentiles. Without `--bench` (as under
+//! `cargo test --all-targets`) it runs a few requests of each kind as a smoke test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[allow(dead_code)]
+#[path = "../tests/it/support/redis_server.rs"]
+mod redis_server;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use idbroker::clock::Clock;
+use tokio_util::sync::CancellationToken;
+
+const PASSWORD: &str = "load-test-password";
+const VERIFIER: &str = "verifier-verifier-verifier-verifier-verifier-0001";
+
+struct Setup {
+    base: String,
+    users: usize,
+    _dir: tempfile::TempDir,
+    _cancel: tokio_util::sync::DropGuard,
+}
+
+async fn start(users: usize, redis: Option<&str>) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let hash = idbroker::password::hash_blocking(PASSWORD).unwrap();
+    let d = dir.path().display();
+    let store = match redis {
+        None => format!("store: {{kind: embedded, path: {d}/broker.db}}"),
+        Some(url) => format!("store: {{kind: redis, url: \"{url}\"}}"),
+    };
+    let yaml = format!(
+        r#"issuer: {base}
+keys: {{dir: {d}/keys, algorithm: ES256}}
+{store}
+audit: {{sink: off}}
+rate_limits: {{password_per_ip: 1000000, password_per_identifier: 1000000, token_per_client: 1000000, window: 5m}}
+clients:
+  - id: app
+    redirect_uris: [http://127.0.0.1:9000/callback]
+    grants: [authorization_code, refresh_token]
+    scopes: [openid, email, offline_access]
+users:
+  - email: user0@example.com
+    name: User 0
+    password_hash: "{hash}"
+"#
+    );
+    let path = dir.path().join("broker.yaml");
+    std::fs::write(&path, &yaml).unwrap();
+    let policy = idbroker::policy::load_str_with_env(&path, &yaml, &|_| None).unwrap();
+    let cancel = CancellationToken::new();
+    let broker = idbroker::server::assemble(policy, Clock::System, cancel.clone())
+        .await
+        .unwrap();
+    // The rest of the directory: users with the same (known) hash, created directly.
+    let now = broker.now();
+    for i in 1..users {
+        let user = idbroker::store::User {
+            id: uuid::Uuid::new_v4().to_string(),
+            email: format!("user{i}@example.com"),
+            name: format!("User {i}"),
+            organization: None,
+            password_hash: Some(hash.clone()),
+            link: None,
+            sso: false,
+            disabled: false,
+            source: idbroker::store::UserSource::Admin,
+            created_at: now,
+            updated_at: now,
+            tokens_valid_after: 0,
+        };
+        broker.store.create_user(&user).await.unwrap().unwrap();
+    }
+    tokio::spawn(idbroker::server::serve(broker, listener, cancel.clone()));
+    Setup {
+        base,
+        users,
+        _dir: dir,
+        _cancel: cancel.drop_guard(),
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap()
+}
+
+fn field(html: &str, name: &str) -> String {
+    let needle = format!("name=\"{name}\" value=\"");
+    let start = html.find(&needle).unwrap() + needle.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].to_owned()
+}
+
+/// One login page opened: (tx, csrf, browser cookie).
+async fn open_login(http: &reqwest::Client, base: &str) -> (String, String, String) {
+    let url = format!(
+        "{base}/authorize?response_type=code&client_id=app&redirect_uri=http://127.0.0.1:9000/callback&scope=openid%20offline_access&state=s&code_challenge={}&code_challenge_method=S256",
+        idbroker::op::pkce::s256_challenge(VERIFIER)
+    );
+    let first = http.get(url).send().await.unwrap();
+    let cookie = first
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let location = first.headers()["location"].to_str().unwrap().to_owned();
+    let page = http
+        .get(format!("{base}{location}"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    (field(&page, "tx"), field(&page, "csrf"), cookie)
+}
+
+async fn identifier_step(http: &reqwest::Client, base: &str, who: &str) -> Duration {
+    let (tx, csrf, cookie) = open_login(http, base).await;
+    let started = Instant::now();
+    let resp = http
+        .post(format!("{base}/login/identifier"))
+        .header("cookie", &cookie)
+        .form(&[("tx", tx.as_str()), ("csrf", &csrf), ("identifier", who)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let _ = resp.bytes().await.unwrap();
+    started.elapsed()
+}
+
+async fn full_sign_in(http: &reqwest::Client, base: &str, who: &str) -> Duration {
+    sign_in_for_refresh(http, base, who).await.0
+}
+
+/// A full sign-in; returns its duration and the refresh token it yielded.
+async fn sign_in_for_refresh(http: &reqwest::Client, base: &str, who: &str) -> (Duration, String) {
+    let started = Instant::now();
+    let mut refresh = String::new();
+    let (tx, csrf, cookie) = open_login(http, base).await;
+    for (path, form) in [
+        ("/login/identifier", ("identifier", who)),
+        ("/login/password", ("password", PASSWORD)),
+    ] {
+        let resp = http
+            .post(format!("{base}{path}"))
+            .header("cookie", &cookie)
+            .form(&[("tx", tx.as_str()), ("csrf", &csrf), form])
+            .send()
+            .await
+            .unwrap();
+        if path == "/login/password" {
+            assert_eq!(resp.status(), 303, "sign-in failed for {who}");
+            let loc = resp.headers()["location"].to_str().unwrap().to_owned();
+            let code = url::Url::parse(&loc)
+                .unwrap()
+                .query_pairs()
+                .find(|(k, _)| k == "code")
+                .unwrap()
+                .1
+                .into_owned();
+            let token = http
+                .post(format!("{base}/token"))
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("client_id", "app"),
+                    ("code", &code),
+                    ("redirect_uri", "http://127.0.0.1:9000/callback"),
+                    ("code_verifier", VERIFIER),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(token.status(), 200);
+            let body: serde_json::Value = token.json().await.unwrap();
+            refresh = body["refresh_token"].as_str().unwrap().to_owned();
+        } else {
+            let _ = resp.bytes().await.unwrap();
+        }
+    }
+    (started.elapsed(), refresh)
+}
+
+/// `rounds` refresh rotations per worker, each with the token the last one returned.
+async fn run_refresh(setup: &Setup, concurrency: usize, rounds: usize) {
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for w in 0..concurrency {
+        let base = setup.base.clone();
+        let who = format!("user{}@example.com", w % setup.users);
+        workers.push(tokio::spawn(async move {
+            let http = client();
+            let (_, mut refresh) = sign_in_for_refresh(&http, &base, &who).await;
+            let mut times = Vec::with_capacity(rounds);
+            for _ in 0..rounds {
+                let t = Instant::now();
+                let resp = http
+                    .post(format!("{base}/token"))
+                    .form(&[
+                        ("grant_type", "refresh_token"),
+                        ("client_id", "app"),
+                        ("refresh_token", refresh.as_str()),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(resp.status(), 200);
+                let body: serde_json::Value = resp.json().await.unwrap();
+                refresh = body["refresh_token"].as_str().unwrap().to_owned();
+                times.push(t.elapsed());
+            }
+            times
+        }));
+    }
+    let mut times = Vec::new();
+    for w in workers {
+        times.extend(w.await.unwrap());
+    }
+    report(
+        "refresh rotation (/token)",
+        concurrency,
+        started.elapsed(),
+        times,
+    );
+}
+
+fn report(label: &str, concurrency: usize, wall: Duration, mut times: Vec<Duration>) {
+    times.sort();
+    let total = times.len();
+    let pct = |p: f64| times[((total as f64 - 1.0) * p) as usize];
+    println!(
+        "{label}: {total} ops, {concurrency} concurrent, {:.0} ops/s; latency p50 {:.2?} p99 {:.2?} max {:.2?}",
+        total as f64 / wall.as_secs_f64(),
+        pct(0.50),
+        pct(0.99),
+        pct(1.0)
+    );
+}
+
+/// Runs `total` operations over `concurrency` workers; prints throughput and percentiles.
+async fn run<F, Fut>(label: &str, setup: &Setup, concurrency: usize, total: usize, op: F)
+where
+    F: Fn(reqwest::Client, String, String) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Duration> + Send,
+{
+    let op = Arc::new(op);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (op, next, base, users) = (op.clone(), next.clone(), setup.base.clone(), setup.users);
+        workers.push(tokio::spawn(async move {
+            let http = client();
+            let mut times = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    return times;
+                }
+                // Spread over the directory, plus one unknown identifier in ten.
+                let who = if i % 10 == 9 {
+                    format!("nobody{i}@example.com")
+                } else {
+                    format!("user{}@example.com", (i * 7919) % users)
+                };
+                times.push(op(http.clone(), base.clone(), who).await);
+            }
+        }));
+    }
+    let mut times: Vec<Duration> = Vec::new();
+    for w in workers {
+        times.extend(w.await.unwrap());
+    }
+    report(label, concurrency, started.elapsed(), times);
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (users, n_ident, n_login, refresh_rounds) = if full {
+            (10_000, 4_000, 200, 100)
+        } else {
+            (50, 20, 4, 3)
+        };
+        let redis = redis_server::RedisServer::start();
+        for (engine, url) in [("embedded", None), ("redis", Some(redis.url()))] {
+            let setup = start(users, url.as_deref()).await;
+            println!("== {engine} store, directory of {users} users");
+            run(
+                "identifier step (HRD)",
+                &setup,
+                32,
+                n_ident,
+                |http, base, who| async move { identifier_step(&http, &base, &who).await },
+            )
+            .await;
+            run(
+                "password sign-in + code redemption",
+                &setup,
+                8,
+                n_login,
+                |http, base, who| {
+                    async move {
+                        // Unknown identifiers cannot complete a sign-in: use a known one.
+                        let who = if who.starts_with("nobody") {
+                            "user0@example.com".to_owned()
+                        } else {
+                            who
+                        };
+                        full_sign_in(&http, &base, &who).await
+                    }
+                },
+            )
+            .await;
+            run_refresh(&setup, 16, refresh_rounds).await;
+        }
+    });
+}
