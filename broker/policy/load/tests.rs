@@ -307,7 +307,7 @@ fn absurd_documents_are_refused_by_budget() {
 
     let big = format!("{H}# {}\n", "x".repeat(MAX_POLICY_BYTES));
     let p = problems(&big);
-    assert!(p[0].reason.contains("larger than 1024 KiB"), "{p:?}");
+    assert!(p[0].reason.contains("larger than 8192 KiB"), "{p:?}");
 }
 
 #[test]
