@@ -29,7 +29,8 @@ pub struct SyncReport {
     pub updated: Vec<String>,
     /// Users disabled because Entra disabled or deleted them (ids).
     pub deprovisioned: Vec<String>,
-    /// Users whose new email is taken by another directory user (left unchanged).
+    /// Users whose new email is taken by another directory user, or who could not be
+    /// disabled (left unchanged; the rest of the sync goes on).
     pub conflicts: Vec<String>,
 }
 
@@ -69,7 +70,9 @@ impl Broker {
             let Some(UpstreamLink::Entra { tid, oid }) = &user.link else {
                 continue;
             };
-            if *tid != tenant {
+            // The policy file is the source of truth for its own users: a re-sync changing
+            // them would be undone by the next reload.
+            if *tid != tenant || user.source == crate::store::UserSource::Policy {
                 continue;
             }
             report.checked += 1;
@@ -87,13 +90,19 @@ impl Broker {
                         "deleted_in_entra"
                     };
                     let now = self.now();
-                    self.store
+                    // One user that cannot be changed must not stop the rest of the sync.
+                    if let Err(e) = self
+                        .store
                         .update_user(&user.id, |u| {
                             u.disabled = true;
                             u.updated_at = now;
                         })
                         .await?
-                        .map_err(|e| AdminError::Conflict(e.to_string()))?;
+                    {
+                        tracing::warn!(user = %user.id, error = %e, "re-sync could not disable a user");
+                        report.conflicts.push(user.id.clone());
+                        continue;
+                    }
                     let revoked = self.revoke_user_counted(&user.id).await?;
                     let mut record = super::audit::event("sync.user.deprovision", "success", now);
                     record.user_id = Some(user.id.clone());

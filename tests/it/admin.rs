@@ -1373,3 +1373,49 @@ async fn consent_callback_page_in_chromium() {
         );
     }
 }
+
+/// Users the policy file declares are the file's: a re-sync neither renames nor disables
+/// them (the next reload would undo it), even when Entra no longer knows their object id.
+#[tokio::test]
+async fn resync_leaves_policy_file_users_alone() {
+    let w = world("all_synced_users", 1).await;
+    consent(&w).await;
+    let now = system_now();
+    let pinned = idbroker::store::User {
+        id: "policy-user-1".into(),
+        email: "pinned@contoso.com".into(),
+        name: "Pinned By The File".into(),
+        organization: Some("contoso".into()),
+        password_hash: None,
+        link: Some(idbroker::store::UpstreamLink::Entra {
+            tid: w.tid.clone(),
+            oid: "00000000-0000-4000-8000-00000000dead".into(),
+        }),
+        sso: true,
+        disabled: false,
+        source: idbroker::store::UserSource::Policy,
+        created_at: now,
+        updated_at: now,
+        tokens_valid_after: 0,
+    };
+    w.tb.broker
+        .store
+        .create_user(&pinned)
+        .await
+        .unwrap()
+        .unwrap();
+    let (status, report) = w
+        .api
+        .post("/admin/api/organizations/contoso/sync", None)
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["checked"], 0, "{report}");
+    let after =
+        w.tb.broker
+            .store
+            .user_by_id("policy-user-1")
+            .await
+            .unwrap()
+            .unwrap();
+    assert!(!after.disabled);
+}
