@@ -84,7 +84,8 @@ impl Broker {
             upstreams: crate::upstream::Upstreams::new(),
             graph: crate::upstream::graph::GraphClient::new(),
         });
-        broker.seed_policy_users().await?;
+        let policy = broker.policy();
+        broker.seed_policy_users(&policy).await?;
         Ok(broker)
     }
 
@@ -95,12 +96,16 @@ impl Broker {
     }
 
     /// Swaps in a new, fully validated policy (atomically: readers see the old or the new).
+    /// The new policy's users are seeded first: if that fails, the old policy stays in force
+    /// and the reload is reported as refused, which is then true.
     pub async fn replace_policy(&self, policy: Policy) -> Result<(), StartError> {
-        self.policy.store(Arc::new(prepare(policy)));
+        let policy = Arc::new(prepare(policy));
+        self.seed_policy_users(&policy).await?;
+        self.policy.store(policy);
         // An upstream's endpoints or credentials may have changed with the policy.
         self.upstreams.clear();
         self.graph.clear();
-        self.seed_policy_users().await
+        Ok(())
     }
 
     pub fn now(&self) -> UnixTime {
@@ -109,8 +114,7 @@ impl Broker {
 
     /// Creates or updates the users listed in the policy file. The file is their source of
     /// truth for name, password hash, link and flags; their broker id never changes.
-    async fn seed_policy_users(&self) -> Result<(), StartError> {
-        let policy = self.policy();
+    async fn seed_policy_users(&self, policy: &Policy) -> Result<(), StartError> {
         let now = self.now();
         for pu in &policy.users {
             let existing = self.store.user_by_email(&pu.email).await?;
