@@ -14,15 +14,6 @@ use crate::policy::{Client, ClientSecret, GrantType};
 /// The largest `jwks_file` read (a JWK Set of a few public keys is a few KiB).
 const MAX_JWKS_FILE_BYTES: u64 = 64 * 1024;
 
-/// Algorithms a client may sign its assertion with (RFC 8725 §3.1: an explicit allow-list
-/// of asymmetric algorithms; never `none` or HMAC).
-pub const CLIENT_ASSERTION_ALGS: &[jsonwebtoken::Algorithm] = &[
-    jsonwebtoken::Algorithm::RS256,
-    jsonwebtoken::Algorithm::PS256,
-    jsonwebtoken::Algorithm::ES256,
-    jsonwebtoken::Algorithm::EdDSA,
-];
-
 /// One of the mutually exclusive credential keys of a client.
 enum Cred<'a> {
     Text(Option<&'a Text>),
@@ -82,7 +73,7 @@ fn public_jwk(v: &serde_json::Value) -> Result<jsonwebtoken::jwk::Jwk, String> {
         serde_json::from_value(v.clone()).map_err(|e| format!("not a valid JWK: {e}"))?;
     if let Some(alg) = jwk.common.key_algorithm {
         let alg = alg.to_string().parse::<jsonwebtoken::Algorithm>().ok();
-        if !alg.is_some_and(|a| CLIENT_ASSERTION_ALGS.contains(&a)) {
+        if !alg.is_some_and(|a| crate::op::client_assertion::ALLOWED_ALGS.contains(&a)) {
             return Err("the key's alg is not allowed; use RS256, PS256, ES256 or EdDSA".into());
         }
     }
