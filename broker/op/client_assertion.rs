@@ -143,6 +143,7 @@ pub fn verify(
         jsonwebtoken::errors::ErrorKind::InvalidAlgorithmName => {
             AssertionError::AlgorithmNotAllowed
         }
+        _ if has_alg(assertion) => AssertionError::AlgorithmNotAllowed,
         _ => AssertionError::Malformed,
     })?;
     if !ALLOWED_ALGS.contains(&header.alg) {
@@ -179,6 +180,17 @@ pub fn verify(
             _ => AssertionError::BadSignature,
         })?;
     check_claims(&claims, client_id, audiences, now)
+}
+
+/// Whether the JOSE header names an `alg` at all (one jsonwebtoken does not know, like
+/// `none`, makes the whole header unparseable there).
+fn has_alg(token: &str) -> bool {
+    let header = token
+        .split('.')
+        .next()
+        .and_then(|h| URL_SAFE_NO_PAD.decode(h).ok())
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+    header.is_some_and(|h| h.get("alg").is_some_and(|a| a.is_string()))
 }
 
 fn check_claims(
@@ -223,4 +235,159 @@ fn check_claims(
         jti: jti.to_owned(),
         exp: claims.exp,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use jsonwebtoken::{EncodingKey, Header};
+    use serde_json::json;
+
+    const NOW: UnixTime = 1_800_000_000;
+    const AUD: &str = "https://login.example.com/token";
+
+    fn key() -> (EncodingKey, JwkSet, Vec<u8>) {
+        let kp = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let raw = kp.public_key_raw();
+        let jwks: JwkSet = serde_json::from_value(json!({"keys": [{
+            "kty": "EC", "crv": "P-256", "kid": "k1",
+            "x": URL_SAFE_NO_PAD.encode(&raw[1..33]),
+            "y": URL_SAFE_NO_PAD.encode(&raw[33..65]),
+        }]}))
+        .unwrap();
+        let enc = EncodingKey::from_ec_pem(kp.serialize_pem().as_bytes()).unwrap();
+        (enc, jwks, kp.public_key_pem().into_bytes())
+    }
+
+    fn claims() -> serde_json::Value {
+        json!({"iss": "svc", "sub": "svc", "aud": AUD, "iat": NOW, "exp": NOW + 60, "jti": "j1"})
+    }
+
+    fn es256(enc: &EncodingKey, kid: Option<&str>, c: &serde_json::Value) -> String {
+        let mut h = Header::new(Algorithm::ES256);
+        h.kid = kid.map(str::to_owned);
+        jsonwebtoken::encode(&h, c, enc).unwrap()
+    }
+
+    fn check(token: &str, jwks: &JwkSet) -> Result<VerifiedAssertion, AssertionError> {
+        verify(token, jwks, "svc", &[AUD, "https://login.example.com"], NOW)
+    }
+
+    #[test]
+    fn a_good_assertion_yields_its_jti() {
+        let (enc, jwks, _) = key();
+        let got = check(&es256(&enc, Some("k1"), &claims()), &jwks).unwrap();
+        assert_eq!(
+            got,
+            VerifiedAssertion {
+                jti: "j1".into(),
+                exp: NOW + 60
+            }
+        );
+        // No kid with a single key; aud as a list; the issuer as aud.
+        let mut c = claims();
+        c["aud"] = json!(["x", "https://login.example.com"]);
+        assert!(check(&es256(&enc, None, &c), &jwks).is_ok());
+        assert_eq!(
+            unverified_issuer(&es256(&enc, None, &c)).as_deref(),
+            Some("svc")
+        );
+    }
+
+    #[test]
+    fn each_flaw_has_its_own_reason() {
+        let (enc, jwks, public_pem) = key();
+        let (other, _, _) = key();
+        let with = |f: &dyn Fn(&mut serde_json::Value)| {
+            let mut c = claims();
+            f(&mut c);
+            es256(&enc, Some("k1"), &c)
+        };
+        let none = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(br#"{"alg":"none"}"#),
+            URL_SAFE_NO_PAD.encode(claims().to_string())
+        );
+        let mut hs = Header::new(Algorithm::HS256);
+        hs.kid = Some("k1".into());
+        let hmac =
+            jsonwebtoken::encode(&hs, &claims(), &EncodingKey::from_secret(&public_pem)).unwrap();
+        let cases: Vec<(String, AssertionError)> = vec![
+            ("a.b".into(), AssertionError::Malformed),
+            (none, AssertionError::AlgorithmNotAllowed),
+            (hmac, AssertionError::AlgorithmNotAllowed),
+            (
+                es256(&other, Some("k1"), &claims()),
+                AssertionError::BadSignature,
+            ),
+            (
+                es256(&enc, Some("k2"), &claims()),
+                AssertionError::UnknownKey,
+            ),
+            (
+                with(&|c| c["iss"] = json!("x")),
+                AssertionError::WrongIssuer,
+            ),
+            (
+                with(&|c| c["sub"] = json!("x")),
+                AssertionError::WrongIssuer,
+            ),
+            (
+                with(&|c| c["aud"] = json!("https://x/token")),
+                AssertionError::WrongAudience,
+            ),
+            (
+                with(&|c| {
+                    c["iat"] = json!(NOW - 400);
+                    c["exp"] = json!(NOW - LEEWAY_SECS - 1);
+                }),
+                AssertionError::Expired,
+            ),
+            (
+                with(&|c| c["nbf"] = json!(NOW + 600)),
+                AssertionError::NotYetValid,
+            ),
+            (
+                with(&|c| c["exp"] = json!(NOW + 3600)),
+                AssertionError::TooLong,
+            ),
+            (
+                with(&|c| {
+                    c.as_object_mut().unwrap().remove("iat");
+                    c["exp"] = json!(NOW + 3600);
+                }),
+                AssertionError::TooLong,
+            ),
+            (
+                with(&|c| {
+                    c.as_object_mut().unwrap().remove("jti");
+                }),
+                AssertionError::MissingJti,
+            ),
+            (
+                with(&|c| {
+                    c.as_object_mut().unwrap().remove("exp");
+                }),
+                AssertionError::Malformed,
+            ),
+        ];
+        for (token, want) in cases {
+            assert_eq!(check(&token, &jwks), Err(want.clone()), "{want:?}");
+        }
+        // Within the leeway, an assertion just past exp still passes.
+        let late = with(&|c| c["exp"] = json!(NOW - 10));
+        assert!(check(&late, &jwks).is_ok());
+    }
+
+    #[test]
+    fn a_key_pinned_to_another_alg_is_refused() {
+        let (enc, mut jwks, _) = key();
+        jwks.keys[0].common.key_algorithm = Some(jsonwebtoken::jwk::KeyAlgorithm::RS256);
+        assert_eq!(
+            check(&es256(&enc, Some("k1"), &claims()), &jwks),
+            Err(AssertionError::AlgorithmNotAllowed)
+        );
+    }
 }
