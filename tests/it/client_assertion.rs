@@ -80,7 +80,7 @@ async fn world_with(extra: &str) -> World {
         "  - id: svc
     jwks: {{keys: [{svc_jwk}]}}
     redirect_uris: [{SVC_CB}]
-    grants: [authorization_code, client_credentials]
+    grants: [authorization_code, client_credentials, device_code]
     scopes: [openid, email, reports.read]
   - id: other
     jwks:
@@ -423,4 +423,25 @@ async fn failed_assertions_count_against_the_client_limit() {
     // Another client is not affected.
     let a = sign(&w.other, Some("o1"), &good_claims("other", &w.token_url()));
     assert_eq!(w.cc(&a, &[]).await.status(), 200);
+}
+
+/// RFC 8628 §3.1: the device authorization endpoint authenticates clients as /token does.
+#[tokio::test]
+async fn device_authorization_with_an_assertion() {
+    let w = world().await;
+    let a = sign(&w.svc, Some("k1"), &good_claims("svc", &w.token_url()));
+    let form = [
+        ("scope", "openid"),
+        ("client_assertion_type", ASSERTION_TYPE),
+        ("client_assertion", a.as_str()),
+    ];
+    let resp = w.post("/device_authorization", &form).await;
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["device_code"].is_string(), "{body}");
+    assert_invalid_client(
+        w.post("/device_authorization", &form).await,
+        "replayed at /device_authorization",
+    )
+    .await;
 }
