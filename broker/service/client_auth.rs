@@ -147,7 +147,11 @@ impl Broker {
         )
         .map_err(|e| fail(e.reason()))?;
         // Remember the jti until the assertion could no longer be accepted anyway.
-        let ttl = (verified.exp + LEEWAY_SECS).saturating_sub(now).max(1);
+        let ttl = verified
+            .exp
+            .saturating_add(LEEWAY_SECS)
+            .saturating_sub(now)
+            .max(1);
         let key = crate::secret::digest(&format!("{}\n{}", client.id, verified.jti));
         let first = self
             .store
