@@ -12,7 +12,9 @@ use serde::Deserialize;
 
 use super::cookies::Names;
 use super::error::{ApiError, PageError};
-use super::extract::{ApiForm, Browser, PageForm, PageQuery, client_credentials};
+use super::extract::{
+    ApiForm, Browser, PageForm, PageQuery, client_credentials, with_client_assertion,
+};
 use super::pages;
 use crate::secret::random_handle;
 use crate::service::Broker;
@@ -22,6 +24,8 @@ use crate::service::device::DeviceEntry;
 pub struct AuthorizationForm {
     client_id: Option<String>,
     client_secret: Option<String>,
+    client_assertion_type: Option<String>,
+    client_assertion: Option<String>,
     scope: Option<String>,
 }
 
@@ -32,6 +36,11 @@ pub async fn authorization(
     ApiForm(f): ApiForm<AuthorizationForm>,
 ) -> Result<Response, ApiError> {
     let creds = client_credentials(&headers, f.client_id.as_deref(), f.client_secret.as_deref())?;
+    let creds = with_client_assertion(
+        creds,
+        f.client_assertion_type.as_deref(),
+        f.client_assertion.as_deref(),
+    )?;
     let client = broker.authenticate_client(&creds).await?;
     let body = broker
         .device_authorization(&client, f.scope.as_deref())

@@ -28,6 +28,10 @@ pub async fn openid_configuration(State(broker): State<Arc<Broker>>) -> Response
         grants.push(GrantType::TokenExchange.as_str());
     }
     grants.sort_unstable();
+    let assertion_algs: Vec<String> = crate::op::client_assertion::ALLOWED_ALGS
+        .iter()
+        .map(|a| format!("{a:?}"))
+        .collect();
     let mut doc = json!({
         "issuer": iss.as_str(),
         "authorization_endpoint": iss.join("/authorize"),
@@ -43,9 +47,13 @@ pub async fn openid_configuration(State(broker): State<Arc<Broker>>) -> Response
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": broker.keys.algorithms(),
         "scopes_supported": ["openid", "email", "profile", "offline_access"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        // OIDC Discovery §3: the algorithms a private_key_jwt assertion may be signed with.
+        "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
+        "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
+        "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp", "sid", "email", "email_verified", "name", "idp", "org"],
         "prompt_values_supported": ["none", "login", "consent", "select_account"],

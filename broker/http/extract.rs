@@ -189,14 +189,37 @@ pub fn client_credentials(
                 client_id: Some(id),
                 client_secret: Some(SecretString::from(secret)),
                 basic: true,
+                ..ClientCredentials::default()
             })
         }
         None => Ok(ClientCredentials {
             client_id: form_id.map(str::to_owned),
             client_secret: form_secret.map(|s| SecretString::from(s.to_owned())),
             basic: false,
+            ..ClientCredentials::default()
         }),
     }
+}
+
+/// Adds a `private_key_jwt` client assertion from the form (RFC 7523 §2.2) to the
+/// credentials. A secret as well (Basic or form) is refused: one method per request
+/// (RFC 6749 §2.3).
+pub fn with_client_assertion(
+    mut creds: ClientCredentials,
+    assertion_type: Option<&str>,
+    assertion: Option<&str>,
+) -> Result<ClientCredentials, ApiError> {
+    if assertion_type.is_none() && assertion.is_none() {
+        return Ok(creds);
+    }
+    if creds.client_secret.is_some() {
+        return Err(ApiError(ServiceError::Op(OpError::invalid_client(
+            "client authentication failed",
+        ))));
+    }
+    creds.client_assertion_type = assertion_type.map(str::to_owned);
+    creds.client_assertion = assertion.map(|a| SecretString::from(a.to_owned()));
+    Ok(creds)
 }
 
 fn form_decode(s: &str) -> String {

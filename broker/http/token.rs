@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::error::{ApiError, oauth_json};
-use super::extract::{ApiForm, Browser, client_credentials};
+use super::extract::{ApiForm, Browser, client_credentials, with_client_assertion};
 use crate::op::{ErrorCode, OpError};
 use crate::service::token::TokenParams;
 use crate::service::{Broker, ServiceError};
@@ -24,6 +24,8 @@ pub struct TokenForm {
     scope: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
+    client_assertion_type: Option<String>,
+    client_assertion: Option<String>,
     device_code: Option<String>,
     subject_token: Option<String>,
     subject_token_type: Option<String>,
@@ -40,6 +42,11 @@ pub async fn token(
     ApiForm(f): ApiForm<TokenForm>,
 ) -> Result<Response, ApiError> {
     let creds = client_credentials(&headers, f.client_id.as_deref(), f.client_secret.as_deref())?;
+    let creds = with_client_assertion(
+        creds,
+        f.client_assertion_type.as_deref(),
+        f.client_assertion.as_deref(),
+    )?;
     let client = broker.authenticate_client(&creds).await?;
     let params = TokenParams {
         grant_type: f.grant_type,
@@ -76,6 +83,8 @@ pub struct TokenHintForm {
     token_type_hint: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
+    client_assertion_type: Option<String>,
+    client_assertion: Option<String>,
 }
 
 pub async fn revoke(
@@ -84,6 +93,11 @@ pub async fn revoke(
     ApiForm(f): ApiForm<TokenHintForm>,
 ) -> Result<Response, ApiError> {
     let creds = client_credentials(&headers, f.client_id.as_deref(), f.client_secret.as_deref())?;
+    let creds = with_client_assertion(
+        creds,
+        f.client_assertion_type.as_deref(),
+        f.client_assertion.as_deref(),
+    )?;
     let client = broker.authenticate_client(&creds).await?;
     let token = f
         .token
@@ -98,6 +112,11 @@ pub async fn introspect(
     ApiForm(f): ApiForm<TokenHintForm>,
 ) -> Result<Response, ApiError> {
     let creds = client_credentials(&headers, f.client_id.as_deref(), f.client_secret.as_deref())?;
+    let creds = with_client_assertion(
+        creds,
+        f.client_assertion_type.as_deref(),
+        f.client_assertion.as_deref(),
+    )?;
     broker.authenticate_confidential_client(&creds).await?;
     let token = f
         .token

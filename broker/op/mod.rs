@@ -6,6 +6,7 @@
 
 pub mod authorize;
 pub mod claims;
+pub mod client_assertion;
 pub mod error;
 pub mod pkce;
 pub mod redirect_uri;

@@ -67,6 +67,7 @@ mod tests {
         Client {
             id: "c".into(),
             secret: None,
+            jwks: None,
             redirect_uris: uris.iter().map(|u| Url::parse(u).unwrap()).collect(),
             post_logout_redirect_uris: vec![],
             grants: vec![GrantType::AuthorizationCode],

@@ -156,6 +156,9 @@ pub struct AdminPolicy {
 pub struct Client {
     pub id: String,
     pub secret: Option<ClientSecret>,
+    /// `private_key_jwt` (OIDC Core §9): the client's public keys, from `jwks` or
+    /// `jwks_file`. Never together with `secret`.
+    pub jwks: Option<jsonwebtoken::jwk::JwkSet>,
     pub redirect_uris: Vec<Url>,
     pub post_logout_redirect_uris: Vec<Url>,
     pub grants: Vec<GrantType>,
@@ -167,9 +170,9 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client without a secret is public: PKCE S256 is mandatory for it.
+    /// A client without a secret or keys is public: PKCE S256 is mandatory for it.
     pub fn is_public(&self) -> bool {
-        self.secret.is_none()
+        self.secret.is_none() && self.jwks.is_none()
     }
 
     pub fn allows_grant(&self, grant: GrantType) -> bool {

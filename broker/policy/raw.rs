@@ -101,12 +101,24 @@ pub(super) struct RawClient {
     pub secret_env: Option<Text>,
     pub secret_file: Option<Text>,
     pub secret_hash: Option<Text>,
+    /// `private_key_jwt`: an inline JWK Set of public keys.
+    pub jwks: Option<Spanned<RawJwks>>,
+    /// `private_key_jwt`: a JSON file holding a JWK Set of public keys.
+    pub jwks_file: Option<Text>,
     pub redirect_uris: Option<Spanned<Vec<Text>>>,
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<Text>,
     pub grants: Option<Spanned<Vec<Text>>>,
     pub scopes: Option<Vec<Text>>,
     pub native: Option<Spanned<bool>>,
+}
+
+/// A JWK Set (RFC 7517 §5). The keys themselves are free-form JSON objects, checked member
+/// by member by the validator (a JWK may carry members we do not use, like `x5c`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawJwks {
+    pub keys: Option<Spanned<Vec<Spanned<serde_json::Value>>>>,
 }
 
 #[derive(Debug, Deserialize)]

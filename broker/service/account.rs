@@ -21,6 +21,7 @@ pub fn builtin_client(issuer: &Issuer) -> Client {
     Client {
         id: ACCOUNT_CLIENT_ID.into(),
         secret: None,
+        jwks: None,
         redirect_uris: url("/account/callback").into_iter().collect(),
         post_logout_redirect_uris: url("/account").into_iter().collect(),
         grants: vec![GrantType::AuthorizationCode],

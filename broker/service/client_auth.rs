@@ -1,4 +1,5 @@
-//! Client authentication at `/token`, `/revoke` and `/introspect` (RFC 6749 §2.3.1).
+//! Client authentication at `/token`, `/revoke` and `/introspect`: a secret (RFC 6749
+//! §2.3.1) or a signed JWT (`private_key_jwt`, OIDC Core §9, RFC 7523 §2.2).
 
 use std::sync::Arc;
 
@@ -6,17 +7,30 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::{Broker, ServiceError};
 use crate::op::OpError;
+use crate::op::client_assertion::{self, ASSERTION_TYPE, LEEWAY_SECS};
 use crate::policy::{Client, ClientSecret};
 use crate::secret::{ct_eq, sha256};
 
 /// The credentials a request carried, from the `Authorization: Basic` header
-/// (`client_secret_basic`) or the form (`client_secret_post`). Never both.
+/// (`client_secret_basic`), the form (`client_secret_post`), or a client assertion in the
+/// form (`private_key_jwt`). Never two of them.
 #[derive(Debug, Default)]
 pub struct ClientCredentials {
     pub client_id: Option<String>,
     pub client_secret: Option<SecretString>,
     /// True when they came from the Basic header.
     pub basic: bool,
+    /// RFC 7523 §2.2 `client_assertion_type`.
+    pub client_assertion_type: Option<String>,
+    /// RFC 7523 §2.2 `client_assertion`: a bearer credential until its `jti` is used, so
+    /// never logged.
+    pub client_assertion: Option<SecretString>,
+}
+
+impl ClientCredentials {
+    fn has_assertion(&self) -> bool {
+        self.client_assertion.is_some() || self.client_assertion_type.is_some()
+    }
 }
 
 impl Broker {
@@ -28,7 +42,16 @@ impl Broker {
         creds: &ClientCredentials,
     ) -> Result<Arc<Client>, ServiceError> {
         let fail = || ServiceError::Op(OpError::invalid_client("client authentication failed"));
-        let id = creds.client_id.as_deref().ok_or_else(fail)?;
+        // RFC 7523 §3: with an assertion, `client_id` is optional; the assertion's `iss`
+        // names the client (confirmed by the signature and the iss/sub check).
+        let id = match (&creds.client_id, &creds.client_assertion) {
+            (Some(id), _) => id.clone(),
+            (None, Some(a)) => {
+                client_assertion::unverified_issuer(a.expose_secret()).ok_or_else(fail)?
+            }
+            (None, None) => return Err(fail()),
+        };
+        let id = id.as_str();
         let policy = self.policy();
         let client = policy.client(id).cloned().ok_or_else(fail)?;
         // Secret guessing is limited per client before any hashing: once a client has had
@@ -37,7 +60,8 @@ impl Broker {
         // count, so a busy client is never slowed by its own traffic.
         let limits = policy.rate_limits;
         let bucket = format!("client-auth-fail/{}", crate::secret::digest(id));
-        let guarded = client.secret.is_some() && creds.client_secret.is_some();
+        let guarded = !client.is_public()
+            && (creds.client_secret.is_some() || creds.client_assertion.is_some());
         if guarded {
             let crate::store::RateCount(failures) = self.store.rate_count(&bucket).await?;
             if failures >= u64::from(limits.token_per_client) {
@@ -46,7 +70,11 @@ impl Broker {
                 return Err(ServiceError::RateLimited(limits.window.as_secs()));
             }
         }
-        let verdict = self.check_client_secret(client, creds).await;
+        let verdict = if creds.has_assertion() {
+            self.check_client_assertion(client, creds).await
+        } else {
+            self.check_client_secret(client, creds).await
+        };
         if guarded && matches!(verdict, Err(ServiceError::Op(_))) {
             self.store.rate_hit(&bucket, limits.window).await?;
         }
@@ -59,6 +87,10 @@ impl Broker {
         creds: &ClientCredentials,
     ) -> Result<Arc<Client>, ServiceError> {
         let fail = || ServiceError::Op(OpError::invalid_client("client authentication failed"));
+        if client.jwks.is_some() {
+            // A client with registered keys authenticates only with an assertion.
+            return Err(fail());
+        }
         match (&client.secret, &creds.client_secret) {
             (None, None) => Ok(client),
             // A public client has nothing to present; a secret would mean a misconfigured app.
@@ -79,6 +111,60 @@ impl Broker {
                 if ok { Ok(client) } else { Err(fail()) }
             }
         }
+    }
+
+    /// `private_key_jwt` (OIDC Core §9, RFC 7523 §3): the assertion is signed by one of the
+    /// client's registered keys, is about and from the client, is for us, is fresh, and its
+    /// `jti` has not been seen before (remembered until it expires).
+    async fn check_client_assertion(
+        &self,
+        client: Arc<Client>,
+        creds: &ClientCredentials,
+    ) -> Result<Arc<Client>, ServiceError> {
+        let fail = |reason: &str| {
+            tracing::info!(client = %client.id, reason, "client assertion refused");
+            ServiceError::Op(OpError::invalid_client("client authentication failed"))
+        };
+        // One method per request (RFC 6749 §2.3): a secret and an assertion together fail.
+        if creds.client_secret.is_some() {
+            return Err(fail("secret_and_assertion"));
+        }
+        if creds.client_assertion_type.as_deref() != Some(ASSERTION_TYPE) {
+            return Err(fail("assertion_type"));
+        }
+        let (Some(assertion), Some(jwks)) = (&creds.client_assertion, &client.jwks) else {
+            return Err(fail("no_keys_or_no_assertion"));
+        };
+        let issuer = &self.policy().issuer;
+        let token_endpoint = issuer.join("/token");
+        let now = self.now();
+        let verified = client_assertion::verify(
+            assertion.expose_secret(),
+            jwks,
+            &client.id,
+            &[token_endpoint.as_str(), issuer.as_str()],
+            now,
+        )
+        .map_err(|e| fail(e.reason()))?;
+        // Remember the jti until the assertion could no longer be accepted anyway.
+        let ttl = verified
+            .exp
+            .saturating_add(LEEWAY_SECS)
+            .saturating_sub(now)
+            .max(1);
+        let key = crate::secret::digest(&format!("{}\n{}", client.id, verified.jti));
+        let first = self
+            .store
+            .mark_once(
+                "client-assertion-jti",
+                &key,
+                std::time::Duration::from_secs(ttl),
+            )
+            .await?;
+        if !first {
+            return Err(fail("jti_replayed"));
+        }
+        Ok(client)
     }
 
     /// Like [`Broker::authenticate_client`], and the client must be confidential

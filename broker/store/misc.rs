@@ -47,6 +47,21 @@ impl Store {
         Ok(())
     }
 
+    /// Marks `digest` as used until `ttl` passes: `true` for the first caller, `false` for
+    /// every later one (a replayed client-assertion `jti`, RFC 7523 §3 item 7).
+    pub async fn mark_once(
+        &self,
+        family: &str,
+        digest: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let key = format!("v1/once/{family}/{digest}");
+        let txn = Txn::new()
+            .expect_absent(&key)
+            .put(&key, encode(&true)?, Some(ttl));
+        self.kv.commit(txn).await
+    }
+
     /// Takes a single-use value: of all callers, exactly one gets it.
     pub async fn take_once<T: DeserializeOwned>(
         &self,

@@ -6,6 +6,7 @@ mod admin;
 mod audit;
 mod browser;
 mod cli;
+mod client_assertion;
 mod device;
 mod fake_entra;
 mod login_page;

@@ -671,6 +671,184 @@ fn redirect_uri_rules() {
     );
 }
 
+/// RFC 7517 Appendix A.1 / A.2: a P-256 public key and its private `d`.
+const EC_X: &str = "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4";
+const EC_Y: &str = "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM";
+const EC_D: &str = "870MB6gfuTJ4HtUnUvYMyJpr5eUZNP4Bk43bVdj3eAE";
+/// RFC 8037 Appendix A.2: an Ed25519 public key.
+const ED_X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+
+fn ec_key(kid: &str, extra: &str) -> String {
+    format!("{{kty: EC, crv: P-256, kid: {kid}, x: {EC_X}, y: {EC_Y}{extra}}}")
+}
+
+#[test]
+fn private_key_jwt_client_rules() {
+    // Inline keys make a confidential client that may use client_credentials.
+    let ok = client(&format!(
+        "    grants: [client_credentials]\n    jwks:\n      keys:\n        - {}\n        - {{kty: OKP, crv: Ed25519, kid: ed, x: {ED_X}, alg: EdDSA}}\n",
+        ec_key("k1", ", use: sig, alg: ES256")
+    ));
+    let p = load_test(&ok).unwrap();
+    let app = p.client("app").unwrap();
+    assert!(!app.is_public() && app.secret.is_none());
+    assert_eq!(app.jwks.as_ref().unwrap().keys.len(), 2);
+    assert!(app.jwks.as_ref().unwrap().find("ed").is_some());
+
+    let one = |key: &str| client(&format!("    jwks:\n      keys:\n        - {key}\n{WEB}"));
+    check(
+        &one(&ec_key("k1", &format!(", d: {EC_D}"))),
+        6,
+        11,
+        "clients[0].jwks.keys[0]: the key has the private member \"d\"",
+    );
+    check(
+        &one("{kty: oct, k: c2VjcmV0}"),
+        6,
+        11,
+        "clients[0].jwks.keys[0]: symmetric (oct) keys are refused",
+    );
+    check(&one("{kty: DSA}"), 6, 11, "unknown kty \"DSA\"");
+    check(&one("{crv: P-256}"), 6, 11, "the key has no kty");
+    check(
+        &one(&ec_key("k1", ", alg: HS256")),
+        6,
+        11,
+        "the key's alg is not allowed",
+    );
+    check(
+        &one(&ec_key("k1", ", use: enc")),
+        6,
+        11,
+        "a client's key must be for \"sig\"",
+    );
+    check(
+        &one(&format!("{{kty: EC, crv: P-384, x: {EC_X}, y: {EC_Y}}}")),
+        6,
+        11,
+        "EC curve Some(\"P-384\") is not supported",
+    );
+    check(&one("{kty: EC, crv: P-256, x: 1, y: 2}"), 6, 11, "not a");
+    check(
+        &client(&format!(
+            "    jwks:\n      keys:\n        - {}\n        - {}\n{WEB}",
+            ec_key("k1", ""),
+            ec_key("k1", "")
+        )),
+        7,
+        11,
+        "clients[0].jwks.keys[1]: kid \"k1\" is used by another key",
+    );
+    check(
+        &client(&format!(
+            "    jwks:\n      keys:\n        - {}\n        - {{kty: OKP, crv: Ed25519, x: {ED_X}}}\n{WEB}",
+            ec_key("k1", ""),
+        )),
+        7,
+        11,
+        "with several keys, every key needs a kid",
+    );
+    check(
+        &client(&format!("    jwks: {{keys: []}}\n{WEB}")),
+        4,
+        18,
+        "keys is empty",
+    );
+    check(
+        &client(&format!("    jwks: {{}}\n{WEB}")),
+        4,
+        11,
+        "`keys` is required",
+    );
+    check(
+        &client(&format!("    jwks: {{keys: [], kid: x}}\n{WEB}")),
+        4,
+        22,
+        "unknown field",
+    );
+    // One credential kind per client.
+    check(
+        &client(&format!(
+            "    secret_env: HELPDESK_SECRET\n    jwks: {{keys: [{}]}}\n{WEB}",
+            ec_key("k1", "")
+        )),
+        5,
+        11,
+        "clients[0].jwks: secret_env is already given; use only one of them",
+    );
+    check(
+        &client(&format!(
+            "    jwks: {{keys: [{}]}}\n    jwks_file: /nonexistent.json\n{WEB}",
+            ec_key("k1", "")
+        )),
+        5,
+        16,
+        "clients[0].jwks_file: jwks is already given; use only one of them",
+    );
+    // RFC 8252 §8.5: a native app cannot hold a private key either.
+    check(
+        &client(&format!(
+            "    native: true\n    jwks: {{keys: [{}]}}\n    redirect_uris: [\"http://127.0.0.1/cb\"]\n",
+            ec_key("k1", "")
+        )),
+        4,
+        13,
+        "clients[0].native: a native app cannot keep a secret (RFC 8252 §8.5), nor a private key",
+    );
+}
+
+#[test]
+fn jwks_files_are_read_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.json");
+    std::fs::write(
+        &good,
+        format!(
+            r#"{{"keys":[{{"kty":"EC","crv":"P-256","kid":"k1","x":"{EC_X}","y":"{EC_Y}"}}]}}"#
+        ),
+    )
+    .unwrap();
+    let private = dir.path().join("private.json");
+    std::fs::write(
+        &private,
+        format!(
+            r#"{{"keys":[{{"kty":"EC","crv":"P-256","x":"{EC_X}","y":"{EC_Y}","d":"{EC_D}"}}]}}"#
+        ),
+    )
+    .unwrap();
+    let garbage = dir.path().join("garbage.json");
+    std::fs::write(&garbage, "not json").unwrap();
+    let with = |f: &std::path::Path| {
+        client(&format!(
+            "    grants: [client_credentials]\n    jwks_file: {}\n",
+            f.display()
+        ))
+    };
+    let p = load_test(&with(&good)).unwrap();
+    assert!(
+        p.client("app")
+            .unwrap()
+            .jwks
+            .as_ref()
+            .unwrap()
+            .find("k1")
+            .is_some()
+    );
+    check(
+        &with(&private),
+        5,
+        16,
+        "keys[0]: the key has the private member \"d\"",
+    );
+    check(&with(&garbage), 5, 16, "is not a JWK Set");
+    check(
+        &with(&dir.path().join("missing.json")),
+        5,
+        16,
+        "cannot read",
+    );
+}
+
 const ENTRA: &str = "upstreams:
   - id: entra
     kind: entra
