@@ -8,8 +8,8 @@
 //! verifier, which does not check `nbf` and cannot express "`iss` must be the issuer of the
 //! token's own `tid`, and `tid` must be the organisation's tenant".
 
+use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
 use crate::clock::UnixTime;
@@ -136,45 +136,14 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D:
 
 /// Checks the signature of `token` against `jwks` and returns its claims, unchecked.
 pub fn check_signature(token: &str, jwks: &JwkSet) -> Result<UpstreamClaims, VerifyError> {
-    let header = jsonwebtoken::decode_header(token).map_err(|e| match e.kind() {
-        jsonwebtoken::errors::ErrorKind::InvalidAlgorithmName => VerifyError::AlgorithmNotAllowed,
-        // `alg: none` (and any name jsonwebtoken does not know) fails header parsing itself.
-        _ if raw_alg(token).is_some() => VerifyError::AlgorithmNotAllowed,
-        _ => VerifyError::Malformed,
-    })?;
-    if !ALLOWED_ALGS.contains(&header.alg) {
-        return Err(VerifyError::AlgorithmNotAllowed);
-    }
-    let jwk = match header.kid.as_deref() {
-        Some(kid) => jwks.find(kid),
-        // A key set of one key may be used without a kid (RFC 7517 §4.5 makes kid optional).
-        None if jwks.keys.len() == 1 => jwks.keys.first(),
-        None => None,
-    }
-    .ok_or(VerifyError::UnknownKey)?;
-    // The key's own algorithm, when it states one, must be the token's (no cross-family use).
-    if let Some(key_alg) = jwk.common.key_algorithm
-        && key_alg.to_string().parse::<Algorithm>().ok() != Some(header.alg)
-    {
-        return Err(VerifyError::AlgorithmNotAllowed);
-    }
-    let key = DecodingKey::from_jwk(jwk).map_err(|_| VerifyError::UnknownKey)?;
-    // Claims are checked below with our own leeway and errors; here only the signature.
-    let mut validation = Validation::new(header.alg);
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
-    validation.validate_aud = false;
-    validation.required_spec_claims.clear();
-    jsonwebtoken::decode::<UpstreamClaims>(token, &key, &validation)
-        .map(|d| d.claims)
-        .map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::InvalidSignature => VerifyError::BadSignature,
-            jsonwebtoken::errors::ErrorKind::InvalidAlgorithm => VerifyError::AlgorithmNotAllowed,
-            jsonwebtoken::errors::ErrorKind::Json(_) => {
-                VerifyError::MissingClaim("iss/sub/aud/exp")
-            }
-            _ => VerifyError::BadSignature,
-        })
+    use crate::op::jws::{JwsRefusal, verify_with_jwks};
+    verify_with_jwks(token, jwks, ALLOWED_ALGS).map_err(|r| match r {
+        JwsRefusal::Malformed => VerifyError::Malformed,
+        JwsRefusal::AlgorithmNotAllowed => VerifyError::AlgorithmNotAllowed,
+        JwsRefusal::UnknownKey => VerifyError::UnknownKey,
+        JwsRefusal::BadSignature => VerifyError::BadSignature,
+        JwsRefusal::ClaimsShape => VerifyError::MissingClaim("iss/sub/aud/exp"),
+    })
 }
 
 /// The `tid` claim of a JWT, read *without* verifying anything. Only for choosing which
@@ -193,17 +162,6 @@ pub fn unverified_tid(token: &str) -> Option<String> {
     let tid = serde_json::from_slice::<Tid>(&bytes).ok()?.tid?;
     // A GUID; anything else cannot be an organisation's tenant.
     (tid.len() <= 64).then(|| tid.to_ascii_lowercase())
-}
-
-/// The `alg` of a JOSE header that may not parse as a [`jsonwebtoken::Header`].
-fn raw_alg(token: &str) -> Option<String> {
-    use base64::Engine as _;
-    let segment = token.split('.').next()?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(segment)
-        .ok()?;
-    let header: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    header.get("alg")?.as_str().map(str::to_owned)
 }
 
 /// OIDC Core §3.1.3.7 steps 2, 3, 9, 10, 11 and Entra's tenant rule, on signed claims.
