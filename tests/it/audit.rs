@@ -149,3 +149,83 @@ async fn a_password_spray_hits_the_per_ip_limit() {
         .count();
     assert_eq!(limited, 2);
 }
+
+/// Behind a trusted proxy the client address is the proxy's `X-Forwarded-For` entry, not a
+/// `Forwarded` header the client wrote itself; from any other peer both headers are ignored.
+#[tokio::test]
+async fn client_ip_comes_from_the_trusted_proxys_header_only() {
+    let url_for = |tb: &TestBroker| authorize(&tb.base);
+    let attempt = |tb: &TestBroker, headers: Vec<(&'static str, &'static str)>| {
+        let url = url_for(tb);
+        let base = tb.base.clone();
+        async move {
+            let http = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap();
+            let with =
+                |r: reqwest::RequestBuilder| headers.iter().fold(r, |r, (k, v)| r.header(*k, *v));
+            let first = with(http.get(&url)).send().await.unwrap();
+            let cookie = first
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+                .collect::<Vec<_>>()
+                .join("; ");
+            let login = first.headers()["location"].to_str().unwrap().to_owned();
+            let page = with(http.get(format!("{base}{login}")))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let field = |name: &str| crate::support::browser::field(&page, name).unwrap();
+            let (tx, csrf) = (field("tx"), field("csrf"));
+            for (path, pair) in [
+                ("/login/identifier", ("identifier", USER)),
+                ("/login/password", ("password", "wrong")),
+            ] {
+                with(http.post(format!("{base}{path}")))
+                    .header("cookie", &cookie)
+                    .form(&[("tx", tx.as_str()), ("csrf", csrf.as_str()), pair])
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    };
+    let spoofed = vec![
+        ("x-forwarded-for", "203.0.113.5"),
+        ("forwarded", "for=198.51.100.66"),
+    ];
+    let last_ip = |lines: Vec<serde_json::Value>| {
+        lines
+            .into_iter()
+            .rev()
+            .find(|l| l["event"] == "login.password")
+            .map(|l| l["ip"].as_str().unwrap_or_default().to_owned())
+            .unwrap()
+    };
+
+    let behind_proxy = TestBroker::start_with(
+        "trusted_proxies: [127.0.0.1]",
+        None,
+        idbroker::clock::Clock::System,
+    )
+    .await;
+    attempt(&behind_proxy, spoofed.clone()).await;
+    assert_eq!(last_ip(behind_proxy.audit_lines().await), "203.0.113.5");
+    attempt(
+        &behind_proxy,
+        vec![("forwarded", "for=\"[2001:db8::7]:4711\"")],
+    )
+    .await;
+    assert_eq!(last_ip(behind_proxy.audit_lines().await), "2001:db8::7");
+
+    let direct = TestBroker::start().await;
+    attempt(&direct, spoofed).await;
+    assert_eq!(last_ip(direct.audit_lines().await), "127.0.0.1");
+}

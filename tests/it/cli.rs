@@ -817,3 +817,75 @@ async fn openapi_schemas_match_real_answers() {
     assert_eq!(raw.status(), 404);
     assert_matches_schema("Error", &raw.json().await.unwrap());
 }
+
+/// `serve --dev-tls` serves HTTPS with a certificate it makes in `certs/`, its issuer is
+/// https, and a live reload of the policy keeps both (the override is part of the loader).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dev_tls_serves_https_and_survives_a_reload() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let path = dir.path().join("broker.yaml");
+    let policy = standalone_policy(dir.path(), port);
+    std::fs::write(&path, &policy).unwrap();
+    let _child = bin()
+        .args(["serve", "--dev-tls", "--config", path.to_str().unwrap()])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let cert = dir.path().join("certs/dev-cert.pem");
+    for _ in 0..100 {
+        if cert.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let pem = std::fs::read(&cert).unwrap();
+    let https = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .build()
+        .unwrap();
+    let discovery = format!("https://127.0.0.1:{port}/.well-known/openid-configuration");
+    let issuer = || async {
+        for _ in 0..100 {
+            if let Ok(r) = https.get(&discovery).send().await {
+                let doc: serde_json::Value = r.json().await.unwrap();
+                return doc["issuer"].as_str().unwrap().to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no answer over https");
+    };
+    assert_eq!(issuer().await, format!("https://127.0.0.1:{port}"));
+
+    // An edit the reload applies (a new client), then the issuer again.
+    let edited = policy.replacen(
+        "clients:\n",
+        "clients:\n  - id: late\n    redirect_uris: [http://127.0.0.1:9100/callback]\n    grants: [authorization_code]\n    scopes: [openid]\n",
+        1,
+    );
+    std::fs::write(&path, edited).unwrap();
+    let late = format!(
+        "https://127.0.0.1:{port}/authorize?response_type=code&client_id=late&redirect_uri=http://127.0.0.1:9100/callback&scope=openid&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+    );
+    let no_redirect = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut reloaded = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if no_redirect.get(&late).send().await.unwrap().status() == 303 {
+            reloaded = true;
+            break;
+        }
+    }
+    assert!(reloaded, "the edit was not applied");
+    assert_eq!(issuer().await, format!("https://127.0.0.1:{port}"));
+}
