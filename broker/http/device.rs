@@ -12,9 +12,7 @@ use serde::Deserialize;
 
 use super::cookies::Names;
 use super::error::{ApiError, PageError};
-use super::extract::{
-    ApiForm, Browser, PageForm, PageQuery, client_credentials, with_client_assertion,
-};
+use super::extract::{ApiForm, Browser, ClientAuthFields, PageForm, PageQuery, client_credentials};
 use super::pages;
 use crate::secret::random_handle;
 use crate::service::Broker;
@@ -35,11 +33,14 @@ pub async fn authorization(
     headers: HeaderMap,
     ApiForm(f): ApiForm<AuthorizationForm>,
 ) -> Result<Response, ApiError> {
-    let creds = client_credentials(&headers, f.client_id.as_deref(), f.client_secret.as_deref())?;
-    let creds = with_client_assertion(
-        creds,
-        f.client_assertion_type.as_deref(),
-        f.client_assertion.as_deref(),
+    let creds = client_credentials(
+        &headers,
+        ClientAuthFields {
+            client_id: f.client_id.as_deref(),
+            client_secret: f.client_secret.as_deref(),
+            client_assertion_type: f.client_assertion_type.as_deref(),
+            client_assertion: f.client_assertion.as_deref(),
+        },
     )?;
     let client = broker.authenticate_client(&creds).await?;
     let body = broker

@@ -145,9 +145,28 @@ fn forwarded_for(headers: &axum::http::HeaderMap) -> Vec<IpAddr> {
         .collect()
 }
 
+/// The client authentication fields an endpoint's form carries (RFC 6749 §2.3.1, RFC 7523
+/// §2.2).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClientAuthFields<'a> {
+    pub client_id: Option<&'a str>,
+    pub client_secret: Option<&'a str>,
+    pub client_assertion_type: Option<&'a str>,
+    pub client_assertion: Option<&'a str>,
+}
+
 /// Client credentials from `Authorization: Basic` (RFC 6749 §2.3.1, values form-encoded
-/// before base64) or from the form. Using both is refused (§2.3: one method per request).
+/// before base64), from the form's secret, or a `private_key_jwt` assertion (RFC 7523 §2.2).
+/// One method per request (RFC 6749 §2.3): any two together are refused.
 pub fn client_credentials(
+    headers: &axum::http::HeaderMap,
+    form: ClientAuthFields<'_>,
+) -> Result<ClientCredentials, ApiError> {
+    let creds = secret_credentials(headers, form.client_id, form.client_secret)?;
+    with_client_assertion(creds, form.client_assertion_type, form.client_assertion)
+}
+
+fn secret_credentials(
     headers: &axum::http::HeaderMap,
     form_id: Option<&str>,
     form_secret: Option<&str>,
@@ -204,7 +223,7 @@ pub fn client_credentials(
 /// Adds a `private_key_jwt` client assertion from the form (RFC 7523 §2.2) to the
 /// credentials. A secret as well (Basic or form) is refused: one method per request
 /// (RFC 6749 §2.3).
-pub fn with_client_assertion(
+fn with_client_assertion(
     mut creds: ClientCredentials,
     assertion_type: Option<&str>,
     assertion: Option<&str>,

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::error::{ApiError, oauth_json};
-use super::extract::{ApiForm, Browser, client_credentials, with_client_assertion};
+use super::extract::{ApiForm, Browser, ClientAuthFields, client_credentials};
 use crate::op::{ErrorCode, OpError};
 use crate::service::token::TokenParams;
 use crate::service::{Broker, ServiceError};
@@ -41,11 +41,14 @@ pub async fn token(
     headers: HeaderMap,
     ApiForm(f): ApiForm<TokenForm>,
 ) -> Result<Response, ApiError> {
-    let creds = client_credentials(&headers, f.client_id.as_deref(), f.client_secret.as_deref())?;
-    let creds = with_client_assertion(
-        creds,
-        f.client_assertion_type.as_deref(),
-        f.client_assertion.as_deref(),
+    let creds = client_credentials(
+        &headers,
+        ClientAuthFields {
+            client_id: f.client_id.as_deref(),
+            client_secret: f.client_secret.as_deref(),
+            client_assertion_type: f.client_assertion_type.as_deref(),
+            client_assertion: f.client_assertion.as_deref(),
+        },
     )?;
     let client = broker.authenticate_client(&creds).await?;
     let params = TokenParams {
@@ -92,11 +95,14 @@ pub async fn revoke(
     headers: HeaderMap,
     ApiForm(f): ApiForm<TokenHintForm>,
 ) -> Result<Response, ApiError> {
-    let creds = client_credentials(&headers, f.client_id.as_deref(), f.client_secret.as_deref())?;
-    let creds = with_client_assertion(
-        creds,
-        f.client_assertion_type.as_deref(),
-        f.client_assertion.as_deref(),
+    let creds = client_credentials(
+        &headers,
+        ClientAuthFields {
+            client_id: f.client_id.as_deref(),
+            client_secret: f.client_secret.as_deref(),
+            client_assertion_type: f.client_assertion_type.as_deref(),
+            client_assertion: f.client_assertion.as_deref(),
+        },
     )?;
     let client = broker.authenticate_client(&creds).await?;
     let token = f
@@ -111,11 +117,14 @@ pub async fn introspect(
     headers: HeaderMap,
     ApiForm(f): ApiForm<TokenHintForm>,
 ) -> Result<Response, ApiError> {
-    let creds = client_credentials(&headers, f.client_id.as_deref(), f.client_secret.as_deref())?;
-    let creds = with_client_assertion(
-        creds,
-        f.client_assertion_type.as_deref(),
-        f.client_assertion.as_deref(),
+    let creds = client_credentials(
+        &headers,
+        ClientAuthFields {
+            client_id: f.client_id.as_deref(),
+            client_secret: f.client_secret.as_deref(),
+            client_assertion_type: f.client_assertion_type.as_deref(),
+            client_assertion: f.client_assertion.as_deref(),
+        },
     )?;
     broker.authenticate_confidential_client(&creds).await?;
     let token = f
