@@ -7,6 +7,7 @@
 
 pub mod admin_client;
 pub mod clock;
+pub mod files;
 pub mod hrd;
 pub mod http;
 pub mod keys;

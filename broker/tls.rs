@@ -146,32 +146,13 @@ pub fn write_dev_certificate(dir: &Path) -> Result<TlsFiles, TlsError> {
         cert: dir.join("dev-cert.pem"),
         key: dir.join("dev-key.pem"),
     };
-    write_file(
+    crate::files::replace_file(
         &files.key,
         cert.signing_key.serialize_pem().as_bytes(),
         0o600,
     )
     .map_err(|e| io(&files.key, e))?;
-    write_file(&files.cert, cert.cert.pem().as_bytes(), 0o644).map_err(|e| io(&files.cert, e))?;
+    crate::files::replace_file(&files.cert, cert.cert.pem().as_bytes(), 0o644)
+        .map_err(|e| io(&files.cert, e))?;
     Ok(files)
-}
-
-/// Replaces `path` atomically (write a sibling, rename), created with `mode`.
-fn write_file(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let tmp = path.with_extension("tmp");
-    let _ = std::fs::remove_file(&tmp);
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        opts.mode(mode);
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    let mut f = opts.open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
 }

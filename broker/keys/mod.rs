@@ -7,7 +7,6 @@
 //! Old keys stay published until an operator deletes their files, which is safe once every
 //! token they signed has expired (the longest token lifetime after the rotation).
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -332,12 +331,8 @@ pub fn rotate(policy: &KeysPolicy, now: UnixTime) -> Result<String, KeyError> {
     // Seconds zero-padded to 11 digits sort correctly until the year 5138.
     let kid = format!("{created:011}-{alg_tag}-{short}");
     let path = policy.dir.join(format!("{kid}.pem"));
-    let tmp = policy.dir.join(format!(".{kid}.tmp"));
-    write_private(&tmp, pem.as_bytes()).map_err(|source| KeyError::Io {
-        path: tmp.clone(),
-        source,
-    })?;
-    std::fs::rename(&tmp, &path).map_err(|source| KeyError::Io { path, source })?;
+    crate::files::replace_file(&path, pem.as_bytes(), 0o600)
+        .map_err(|source| KeyError::Io { path, source })?;
     Ok(kid)
 }
 
@@ -368,20 +363,6 @@ fn ensure_dir(dir: &Path) -> Result<(), KeyError> {
     {
         std::fs::create_dir_all(dir).map_err(io)
     }
-}
-
-/// Creates the file readable and writable by its owner only, before any byte is written.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
 }
 
 struct KeyFile {
