@@ -9,11 +9,13 @@
 //! once on the embedded store and once on a private `redis-server`, and prints operations
 //! per second and latency percentiles. Without `--bench` (as under
 //! `cargo test --all-targets`) it runs a few requests of each kind as a smoke test.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// The integration tests' helpers (a private redis-server, reading our pages' form fields).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
-#[allow(dead_code)]
-#[path = "../tests/it/support/redis_server.rs"]
-mod redis_server;
+#[path = "../tests/it/support/mod.rs"]
+mod support;
+
+use support::redis_server;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -103,10 +105,7 @@ fn client() -> reqwest::Client {
 }
 
 fn field(html: &str, name: &str) -> String {
-    let needle = format!("name=\"{name}\" value=\"");
-    let start = html.find(&needle).unwrap() + needle.len();
-    let end = html[start..].find('"').unwrap() + start;
-    html[start..end].to_owned()
+    support::browser::field(html, name).unwrap()
 }
 
 /// One login page opened: (tx, csrf, browser cookie).
