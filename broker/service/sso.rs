@@ -66,7 +66,6 @@ impl Broker {
                     pkce_verifier: &leg.pkce_verifier,
                     login_hint: &leg.login_hint,
                 },
-                now,
             )
             .await;
         observe("authorize", started, url.is_ok());
