@@ -198,6 +198,7 @@ impl Upstreams {
             },
             audience: &upstream.client_id,
             nonce: Some(nonce),
+            verified_domains: org.map_or(&[], |o| o.domains.as_slice()),
         };
         let claims = provider.check_signature(&id_token, now).await?;
         Ok(verify::check_claims(&claims, &expected, now)?)
@@ -226,6 +227,7 @@ impl Upstreams {
             },
             audience: &upstream.client_id,
             nonce: None,
+            verified_domains: &org.domains,
         };
         let claims = provider.check_signature(token, now).await?;
         Ok(verify::check_claims(&claims, &expected, now)?)
