@@ -2,6 +2,8 @@
 //! against the tenant's cached JWKS, issuer, tenant, audience, time) plus issuance of the
 //! broker's tokens, in process (`Broker::token`, no HTTP), against the fake Entra of the
 //! integration tests (it serves discovery and keys; nothing of it is on the measured path).
+//! A subject token is exchanged once (replay protection), so each iteration gets a fresh one,
+//! minted outside the measurement; the measurement includes remembering its `uti`.
 //!
 //! `cargo bench --bench exchange`.
 // The test helpers are shared with the integration tests; their self-tests compile out here.
@@ -20,7 +22,7 @@ mod support;
 
 use std::time::Duration;
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use idbroker::clock::Clock;
 use idbroker::service::token::TokenParams;
 
@@ -33,7 +35,7 @@ const ID_TOKEN: &str = "urn:ietf:params:oauth:token-type:id_token";
 
 fn exchange(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let (_fake, tb, token) = rt.block_on(async {
+    let (fake, tb, tid, oid) = rt.block_on(async {
         let fake = FakeEntra::start().await;
         let tid = fake.add_tenant("contoso.com");
         let ada = fake
@@ -50,10 +52,16 @@ fn exchange(c: &mut Criterion) {
             ada.id
         );
         let tb = TestBroker::start_with_clients(clients, &extra, Some(&users), Clock::System).await;
-        // An hour-long token, as Entra issues them: valid for the whole run.
-        let token = fake.silent_id_token(&tid, &ada.id, APP);
-        (fake, tb, token)
+        (fake, tb, tid, ada.id)
     });
+    // An hour-long token, as Entra issues them; a fresh one (its own `uti`) per exchange.
+    let params_for = |scope: &str| TokenParams {
+        grant_type: Some(GRANT.into()),
+        subject_token: Some(fake.silent_id_token(&tid, &oid, APP)),
+        subject_token_type: Some(ID_TOKEN.into()),
+        scope: Some(scope.into()),
+        ..Default::default()
+    };
     let policy = tb.broker.policy();
     let mut group = c.benchmark_group("token_exchange");
     group
@@ -65,23 +73,24 @@ fn exchange(c: &mut Criterion) {
         ("agent", "with_refresh_family"),
     ] {
         let client = policy.client(client).unwrap().clone();
-        let params = TokenParams {
-            grant_type: Some(GRANT.into()),
-            subject_token: Some(token.clone()),
-            subject_token_type: Some(ID_TOKEN.into()),
-            scope: Some(if label == "with_refresh_family" {
-                "openid email offline_access".into()
-            } else {
-                "openid email".into()
-            }),
-            ..Default::default()
+        let scope = if label == "with_refresh_family" {
+            "openid email offline_access"
+        } else {
+            "openid email"
         };
         // Warms the provider cache (discovery and JWKS) outside the measurement.
-        rt.block_on(tb.broker.token(client.clone(), &params))
+        rt.block_on(tb.broker.token(client.clone(), &params_for(scope)))
             .unwrap();
         group.bench_function(label, |b| {
-            b.to_async(&rt)
-                .iter(|| async { tb.broker.token(client.clone(), &params).await.unwrap() })
+            b.to_async(&rt).iter_batched(
+                || params_for(scope),
+                |params| {
+                    let client = client.clone();
+                    let broker = tb.broker.clone();
+                    async move { broker.token(client, &params).await.unwrap() }
+                },
+                BatchSize::SmallInput,
+            )
         });
     }
     group.finish();

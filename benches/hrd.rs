@@ -124,6 +124,7 @@ fn user(n: usize) -> User {
         created_at: NOW,
         updated_at: NOW,
         tokens_valid_after: 0,
+        email_verified: true,
     }
 }
 
@@ -142,6 +143,7 @@ fn password_user() -> User {
         created_at: NOW,
         updated_at: NOW,
         tokens_valid_after: 0,
+        email_verified: true,
     }
 }
 

@@ -84,6 +84,7 @@ users:
             created_at: now,
             updated_at: now,
             tokens_valid_after: 0,
+            email_verified: true,
         };
         broker.store.create_user(&user).await.unwrap().unwrap();
     }

@@ -1,4 +1,5 @@
-//! Writing the files the broker makes itself (signing keys, development certificates).
+//! Writing the files the broker makes itself (signing keys, development certificates, the
+//! audit log).
 
 use std::io::Write as _;
 use std::path::Path;
@@ -22,4 +23,23 @@ pub fn replace_file(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()>
     f.write_all(bytes)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)
+}
+
+/// Opens `path` for appending, creating it with mode 0600 (owner only), and narrows an
+/// existing file to 0600: the audit log names users, IPs and user agents.
+pub fn open_private_append(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let file = opts.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
 }

@@ -105,8 +105,9 @@ pub fn id_token(g: &Grant<'_>) -> IdTokenClaims {
         azp: g.client_id.to_owned(),
         sid: g.ctx.session_id.clone(),
         email: email.then(|| g.user.email.clone()),
-        // Addresses come from the directory: verified by the admin or the upstream's import.
-        email_verified: email.then_some(true),
+        // The directory says: the admin's addresses are, a just-in-time user's only when
+        // the upstream vouched for it.
+        email_verified: email.then_some(g.user.email_verified),
         name: scope::has(g.scope, "profile").then(|| g.user.name.clone()),
         idp: g.ctx.idp.clone(),
         org: g.ctx.organization.clone(),

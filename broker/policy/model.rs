@@ -238,6 +238,9 @@ pub struct Upstream {
     pub timeout: Duration,
     /// Shown on pages: "Sign in with {display_name}".
     pub display_name: String,
+    /// `entra` only: other Entra applications (client ids, lower-case) whose tokens for our
+    /// app may be exchanged (RFC 8693); tokens our own `client_id` obtained always may.
+    pub exchange_apps: Vec<String>,
 }
 
 #[derive(Debug)]

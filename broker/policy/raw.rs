@@ -136,6 +136,7 @@ pub(super) struct RawUpstream {
     pub scopes: Option<Vec<Text>>,
     pub timeout: Option<Text>,
     pub display_name: Option<Text>,
+    pub exchange_apps: Option<Vec<Text>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

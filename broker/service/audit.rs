@@ -89,11 +89,7 @@ async fn writer(
     mut rx: mpsc::Receiver<Msg>,
 ) {
     let mut file = match &sink {
-        AuditSink::File(path) => match std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-        {
+        AuditSink::File(path) => match crate::files::open_private_append(path) {
             Ok(f) => Some(f),
             Err(e) => {
                 tracing::error!(path = %path.display(), error = %e, "cannot open the audit file; audit records go to stdout");

@@ -54,17 +54,22 @@ impl Broker {
         let id = id.as_str();
         let policy = self.policy();
         let client = policy.client(id).cloned().ok_or_else(fail)?;
-        // Secret guessing is limited per client before any hashing: once a client has had
-        // `token_per_client` failed authentications in a window, every attempt is refused
-        // until the window ends (shared by replicas through the store). Successes do not
-        // count, so a busy client is never slowed by its own traffic.
+        // Secret guessing is limited per client before any hashing: each attempt first
+        // reserves a place in the window (one atomic increment shared by replicas), and only
+        // an attempt whose place is within `token_per_client` is checked at all. So however
+        // many arrive at once, at most that many credentials are checked per window. A
+        // success gives its place back, so a busy client is never slowed by its own traffic;
+        // only failures keep theirs.
         let limits = policy.rate_limits;
         let bucket = format!("client-auth-fail/{}", crate::secret::digest(id));
         let guarded = !client.is_public()
             && (creds.client_secret.is_some() || creds.client_assertion.is_some());
         if guarded {
-            let crate::store::RateCount(failures) = self.store.rate_count(&bucket).await?;
-            if failures >= u64::from(limits.token_per_client) {
+            let crate::store::RateCount(place) =
+                self.store.rate_hit(&bucket, limits.window).await?;
+            if place > u64::from(limits.token_per_client) {
+                // Over the limit: this attempt does not count either (the window is full).
+                self.store.rate_unhit(&bucket).await?;
                 metrics::counter!("idbroker_rate_limited_total", "limit" => "client_auth")
                     .increment(1);
                 return Err(ServiceError::RateLimited(limits.window.as_secs()));
@@ -75,8 +80,13 @@ impl Broker {
         } else {
             self.check_client_secret(client, creds).await
         };
-        if guarded && matches!(verdict, Err(ServiceError::Op(_))) {
-            self.store.rate_hit(&bucket, limits.window).await?;
+        // A failure (`invalid_client`) keeps its place; anything else gives it back.
+        if guarded
+            && !matches!(verdict, Err(ServiceError::Op(_)))
+            && let Err(e) = self.store.rate_unhit(&bucket).await
+        {
+            // The answer stands; the place is freed when the window ends.
+            tracing::warn!(error = %e, "client authentication: the store did not take back a reservation");
         }
         verdict
     }

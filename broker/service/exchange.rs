@@ -194,6 +194,10 @@ impl Broker {
             }
         };
         ev.identifier = identity.email.clone();
+        // Only tokens obtained by our own app registration, or by an app the policy lists,
+        // may be traded: any other app the user signed in to could hold a token for us.
+        verify::check_exchange_app(&identity, &upstream.client_id, &upstream.exchange_apps)
+            .map_err(|v| Ok(v.reason()))?;
         let user = match self.store.user_by_link(&identity.link).await {
             Ok(Some(user)) => user,
             Ok(None) => return Err(Ok("unknown_user")),
@@ -209,6 +213,32 @@ impl Broker {
             LoginMethod::Upstream(route)
                 if route.upstream.id == upstream.id && route.organization.id == org.id => {}
             _ => return Err(Ok("sso_not_enabled")),
+        }
+        // Each subject token is exchanged once (a copy taken from a log or a proxy is worth
+        // nothing): its id (`uti`, else `jti`, else the token's digest) is remembered until
+        // the token could no longer be accepted anyway. Last, so a refusal burns nothing.
+        let id = identity
+            .token_id
+            .clone()
+            .unwrap_or_else(|| crate::secret::digest(token));
+        let ttl = identity
+            .exp
+            .saturating_add(verify::LEEWAY_SECS)
+            .saturating_sub(self.now())
+            .max(1);
+        let key = crate::secret::digest(&format!("{}\n{tid}\n{id}", upstream.id));
+        match self
+            .store
+            .mark_once(
+                "exchange-subject",
+                &key,
+                std::time::Duration::from_secs(ttl),
+            )
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return Err(Ok("token_replayed")),
+            Err(e) => return Err(Err(e.into())),
         }
         Ok((user, upstream, org))
     }

@@ -66,7 +66,6 @@ impl Broker {
                     pkce_verifier: &leg.pkce_verifier,
                     login_hint: &leg.login_hint,
                 },
-                now,
             )
             .await;
         observe("authorize", started, url.is_ok());
@@ -267,6 +266,9 @@ impl Broker {
             created_at: now,
             updated_at: now,
             tokens_valid_after: 0,
+            // Only what the upstream vouches for (an Entra `email` with `xms_edov`, a UPN of
+            // the organisation's domains, an OIDC `email_verified`).
+            email_verified: identity.email_verified,
         };
         match self.store.create_user(&user).await? {
             Ok(()) => {

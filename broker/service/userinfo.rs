@@ -78,7 +78,7 @@ impl Broker {
         Ok(UserInfo {
             sub: user.id,
             email: email.then_some(user.email),
-            email_verified: email.then_some(true),
+            email_verified: email.then_some(user.email_verified),
             name: profile.then_some(user.name),
             org: profile.then_some(user.organization).flatten(),
         })

@@ -186,4 +186,9 @@ pub trait KvBackend: Send + Sync + 'static {
 
     /// Physically removes expired values; returns how many. Redis expires keys itself.
     fn sweep(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Decrements the live counter at `key` by one, never below zero, keeping its expiry,
+    /// and returns its new value; an absent counter stays absent (0). Gives back a place
+    /// reserved with [`KvBackend::incr`].
+    fn decr(&self, key: &str) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }

@@ -432,6 +432,50 @@ fn incr_blocking(
     Ok(count)
 }
 
+/// [`KvBackend::decr`]: one write transaction, so it serialises with `incr`.
+fn decr_blocking(
+    db: &Database,
+    key: &str,
+    now: u64,
+    unflushed: &AtomicU64,
+) -> Result<u64, StoreError> {
+    let (wtx, relax) = begin(db, true, unflushed)?;
+    let count = {
+        let mut values = wtx.open_table(VALUES).db()?;
+        let current = values.get(key).db()?.and_then(|guard| {
+            let (expires_at, bytes) = guard.value();
+            is_live(expires_at, now).then(|| (expires_at, bytes.to_vec()))
+        });
+        match current {
+            None => None,
+            Some((expires_at, bytes)) => {
+                let n = std::str::from_utf8(&bytes)
+                    .ok()
+                    .and_then(|s| s.parse::<u64>().ok())
+                    .ok_or_else(|| StoreError::Corrupt {
+                        key: key.to_owned(),
+                        reason: "a counter is not a decimal integer".into(),
+                    })?;
+                let count = n.saturating_sub(1);
+                let text = count.to_string();
+                values.insert(key, (expires_at, text.as_bytes())).db()?;
+                Some(count)
+            }
+        }
+    };
+    match count {
+        Some(count) => {
+            wtx.commit().db()?;
+            committed(relax, unflushed);
+            Ok(count)
+        }
+        None => {
+            wtx.abort().db()?;
+            Ok(0)
+        }
+    }
+}
+
 fn sweep_blocking(db: &Database, now: u64) -> Result<u64, StoreError> {
     let wtx = db.begin_write().db()?;
     let removed = {
@@ -556,6 +600,13 @@ impl KvBackend for EmbeddedKv {
 
     async fn sweep(&self) -> Result<u64, StoreError> {
         self.blocking(sweep_blocking).await
+    }
+
+    async fn decr(&self, key: &str) -> Result<u64, StoreError> {
+        let key = key.to_owned();
+        let unflushed = self.unflushed.clone();
+        self.blocking(move |db, now| decr_blocking(db, &key, now, &unflushed))
+            .await
     }
 }
 

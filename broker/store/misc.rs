@@ -22,6 +22,12 @@ impl Store {
         ))
     }
 
+    /// Takes back one hit of `bucket` (a reservation made with [`Store::rate_hit`] that turned
+    /// out not to count); the window's end does not move.
+    pub async fn rate_unhit(&self, bucket: &str) -> Result<RateCount, StoreError> {
+        Ok(RateCount(self.kv.decr(&format!("v1/rate/{bucket}")).await?))
+    }
+
     /// The hits `bucket` has seen in its current window, without counting one.
     pub async fn rate_count(&self, bucket: &str) -> Result<RateCount, StoreError> {
         let bytes = self.kv.get(&format!("v1/rate/{bucket}")).await?;

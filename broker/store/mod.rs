@@ -94,6 +94,9 @@ impl KvBackend for Backend {
     async fn sweep(&self) -> Result<u64, StoreError> {
         dispatch!(self, b => b.sweep().await)
     }
+    async fn decr(&self, key: &str) -> Result<u64, StoreError> {
+        dispatch!(self, b => b.decr(key).await)
+    }
 }
 
 /// The broker's storage: typed repositories over one engine, plus the in-process cache of

@@ -63,6 +63,15 @@ pub struct User {
     pub updated_at: UnixTime,
     /// Tokens and sessions issued before this instant are no longer honoured.
     pub tokens_valid_after: UnixTime,
+    /// The `email_verified` of the broker's tokens. True for addresses from the policy file
+    /// or an import (the admin's); for a just-in-time user, whether the upstream vouched for
+    /// the address. Records written before this field existed read as true.
+    #[serde(default = "verified")]
+    pub email_verified: bool,
+}
+
+fn verified() -> bool {
+    true
 }
 
 /// A signed-in browser session at the broker (the SSO session behind the session cookie).

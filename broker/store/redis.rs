@@ -119,6 +119,19 @@ end
 return n
 "#;
 
+/// [`KvBackend::decr`]: `DECR` only on an existing counter above zero (`DECR` keeps the
+/// key's TTL), so a late give-back never creates a counter without expiry.
+const DECR_LUA: &str = r#"
+local n = tonumber(redis.call('GET', KEYS[1]))
+if n == nil then
+  return 0
+end
+if n <= 0 then
+  return 0
+end
+return redis.call('DECR', KEYS[1])
+"#;
+
 /// The Redis engine.
 pub struct RedisKv {
     conn: ConnectionManager,
@@ -126,6 +139,7 @@ pub struct RedisKv {
     channel: String,
     commit_script: Script,
     incr_script: Script,
+    decr_script: Script,
     tx: broadcast::Sender<String>,
     /// Stops the pub/sub task when the engine is dropped.
     _stop: DropGuard,
@@ -172,6 +186,7 @@ impl RedisKv {
             channel,
             commit_script: Script::new(COMMIT_LUA),
             incr_script: Script::new(INCR_LUA),
+            decr_script: Script::new(DECR_LUA),
             tx,
             _stop: stop.drop_guard(),
         })
@@ -429,6 +444,14 @@ impl KvBackend for RedisKv {
     async fn sweep(&self) -> Result<u64, StoreError> {
         // Redis expires keys itself.
         Ok(0)
+    }
+
+    async fn decr(&self, key: &str) -> Result<u64, StoreError> {
+        let mut conn = self.conn();
+        let mut invocation = self.decr_script.prepare_invoke();
+        invocation.key(self.key(key));
+        let n: i64 = bounded("decr script", invocation.invoke_async(&mut conn)).await?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 }
 

@@ -91,13 +91,12 @@ impl Upstreams {
         &self,
         upstream: &Upstream,
         org: Option<&Organization>,
-        now: UnixTime,
     ) -> Result<Arc<Provider>, UpstreamError> {
         let tenant = org.and_then(|o| o.tenant_id.as_deref());
         let key = format!("{}|{}", upstream.id, tenant.unwrap_or(""));
         self.providers
             .try_get_with(key, async {
-                Provider::load(upstream, tenant, now).await.map(Arc::new)
+                Provider::load(upstream, tenant).await.map(Arc::new)
             })
             .await
             .map_err(|e: Arc<UpstreamError>| match &*e {
@@ -118,9 +117,8 @@ impl Upstreams {
         upstream: &Upstream,
         org: Option<&Organization>,
         req: &AuthRequest<'_>,
-        now: UnixTime,
     ) -> Result<Url, UpstreamError> {
-        let provider = self.provider(upstream, org, now).await?;
+        let provider = self.provider(upstream, org).await?;
         let client = oidc_client(upstream, &provider, req.redirect_uri)?;
         let verifier = PkceCodeVerifier::new(req.pkce_verifier.to_owned());
         let state = req.state.to_owned();
@@ -161,7 +159,7 @@ impl Upstreams {
             pkce_verifier,
             nonce,
         } = *leg;
-        let provider = self.provider(upstream, org, now).await?;
+        let provider = self.provider(upstream, org).await?;
         let client = oidc_client(upstream, &provider, redirect_uri)?;
         let mut request = client
             .exchange_code(AuthorizationCode::new(code.to_owned()))
@@ -200,6 +198,7 @@ impl Upstreams {
             },
             audience: &upstream.client_id,
             nonce: Some(nonce),
+            verified_domains: org.map_or(&[], |o| o.domains.as_slice()),
         };
         let claims = provider.check_signature(&id_token, now).await?;
         Ok(verify::check_claims(&claims, &expected, now)?)
@@ -219,7 +218,7 @@ impl Upstreams {
         token: &str,
         now: UnixTime,
     ) -> Result<VerifiedIdentity, UpstreamError> {
-        let provider = self.provider(upstream, Some(org), now).await?;
+        let provider = self.provider(upstream, Some(org)).await?;
         let expected = verify::Expected {
             issuer: provider.issuer(),
             tenant_id: match upstream.kind {
@@ -228,6 +227,7 @@ impl Upstreams {
             },
             audience: &upstream.client_id,
             nonce: None,
+            verified_domains: &org.domains,
         };
         let claims = provider.check_signature(token, now).await?;
         Ok(verify::check_claims(&claims, &expected, now)?)

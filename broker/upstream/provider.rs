@@ -15,6 +15,8 @@ use crate::policy::{Upstream, UpstreamCredential, UpstreamKind};
 
 /// The JWKS is refetched on an unknown `kid` at most this often (an attacker sending tokens
 /// with made-up `kid`s must not turn the broker into a load generator against the IdP).
+/// Only such refetches count: the fetch that loads the provider does not, so a key the IdP
+/// publishes just after a load (or a policy reload) is picked up by its first token.
 pub const JWKS_REFRESH_FLOOR: u64 = 30;
 
 /// The parts of an OIDC discovery document the broker uses (OIDC Discovery §3).
@@ -33,7 +35,8 @@ pub struct Provider {
     token_endpoint: String,
     jwks_uri: String,
     jwks: ArcSwap<JwkSet>,
-    jwks_fetched_at: AtomicU64,
+    /// When the last refetch for an unknown `kid` was claimed; 0 before the first one.
+    jwks_refetched_at: AtomicU64,
     http: OidcHttp,
     certificate: Option<CertificateKey>,
 }
@@ -49,7 +52,6 @@ impl Provider {
     pub async fn load(
         upstream: &Upstream,
         tenant: Option<&str>,
-        now: UnixTime,
     ) -> Result<Provider, UpstreamError> {
         let http =
             OidcHttp::new(upstream.timeout).map_err(|e| UpstreamError::Config(e.to_string()))?;
@@ -84,7 +86,8 @@ impl Provider {
             token_endpoint: doc.token_endpoint,
             jwks_uri: doc.jwks_uri,
             jwks: ArcSwap::from_pointee(jwks),
-            jwks_fetched_at: AtomicU64::new(now),
+            // The load's own fetch does not count against the floor.
+            jwks_refetched_at: AtomicU64::new(0),
             http,
             certificate,
         })
@@ -117,13 +120,13 @@ impl Provider {
             Err(VerifyError::UnknownKey) => {}
             other => return other.map_err(UpstreamError::Verify),
         }
-        let last = self.jwks_fetched_at.load(Ordering::Relaxed);
-        if now < last + JWKS_REFRESH_FLOOR {
+        let last = self.jwks_refetched_at.load(Ordering::Relaxed);
+        if last != 0 && now < last.saturating_add(JWKS_REFRESH_FLOOR) {
             return Err(UpstreamError::Verify(VerifyError::UnknownKey));
         }
         // Claim the refresh so concurrent callers do not all refetch.
         if self
-            .jwks_fetched_at
+            .jwks_refetched_at
             .compare_exchange(last, now, Ordering::SeqCst, Ordering::Relaxed)
             .is_ok()
         {

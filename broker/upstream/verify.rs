@@ -56,6 +56,9 @@ pub enum VerifyError {
     NonceMismatch,
     #[error("the token lacks the claim {0}")]
     MissingClaim(&'static str),
+    /// RFC 8693 exchange: the token was obtained by an application the policy does not list.
+    #[error("the token was obtained by an application not allowed to exchange it")]
+    AppNotAllowed,
 }
 
 impl VerifyError {
@@ -73,6 +76,7 @@ impl VerifyError {
             VerifyError::NotYetValid => "token_not_yet_valid",
             VerifyError::NonceMismatch => "nonce_mismatch",
             VerifyError::MissingClaim(_) => "claim_missing",
+            VerifyError::AppNotAllowed => "app_not_allowed",
         }
     }
 }
@@ -89,6 +93,10 @@ pub struct Expected<'a> {
     /// The nonce we sent (OIDC Core §3.1.3.7 step 11). `None` only for a token we did not
     /// ask for ourselves (RFC 8693 token exchange): there is no nonce to compare with.
     pub nonce: Option<&'a str>,
+    /// The organisation's `domains`, taken as the domains verified in its Entra tenant: an
+    /// address in `preferred_username` (the UPN, whose suffix Entra requires to be a
+    /// verified domain of the tenant) counts as verified when its domain is one of them.
+    pub verified_domains: &'a [String],
 }
 
 /// The claims idbroker reads from an upstream ID token.
@@ -108,6 +116,15 @@ pub struct UpstreamClaims {
     pub email: Option<String>,
     pub preferred_username: Option<String>,
     pub name: Option<String>,
+    /// OIDC Core §5.1 `email_verified` (generic OIDC providers).
+    pub email_verified: Option<bool>,
+    /// Entra's optional claim: the `email` domain is verified by the tenant that owns it.
+    pub xms_edov: Option<bool>,
+    /// Entra v1 tokens: the client application that obtained the token (v2: `azp`).
+    pub appid: Option<String>,
+    /// Entra's unique token identifier; `jti` elsewhere (RFC 7519 §4.1.7).
+    pub uti: Option<String>,
+    pub jti: Option<String>,
 }
 
 /// Who the upstream says signed in.
@@ -119,6 +136,13 @@ pub struct VerifiedIdentity {
     /// Used only to name a just-in-time user, never to match one.
     pub email: Option<String>,
     pub name: Option<String>,
+    /// Whether the upstream vouches for `email` (see [`email_is_verified`]).
+    pub email_verified: bool,
+    /// The application that obtained the token: `azp`, else Entra's v1 `appid`.
+    pub client_app: Option<String>,
+    /// The token's own id (`uti`, else `jti`), for replay detection.
+    pub token_id: Option<String>,
+    pub exp: UnixTime,
 }
 
 fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -232,11 +256,58 @@ pub fn check_claims(
         None => claims.email.clone(),
     }
     .map(|e| e.trim().to_lowercase());
+    let email_verified = email
+        .as_deref()
+        .is_some_and(|e| email_is_verified(claims, expected, e));
     Ok(VerifiedIdentity {
         link,
         email,
         name: claims.name.clone(),
+        email_verified,
+        client_app: claims.azp.clone().or_else(|| claims.appid.clone()),
+        token_id: claims.uti.clone().or_else(|| claims.jti.clone()),
+        exp: claims.exp,
     })
+}
+
+/// Whether the upstream vouches for `address` (the identity's lower-cased email).
+///
+/// - Generic OIDC: `email_verified: true` (OIDC Core §5.1) with the `email` claim.
+/// - Entra: the `email` claim only with `xms_edov: true` (the mail attribute can hold any
+///   address, unproven, unless Entra says its domain is verified); the `preferred_username`
+///   (the UPN) when its domain is one of the organisation's `domains`.
+pub fn email_is_verified(claims: &UpstreamClaims, expected: &Expected<'_>, address: &str) -> bool {
+    let same = |claim: &Option<String>| {
+        claim
+            .as_deref()
+            .is_some_and(|c| c.trim().eq_ignore_ascii_case(address))
+    };
+    match expected.tenant_id {
+        None => same(&claims.email) && claims.email_verified == Some(true),
+        Some(_) => {
+            let by_edov = same(&claims.email) && claims.xms_edov == Some(true);
+            let domain = address.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+            let by_upn = same(&claims.preferred_username)
+                && expected.verified_domains.iter().any(|d| d == domain);
+            by_edov || by_upn
+        }
+    }
+}
+
+/// RFC 8693 exchange: the application that obtained the token (`azp`, or `appid`; an ID
+/// token has neither, its `aud` — already checked to be ours — is that application) must
+/// be our own app registration or one the policy lists.
+pub fn check_exchange_app(
+    identity: &VerifiedIdentity,
+    own_client_id: &str,
+    allowed: &[String],
+) -> Result<(), VerifyError> {
+    match identity.client_app.as_deref() {
+        None => Ok(()),
+        Some(app) if app.eq_ignore_ascii_case(own_client_id) => Ok(()),
+        Some(app) if allowed.iter().any(|a| a.eq_ignore_ascii_case(app)) => Ok(()),
+        Some(_) => Err(VerifyError::AppNotAllowed),
+    }
 }
 
 #[cfg(test)]
@@ -260,6 +331,11 @@ mod tests {
             email: None,
             preferred_username: Some("Ada@Contoso.com".into()),
             name: Some("Ada".into()),
+            email_verified: None,
+            xms_edov: None,
+            appid: None,
+            uti: Some("uti-1".into()),
+            jti: None,
         }
     }
 
@@ -269,6 +345,7 @@ mod tests {
             tenant_id: Some(TENANT),
             audience: "app",
             nonce: Some("n-1"),
+            verified_domains: &[],
         }
     }
 
@@ -353,6 +430,79 @@ mod tests {
             }
         );
         assert_eq!(id.email.as_deref(), Some("ada@contoso.com"));
+    }
+
+    #[test]
+    fn an_email_is_verified_only_when_the_upstream_vouches_for_it() {
+        let iss = format!("https://login.example/{TENANT}/v2.0");
+        let domains = ["contoso.com".to_owned()];
+        let verified = |edit: &dyn Fn(&mut UpstreamClaims), domains: &[String]| {
+            let mut c = claims();
+            edit(&mut c);
+            let e = Expected {
+                verified_domains: domains,
+                ..expected(&iss)
+            };
+            let id = check_claims(&c, &e, 1500).unwrap();
+            (id.email.unwrap_or_default(), id.email_verified)
+        };
+        // The UPN, in one of the organisation's domains: verified; in another: not.
+        assert_eq!(
+            verified(&|_| {}, &domains),
+            ("ada@contoso.com".into(), true)
+        );
+        assert_eq!(verified(&|_| {}, &[]), ("ada@contoso.com".into(), false));
+        // The `email` claim is verified only with xms_edov, whatever its domain.
+        let mail = |c: &mut UpstreamClaims| c.email = Some("a.l@contoso.com".into());
+        assert_eq!(verified(&mail, &domains), ("a.l@contoso.com".into(), false));
+        let edov = |c: &mut UpstreamClaims| {
+            c.email = Some("a.l@contoso.com".into());
+            c.xms_edov = Some(true);
+        };
+        assert_eq!(verified(&edov, &[]), ("a.l@contoso.com".into(), true));
+        // The same address in `email` and the UPN: the UPN rule applies.
+        let both = |c: &mut UpstreamClaims| c.email = Some("ADA@contoso.com".into());
+        assert_eq!(verified(&both, &domains), ("ada@contoso.com".into(), true));
+        // Generic OIDC: `email_verified` only.
+        let oidc = Expected {
+            tenant_id: None,
+            verified_domains: &domains,
+            ..expected(&iss)
+        };
+        let mut c = claims();
+        c.email = Some("bob@contoso.com".into());
+        assert!(!check_claims(&c, &oidc, 1500).unwrap().email_verified);
+        c.email_verified = Some(true);
+        assert!(check_claims(&c, &oidc, 1500).unwrap().email_verified);
+    }
+
+    #[test]
+    fn exchanged_tokens_come_from_our_app_or_a_listed_one() {
+        let iss = format!("https://login.example/{TENANT}/v2.0");
+        let with = |azp: Option<&str>, appid: Option<&str>| {
+            let mut c = claims();
+            c.azp = azp.map(str::to_owned);
+            c.appid = appid.map(str::to_owned);
+            check_claims(&c, &expected(&iss), 1500).unwrap()
+        };
+        let listed = ["agent".to_owned()];
+        assert_eq!(check_exchange_app(&with(None, None), "app", &[]), Ok(()));
+        assert_eq!(
+            check_exchange_app(&with(Some("APP"), None), "app", &[]),
+            Ok(())
+        );
+        assert_eq!(
+            check_exchange_app(&with(Some("agent"), None), "app", &listed),
+            Ok(())
+        );
+        assert_eq!(
+            check_exchange_app(&with(Some("agent"), None), "app", &[]),
+            Err(VerifyError::AppNotAllowed)
+        );
+        assert_eq!(
+            check_exchange_app(&with(None, Some("other")), "app", &listed),
+            Err(VerifyError::AppNotAllowed)
+        );
     }
 
     #[test]

@@ -1397,6 +1397,7 @@ async fn resync_leaves_policy_file_users_alone() {
         created_at: now,
         updated_at: now,
         tokens_valid_after: 0,
+        email_verified: true,
     };
     w.tb.broker
         .store

@@ -229,3 +229,49 @@ async fn client_ip_comes_from_the_trusted_proxys_header_only() {
     attempt(&direct, spoofed).await;
     assert_eq!(last_ip(direct.audit_lines().await), "127.0.0.1");
 }
+
+/// The mode bits of `path` (permissions only).
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[tokio::test]
+async fn the_audit_file_is_readable_by_the_owner_only() {
+    // A fresh file: created 0600 whatever the umask (the test process's is usually 022).
+    let tb = TestBroker::start().await;
+    sign_in(
+        &mut Browser::new(),
+        &tb.base,
+        &authorize(&tb.base),
+        USER,
+        "wrong",
+    )
+    .await;
+    assert!(!tb.audit_lines().await.is_empty(), "a record was written");
+    let path = tb.dir.path().join("audit.jsonl");
+    assert_eq!(mode(&path), 0o600, "a new audit file is private");
+
+    // An existing, world-readable file (an older version made it 0644) is narrowed.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    std::fs::write(&path, b"").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let yaml = crate::support::broker::policy_yaml(&base, dir.path(), "", None);
+    let tb = TestBroker::start_yaml(dir, listener, &yaml, idbroker::clock::Clock::System).await;
+    sign_in(
+        &mut Browser::new(),
+        &tb.base,
+        &authorize(&tb.base),
+        USER,
+        "wrong",
+    )
+    .await;
+    assert!(!tb.audit_lines().await.is_empty(), "a record was written");
+    assert_eq!(mode(&path), 0o600, "an existing audit file is narrowed");
+}

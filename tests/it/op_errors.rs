@@ -379,3 +379,93 @@ async fn successful_client_authentications_do_not_count_toward_the_limit() {
         assert_eq!(ok.status(), 200);
     }
 }
+
+/// The failure limit holds under concurrency: each attempt reserves its place in the window
+/// before its secret is hashed, so 40 wrong secrets sent at once get at most
+/// `token_per_client` checks (401) and the rest 429, never 40 Argon2 runs.
+#[tokio::test]
+async fn concurrent_wrong_secrets_get_at_most_the_limits_number_of_checks() {
+    let hash = crate::support::broker::password_hash();
+    let clients = format!(
+        "  - id: hashed\n    secret_hash: \"{hash}\"\n    grants: [client_credentials]\n    scopes: [reports.read]\n"
+    );
+    let tb = TestBroker::start_with_clients(
+        &clients,
+        "rate_limits: {password_per_ip: 100, password_per_identifier: 100, token_per_client: 5, window: 5m}",
+        None,
+        Clock::System,
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let attempts = (0..40).map(|i| {
+        let http = http.clone();
+        let url = tb.url("/token");
+        async move {
+            http.post(url)
+                .basic_auth("hashed", Some(format!("wrong-guess-{i}")))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures::future::join_all(attempts).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(checked + limited, 40, "{statuses:?}");
+    assert!(checked <= 5, "{checked} secrets were checked: {statuses:?}");
+    assert_eq!(checked, 5, "the allowance is used, not lost: {statuses:?}");
+    // The right secret is refused too until the window ends.
+    let right = http
+        .post(tb.url("/token"))
+        .basic_auth("hashed", Some(PASSWORD))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(right.status(), 429);
+}
+
+/// A reservation is given back when the secret is right, so concurrent successful
+/// authentications never use up the allowance.
+#[tokio::test]
+async fn concurrent_right_secrets_do_not_use_up_the_allowance() {
+    let hash = crate::support::broker::password_hash();
+    let clients = format!(
+        "  - id: hashed\n    secret_hash: \"{hash}\"\n    grants: [client_credentials]\n    scopes: [reports.read]\n"
+    );
+    let tb = TestBroker::start_with_clients(
+        &clients,
+        "rate_limits: {password_per_ip: 100, password_per_identifier: 100, token_per_client: 5, window: 5m}",
+        None,
+        Clock::System,
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let send = |secret: &'static str| {
+        let http = http.clone();
+        let url = tb.url("/token");
+        async move {
+            http.post(url)
+                .basic_auth("hashed", Some(secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    // Five rounds of four at once: twenty successes, never more than four in flight.
+    for _ in 0..5 {
+        let round = futures::future::join_all((0..4).map(|_| send(PASSWORD))).await;
+        assert_eq!(round, [200; 4]);
+    }
+    // The whole allowance is still there: five wrong secrets are checked, the sixth is not.
+    for _ in 0..5 {
+        assert_eq!(send("wrong-guess").await, 401);
+    }
+    assert_eq!(send("wrong-guess").await, 429);
+}

@@ -404,6 +404,51 @@ async fn unknown_upstream_identities_are_refused_without_jit_and_created_with_it
     }
 }
 
+/// A just-in-time user's address is `email_verified` only when Entra vouches for it: the
+/// `email` claim with `xms_edov: true`, or a UPN in one of the organisation's domains. An
+/// unproven `email` (Entra's mail attribute holds any string an admin or a guest's home
+/// tenant put there) is passed on as unverified.
+#[tokio::test]
+async fn jit_users_have_a_verified_email_only_when_entra_vouches_for_it() {
+    let w = world(Options {
+        jit: true,
+        ..Options::default()
+    })
+    .await;
+    let t = w.fake.tenant(&w.tid);
+    // mail differs from the UPN: the address comes from `email`, without xms_edov.
+    t.add_user(
+        NewUser::new("grace@contoso.com", "Grace Hopper").mail(Some("g.hopper@contoso.com")),
+    );
+    // mail equals the UPN, of the organisation's domain.
+    t.add_user(NewUser::new("hedy@contoso.com", "Hedy Lamarr"));
+    // mail differs from the UPN, and Entra says its domain is verified.
+    t.add_user(NewUser::new("ida@contoso.com", "Ida Rhodes").mail(Some("i.rhodes@contoso.com")));
+    let jit_sign_in = |who: &'static str| {
+        let w = &w;
+        async move {
+            let mut b = Browser::new();
+            let cb = to_upstream_and_back(&mut b, w, who).await;
+            let done = b.get(&cb).await;
+            assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+            let tokens = redeem_spa_code(&w.tb, &done.location_param("code").unwrap()).await;
+            claims(tokens["id_token"].as_str().unwrap())
+        }
+    };
+    let id = jit_sign_in("grace@contoso.com").await;
+    assert_eq!(id["email"], "g.hopper@contoso.com");
+    assert_eq!(id["email_verified"], false, "an unproven mail attribute");
+
+    let id = jit_sign_in("hedy@contoso.com").await;
+    assert_eq!(id["email"], "hedy@contoso.com");
+    assert_eq!(id["email_verified"], true, "the UPN, in contoso.com");
+
+    w.fake.set_xms_edov(Some(true));
+    let id = jit_sign_in("ida@contoso.com").await;
+    assert_eq!(id["email"], "i.rhodes@contoso.com");
+    assert_eq!(id["email_verified"], true, "email with xms_edov");
+}
+
 #[tokio::test]
 async fn a_linked_user_unknown_to_the_directory_is_refused_at_the_callback() {
     // ada is routed upstream, but the tenant signs in someone whose (tid, oid) is not linked.

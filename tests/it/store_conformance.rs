@@ -75,6 +75,7 @@ conformance!(
     failed_check_writes_nothing,
     take_is_once_under_concurrency,
     incr_is_a_fixed_window,
+    decr_gives_back_within_the_window,
     set_expiry_is_extended_never_shortened,
     set_membership,
     scan_prefix_is_ordered_and_isolated,
@@ -110,6 +111,7 @@ fn user(id: &str, email: &str, link: Option<UpstreamLink>) -> User {
         created_at: 1,
         updated_at: 1,
         tokens_valid_after: 0,
+        email_verified: true,
     }
 }
 
@@ -459,6 +461,41 @@ async fn incr_is_a_fixed_window(kv: Backend) {
         seen.insert(task.await.unwrap());
     }
     assert_eq!(seen, (1..=RACERS as u64).collect::<BTreeSet<_>>());
+}
+
+async fn decr_gives_back_within_the_window(kv: Backend) {
+    // An absent counter stays absent: a late give-back creates nothing.
+    assert_eq!(kv.decr("v1/rate/d").await.unwrap(), 0);
+    assert_eq!(kv.get("v1/rate/d").await.unwrap(), None);
+    assert_eq!(kv.incr("v1/rate/d", SHORT).await.unwrap(), 1);
+    assert_eq!(kv.incr("v1/rate/d", SHORT).await.unwrap(), 2);
+    assert_eq!(kv.decr("v1/rate/d").await.unwrap(), 1);
+    assert_eq!(kv.decr("v1/rate/d").await.unwrap(), 0);
+    assert_eq!(kv.decr("v1/rate/d").await.unwrap(), 0, "never below zero");
+    assert_eq!(kv.incr("v1/rate/d", SHORT).await.unwrap(), 1);
+    // The window's end does not move: the counter still expires SHORT after its first hit.
+    tokio::time::sleep(PAST_SHORT).await;
+    assert_eq!(kv.get("v1/rate/d").await.unwrap(), None, "expired on time");
+    assert_eq!(kv.decr("v1/rate/d").await.unwrap(), 0);
+    assert_eq!(kv.get("v1/rate/d").await.unwrap(), None);
+    // Concurrent reservations and give-backs balance exactly.
+    let kv = Arc::new(kv);
+    let tasks: Vec<_> = (0..RACERS)
+        .map(|_| {
+            let kv = Arc::clone(&kv);
+            tokio::spawn(async move {
+                kv.incr("v1/rate/e", Duration::from_secs(60)).await.unwrap();
+                kv.decr("v1/rate/e").await.unwrap();
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(
+        kv.get("v1/rate/e").await.unwrap().as_deref(),
+        Some(&b"0"[..])
+    );
 }
 
 async fn set_expiry_is_extended_never_shortened(kv: Backend) {

@@ -69,6 +69,7 @@ async fn world() -> World {
     client_secret_env: ENTRA_SECRET
     authority: {authority}
     graph: {graph}
+    exchange_apps: [{AGENT_APP}]
 organizations:
   - id: contoso
     domains: [contoso.com]
@@ -531,4 +532,88 @@ async fn discovery_advertises_the_exchange_grant() {
     let grants = meta["grant_types_supported"].as_array().unwrap();
     assert!(!grants.iter().any(|g| g == GRANT), "{grants:?}");
     assert!(meta.get("device_authorization_endpoint").is_none());
+}
+
+/// How often the broker fetched the tenant's keys.
+fn jwks_fetches(w: &World) -> usize {
+    w.fake.requests_to("/discovery/v2.0/keys").len()
+}
+
+/// Entra publishes a new signing key and signs with it at once: the first token with the new
+/// `kid`, seconds after the broker loaded the tenant's keys, is accepted. Loading the keys
+/// does not count against the refetch floor; only refetches for an unknown `kid` do.
+#[tokio::test]
+async fn a_signing_key_published_just_after_loading_is_accepted_at_once() {
+    let w = world().await;
+    let t = w.fake.silent_id_token(&w.tid, &w.ada.id, APP);
+    let (status, body) = agent_exchange(&w.tb, &t, ID_TOKEN).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(jwks_fetches(&w), 1, "the keys were loaded with the tenant");
+
+    let new_kid = w.fake.rotate_signing_key();
+    let t = w.fake.silent_id_token(&w.tid, &w.ada.id, APP);
+    let (status, body) = agent_exchange(&w.tb, &t, ID_TOKEN).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a token signed with {new_kid}: {body}"
+    );
+    assert_eq!(jwks_fetches(&w), 2, "one refetch for the new kid");
+}
+
+/// The floor still holds for made-up `kid`s: a flood of them costs the IdP at most one
+/// refetch per 30 s, however many arrive.
+#[tokio::test]
+async fn a_flood_of_unknown_kids_refetches_the_keys_at_most_once() {
+    let w = world().await;
+    let t = w.fake.silent_id_token(&w.tid, &w.ada.id, APP);
+    assert_eq!(agent_exchange(&w.tb, &t, ID_TOKEN).await.0, StatusCode::OK);
+    for _ in 0..10 {
+        w.fake.next_id_token(Misbehave::UnknownKey);
+        let t = w.fake.silent_id_token(&w.tid, &w.ada.id, APP);
+        assert_refused(&w, agent_exchange(&w.tb, &t, ID_TOKEN).await, "unknown_kid").await;
+    }
+    assert!(jwks_fetches(&w) <= 2, "{} JWKS fetches", jwks_fetches(&w));
+}
+
+/// An access token for the broker's app is exchanged only when the app that asked Entra for
+/// it (`azp`) is the broker's own registration or listed in the upstream's `exchange_apps`:
+/// any other app the user signed in to could otherwise trade its token for broker tokens.
+#[tokio::test]
+async fn only_tokens_requested_by_allowed_apps_are_exchanged() {
+    const OTHER_APP: &str = "5a4b3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d";
+    let w = world().await;
+    let t = w
+        .fake
+        .silent_access_token(&w.tid, &w.ada.id, APP, OTHER_APP);
+    assert_refused(&w, agent_exchange(&w.tb, &t, JWT).await, "app_not_allowed").await;
+    // The listed agent app, and the broker's own app, are accepted.
+    for azp in [AGENT_APP, APP] {
+        let t = w.fake.silent_access_token(&w.tid, &w.ada.id, APP, azp);
+        let (status, body) = agent_exchange(&w.tb, &t, JWT).await;
+        assert_eq!(status, StatusCode::OK, "azp {azp}: {body}");
+    }
+}
+
+/// A subject token is exchanged once: a copy replayed within its lifetime is refused.
+#[tokio::test]
+async fn a_subject_token_is_exchanged_only_once() {
+    let w = world().await;
+    let t = w.fake.silent_id_token(&w.tid, &w.ada.id, APP);
+    let (status, body) = agent_exchange(&w.tb, &t, ID_TOKEN).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_refused(
+        &w,
+        agent_exchange(&w.tb, &t, ID_TOKEN).await,
+        "token_replayed",
+    )
+    .await;
+    let t = w
+        .fake
+        .silent_access_token(&w.tid, &w.ada.id, APP, AGENT_APP);
+    assert_eq!(agent_exchange(&w.tb, &t, JWT).await.0, StatusCode::OK);
+    assert_refused(&w, agent_exchange(&w.tb, &t, JWT).await, "token_replayed").await;
+    // A fresh token for the same user is fine.
+    let t = w.fake.silent_id_token(&w.tid, &w.ada.id, APP);
+    assert_eq!(agent_exchange(&w.tb, &t, ID_TOKEN).await.0, StatusCode::OK);
 }

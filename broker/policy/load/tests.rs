@@ -119,6 +119,7 @@ upstreams:
     kind: entra
     client_id: 11111111-2222-3333-4444-555555555555
     client_secret_env: ENTRA_SECRET
+    exchange_apps: [9F8E7D6C-5B4A-4392-8170-6F5E4D3C2B1A, 9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a]
   - id: partner
     kind: oidc
     issuer: https://idp.partner.example
@@ -185,6 +186,11 @@ trusted_proxies: [10.0.0.1, "::1"]
     assert_eq!(entra.display_name, "Microsoft");
     assert_eq!(entra.timeout.as_secs(), 10);
     assert!(matches!(entra.credential, UpstreamCredential::Secret(_)));
+    // Lower-cased, each once.
+    assert_eq!(
+        entra.exchange_apps,
+        ["9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a"]
+    );
     assert!(
         matches!(&entra.kind, UpstreamKind::Entra { authority, graph }
             if authority.as_str() == "https://login.microsoftonline.com/"
@@ -194,6 +200,7 @@ trusted_proxies: [10.0.0.1, "::1"]
     assert_eq!(partner.scopes, ["openid", "email"]);
     assert_eq!(partner.display_name, "partner");
     assert!(matches!(partner.credential, UpstreamCredential::None));
+    assert!(partner.exchange_apps.is_empty());
     assert_eq!(partner.timeout.as_secs(), 5);
 
     assert_eq!(p.organizations.len(), 3);
@@ -917,6 +924,22 @@ fn upstream_rules() {
         7,
         13,
         "upstreams[0].issuer: only for kind: oidc",
+    );
+    check(
+        &one(
+            "    kind: entra\n    client_id: 11111111-2222-3333-4444-555555555555\n    client_secret_env: ENTRA_SECRET\n    exchange_apps: [not-a-guid]\n",
+        ),
+        7,
+        21,
+        "upstreams[0].exchange_apps[0]: \"not-a-guid\" is not a GUID",
+    );
+    check(
+        &one(
+            "    kind: oidc\n    client_id: x\n    issuer: https://idp.example\n    exchange_apps: [11111111-2222-3333-4444-555555555555]\n",
+        ),
+        7,
+        21,
+        "upstreams[0].exchange_apps: only for kind: entra",
     );
     check(
         &one(

@@ -72,6 +72,21 @@ impl Validator<'_> {
                 ("graph", u.graph.as_ref()),
             ],
         };
+        if let (RawUpstreamKind::Oidc, Some(list)) = (kind, &u.exchange_apps) {
+            self.add(
+                list.first().map_or_else(|| at(raw), at),
+                &format!("{path}.exchange_apps"),
+                "only for kind: entra (token exchange takes Entra tokens only)",
+            );
+        }
+        let mut exchange_apps = Vec::new();
+        for (j, t) in u.exchange_apps.iter().flatten().enumerate() {
+            if let Some(app) = self.check(t, &format!("{path}.exchange_apps[{j}]"), rules::guid)
+                && !exchange_apps.contains(&app)
+            {
+                exchange_apps.push(app);
+            }
+        }
         let other = match kind {
             RawUpstreamKind::Entra => "oidc",
             RawUpstreamKind::Oidc => "entra",
@@ -152,6 +167,7 @@ impl Validator<'_> {
             scopes,
             timeout,
             display_name,
+            exchange_apps,
         })
     }
 

@@ -98,6 +98,9 @@ pub fn entra_id_token(
         && let Some(mail) = &user.mail
     {
         claims["email"] = json!(mail);
+        if let Some(edov) = state.knobs.xms_edov {
+            claims["xms_edov"] = json!(edov);
+        }
     }
     if let Some(nonce) = request.nonce {
         claims["nonce"] = json!(nonce);

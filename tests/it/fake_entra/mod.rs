@@ -413,6 +413,12 @@ impl FakeEntra {
         self.lock().knobs.app_token_lifetime = secs;
     }
 
+    /// ID tokens with `email` carry `xms_edov: edov` from now on (`None`: no such claim, as
+    /// when the app registration does not ask for the optional claim).
+    pub fn set_xms_edov(&self, edov: Option<bool>) {
+        self.lock().knobs.xms_edov = edov;
+    }
+
     pub fn set_id_token_lifetime(&self, secs: u64) {
         self.lock().knobs.id_token_lifetime = secs;
     }

@@ -238,6 +238,9 @@ pub struct Knobs {
     pub id_token_lifetime: u64,
     /// Lifetime of authorization codes (Entra: about 10 minutes).
     pub code_lifetime: u64,
+    /// The optional claim `xms_edov` ("email domain owner verified") on ID tokens that carry
+    /// `email`: absent unless the app registration asks for it (`None`).
+    pub xms_edov: Option<bool>,
 }
 
 impl Default for Knobs {
@@ -251,6 +254,7 @@ impl Default for Knobs {
             app_token_lifetime: 3599,
             id_token_lifetime: 3600,
             code_lifetime: 600,
+            xms_edov: None,
         }
     }
 }
