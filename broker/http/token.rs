@@ -126,11 +126,11 @@ pub async fn introspect(
             client_assertion: f.client_assertion.as_deref(),
         },
     )?;
-    broker.authenticate_confidential_client(&creds).await?;
+    let client = broker.authenticate_confidential_client(&creds).await?;
     let token = f
         .token
         .ok_or_else(|| OpError::invalid_request("token is missing"))?;
-    Ok(no_store(Json(broker.introspect(&token).await?)))
+    Ok(no_store(Json(broker.introspect(&client, &token).await?)))
 }
 
 /// RFC 6749 §5.1: token responses carry `Cache-Control: no-store` and `Pragma: no-cache`.

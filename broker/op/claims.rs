@@ -75,6 +75,16 @@ pub struct AccessTokenClaims {
     pub org: Option<String>,
 }
 
+impl AccessTokenClaims {
+    /// Whether `client` may learn about this token at introspection (RFC 7662 §2.1, §4): the
+    /// client it was issued to, or the resource server it is for (`aud`). Today `aud` is the
+    /// client itself; once APIs are registered as audiences, an API sees the tokens issued for
+    /// it.
+    pub fn concerns(&self, client: &str) -> bool {
+        self.client_id == client || self.aud == client
+    }
+}
+
 /// Everything needed to mint the tokens of one grant.
 pub struct Grant<'a> {
     pub issuer: &'a str,

@@ -481,9 +481,10 @@ impl Broker {
             organization: grant.organization.clone(),
             session_id: None,
         };
+        let access = self.access_ticket();
         let refresh = if client.allows_grant(GrantType::RefreshToken) {
             Some(
-                self.new_refresh_family(&random_id(), &client.id, &user, scopes, &ctx)
+                self.new_refresh_family(&random_id(), &client.id, &user, scopes, &ctx, &access)
                     .await?,
             )
         } else {
@@ -494,7 +495,6 @@ impl Broker {
         ev.client_id = Some(client.id.clone());
         ev.organization = user.organization.clone();
         self.audit.record(ev);
-        let jti = uuid::Uuid::new_v4().to_string();
         self.mint_user_tokens(
             &UserGrant {
                 client_id: &client.id,
@@ -502,7 +502,7 @@ impl Broker {
                 scopes,
                 nonce: None,
                 ctx: &ctx,
-                jti: &jti,
+                access: &access,
             },
             refresh,
         )

@@ -125,22 +125,22 @@ impl Broker {
             organization: user.organization.clone().or(Some(org.id.clone())),
             session_id: None,
         };
+        let access = self.access_ticket();
         let refresh = if client.allows_grant(GrantType::RefreshToken) {
             Some(
-                self.new_refresh_family(&random_id(), &client.id, &user, &scopes, &ctx)
+                self.new_refresh_family(&random_id(), &client.id, &user, &scopes, &ctx, &access)
                     .await?,
             )
         } else {
             None
         };
-        let jti = uuid::Uuid::new_v4().to_string();
         let grant = UserGrant {
             client_id: &client.id,
             user: &user,
             scopes: &scopes,
             nonce: None,
             ctx: &ctx,
-            jti: &jti,
+            access: &access,
         };
         let mut response = self.mint_user_tokens(&grant, refresh)?;
         // RFC 8693 §2.2.1: REQUIRED in a token exchange response.

@@ -6,7 +6,8 @@ use super::issue::split_refresh_token;
 use super::{Broker, ServiceError};
 use crate::op::claims::AccessTokenClaims;
 use crate::policy::Client;
-use crate::secret::{ct_eq, digest};
+use crate::secret::digest;
+use crate::store::SecretMatch;
 
 /// RFC 7662 §2.2. An inactive token is only `{"active": false}`.
 #[derive(Debug, Serialize, Default)]
@@ -35,9 +36,16 @@ pub struct Introspection {
 }
 
 impl Broker {
-    /// RFC 7662 §2.1: for an authenticated (confidential) client; any of our tokens.
-    pub async fn introspect(&self, token: &str) -> Result<Introspection, ServiceError> {
-        if let Some(i) = self.introspect_refresh(token).await? {
+    /// RFC 7662 §2.1 for an authenticated (confidential) `client`. A token is active for the
+    /// client it was issued to, or (an access token) for its audience; to any other client it
+    /// is `{"active": false}`, exactly as an unknown token (§4: a client learns nothing about
+    /// other clients' tokens).
+    pub async fn introspect(
+        &self,
+        client: &Client,
+        token: &str,
+    ) -> Result<Introspection, ServiceError> {
+        if let Some(i) = self.introspect_refresh(client, token).await? {
             return Ok(i);
         }
         let claims: AccessTokenClaims = match self.check_access_token(token).await {
@@ -45,6 +53,9 @@ impl Broker {
             Err(ServiceError::Op(_)) => return Ok(Introspection::default()),
             Err(e) => return Err(e),
         };
+        if !claims.concerns(&client.id) {
+            return Ok(Introspection::default());
+        }
         // A user token stays active only while its user does.
         let username = if claims.auth_time.is_some() {
             match self.token_user(&claims).await? {
@@ -69,7 +80,13 @@ impl Broker {
         })
     }
 
-    async fn introspect_refresh(&self, token: &str) -> Result<Option<Introspection>, ServiceError> {
+    /// A refresh token is introspectable by its own client only, and active only with its
+    /// family's current secret.
+    async fn introspect_refresh(
+        &self,
+        client: &Client,
+        token: &str,
+    ) -> Result<Option<Introspection>, ServiceError> {
         let Some((family_id, secret)) = split_refresh_token(token) else {
             return Ok(None);
         };
@@ -77,12 +94,15 @@ impl Broker {
             return Ok(Some(Introspection::default()));
         };
         let now = self.now();
-        let current = ct_eq(family.current.as_bytes(), digest(secret).as_bytes());
+        let current = family.recognise(&digest(secret)) == SecretMatch::Current;
+        if !current || family.client_id != client.id || family.revoked || family.expires_at <= now {
+            return Ok(Some(Introspection::default()));
+        }
         let user = self.store.user_by_id(&family.user_id).await?;
         let user_ok = user
             .as_ref()
             .is_some_and(|u| !u.disabled && family.auth_time >= u.tokens_valid_after);
-        if family.revoked || family.expires_at <= now || !current || !user_ok {
+        if !user_ok {
             return Ok(Some(Introspection::default()));
         }
         Ok(Some(Introspection {
@@ -100,15 +120,19 @@ impl Broker {
         }))
     }
 
-    /// RFC 7009 §2.1: revokes a refresh token (its whole family) or an access token (its
-    /// `jti`, until it expires) issued to `client`. Unknown tokens and tokens of other clients
-    /// are answered the same way (§2.2: 200 either way) and change nothing.
+    /// RFC 7009 §2.1: revokes a refresh token (its whole family, with the access tokens minted
+    /// from it) or an access token (its `jti`, until it expires) issued to `client`. A refresh
+    /// token acts only with a secret its family issued (current or spent): the family id alone
+    /// is not a credential. Unknown tokens, wrong secrets and tokens of other clients are
+    /// answered the same way (§2.2: 200 either way) and change nothing.
     pub async fn revoke(&self, client: &Client, token: &str) -> Result<(), ServiceError> {
         let now = self.now();
-        if let Some((family_id, _)) = split_refresh_token(token)
+        if let Some((family_id, secret)) = split_refresh_token(token)
             && let Some(family) = self.store.refresh_family(family_id).await?
         {
-            if family.client_id == client.id {
+            if family.client_id == client.id
+                && family.recognise(&digest(secret)) != SecretMatch::Unknown
+            {
                 self.store.revoke_refresh_family(family_id, now).await?;
             }
             return Ok(());

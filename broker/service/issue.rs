@@ -4,10 +4,11 @@ use url::Url;
 
 use super::authorize::CodeRequest;
 use super::{Broker, ServiceError};
+use crate::clock::UnixTime;
 use crate::op::claims::{self, AuthContext, Grant, TYP_ACCESS_TOKEN, TYP_ID_TOKEN};
 use crate::op::{OpError, scope};
 use crate::secret::{digest, random_handle};
-use crate::store::{CodeRecord, RefreshFamily, Session, User};
+use crate::store::{CodeRecord, IssuedAccess, RefreshFamily, Session, User};
 
 /// A token endpoint success response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
 #[derive(Debug, Clone, serde::Serialize)]
@@ -33,7 +34,26 @@ pub struct UserGrant<'a> {
     pub scopes: &'a [String],
     pub nonce: Option<&'a str>,
     pub ctx: &'a AuthContext,
-    pub jti: &'a str,
+    pub access: &'a AccessTicket,
+}
+
+/// The access token a grant is about to mint, fixed before it is minted so that it can be
+/// recorded first (in a code's redemption, in its refresh family).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessTicket {
+    pub jti: String,
+    pub issued_at: UnixTime,
+    pub expires_at: UnixTime,
+}
+
+impl AccessTicket {
+    /// What a refresh family remembers of it.
+    pub fn issued(&self) -> IssuedAccess {
+        IssuedAccess {
+            jti: self.jti.clone(),
+            expires_at: self.expires_at,
+        }
+    }
 }
 
 /// A new session: its cookie value (to set) and the record (as stored).
@@ -43,6 +63,16 @@ pub struct NewSession {
 }
 
 impl Broker {
+    /// A new access token's `jti`, issue time and expiry, under the current policy.
+    pub fn access_ticket(&self) -> AccessTicket {
+        let now = self.now();
+        AccessTicket {
+            jti: uuid::Uuid::new_v4().to_string(),
+            issued_at: now,
+            expires_at: now + self.policy().lifetimes.access_token.as_secs(),
+        }
+    }
+
     /// Starts a session for `user` after a successful authentication.
     pub async fn start_session(
         &self,
@@ -126,10 +156,11 @@ impl Broker {
             scopes,
             nonce,
             ctx,
-            jti,
+            access,
         } = *grant;
         let policy = self.policy();
-        let access_ttl = policy.lifetimes.access_token.as_secs();
+        // Exactly the expiry the ticket promised (and a family or redemption recorded).
+        let access_ttl = access.expires_at.saturating_sub(access.issued_at);
         let grant = Grant {
             issuer: policy.issuer.as_str(),
             client_id,
@@ -137,10 +168,10 @@ impl Broker {
             scope: scopes,
             nonce,
             ctx,
-            now: self.now(),
+            now: access.issued_at,
             access_ttl,
             id_ttl: policy.lifetimes.id_token.as_secs(),
-            jti,
+            jti: &access.jti,
         };
         let access_token = self
             .keys
@@ -162,6 +193,7 @@ impl Broker {
     }
 
     /// Starts a refresh-token family and returns its first token, `{family}.{secret}`.
+    /// `first_access` is the access token minted with it, which dies with the family.
     pub async fn new_refresh_family(
         &self,
         family_id: &str,
@@ -169,6 +201,7 @@ impl Broker {
         user: &User,
         scopes: &[String],
         ctx: &AuthContext,
+        first_access: &AccessTicket,
     ) -> Result<String, ServiceError> {
         let now = self.now();
         let secret = random_handle();
@@ -187,6 +220,8 @@ impl Broker {
             created_at: now,
             expires_at: now + self.policy().lifetimes.refresh_token.as_secs(),
             revoked: false,
+            spent: Vec::new(),
+            access: vec![first_access.issued()],
         };
         self.store.create_refresh_family(&family, now).await?;
         Ok(format!("{family_id}.{secret}"))

@@ -6,9 +6,12 @@ use super::issue::{TokenResponse, UserGrant, split_refresh_token};
 use super::{Broker, ServiceError, audit};
 use crate::op::claims::{self, AuthContext, TYP_ACCESS_TOKEN};
 use crate::op::{ErrorCode, OpError, pkce, scope};
-use crate::policy::{Client, GrantType};
+use crate::policy::{Client, GrantType, Policy};
 use crate::secret::{digest, random_handle, random_id};
-use crate::store::{CodeRecord, CodeRedemption, Redemption, Rotation, User};
+use crate::store::{
+    CodeRecord, CodeRedemption, Redemption, RefreshStep, Rotation, SPENT_SECRETS_KEPT, SecretMatch,
+    User,
+};
 
 /// The grant parameters of a token request (client credentials are separate).
 #[derive(Debug, Default)]
@@ -127,14 +130,13 @@ impl Broker {
         }
         let user = self.usable_user(&record.user_id, record.auth_time).await?;
 
-        let policy = self.policy();
-        let jti = uuid::Uuid::new_v4().to_string();
+        let access = self.access_ticket();
         // Refresh tokens go to every client allowed the grant (as Keycloak and Entra do);
         // `offline_access` is accepted but not required.
         let family = client.allows_grant(GrantType::RefreshToken).then(random_id);
         let redemption = Redemption {
-            access_jti: jti.clone(),
-            access_expires_at: now + policy.lifetimes.access_token.as_secs(),
+            access_jti: access.jti.clone(),
+            access_expires_at: access.expires_at,
             refresh_family: family.clone(),
         };
         match self
@@ -162,7 +164,7 @@ impl Broker {
         };
         let refresh = match &family {
             Some(f) => Some(
-                self.new_refresh_family(f, &client.id, &user, &record.scope, &ctx)
+                self.new_refresh_family(f, &client.id, &user, &record.scope, &ctx, &access)
                     .await?,
             ),
             None => None,
@@ -178,12 +180,13 @@ impl Broker {
             scopes: &record.scope,
             nonce: record.nonce.as_deref(),
             ctx: &ctx,
-            jti: &jti,
+            access: &access,
         };
         self.mint_user_tokens(&grant, refresh)
     }
 
-    /// Revokes the access token and refresh family a code's first redemption issued.
+    /// Revokes the access token and refresh family a code's first redemption issued, with
+    /// every access token minted from that family since (as reuse detection does).
     async fn revoke_redemption(
         &self,
         record: &CodeRecord,
@@ -218,11 +221,17 @@ impl Broker {
             .ok_or_else(|| OpError::invalid_request("refresh_token is missing"))?;
         let (family_id, secret) =
             split_refresh_token(token).ok_or_else(|| bad("the refresh token is invalid"))?;
+        let presented = digest(secret);
         let family = self
             .store
             .refresh_family(family_id)
             .await?
             .ok_or_else(|| bad("the refresh token is invalid"))?;
+        // A secret this family never issued is no token of it: it tells nothing about the
+        // family and changes nothing (knowing a family id is not a credential).
+        if family.recognise(&presented) == SecretMatch::Unknown {
+            return Err(bad("the refresh token is invalid"));
+        }
         if family.client_id != client.id {
             return Err(bad("the refresh token was issued to another client"));
         }
@@ -237,11 +246,14 @@ impl Broker {
         };
         let user = self.usable_user(&family.user_id, family.auth_time).await?;
         let next_secret = random_handle();
-        match self
-            .store
-            .rotate_refresh(family_id, &digest(secret), &digest(&next_secret), now)
-            .await?
-        {
+        let access = self.access_ticket();
+        let step = RefreshStep {
+            presented: &presented,
+            next: &digest(&next_secret),
+            access: access.issued(),
+            spent_window: spent_window(&self.policy()),
+        };
+        match self.store.rotate_refresh(family_id, &step, now).await? {
             Rotation::Rotated(_) => {}
             Rotation::Reused(f) => {
                 let mut ev = audit::event("token.refresh", "failure", now);
@@ -254,6 +266,14 @@ impl Broker {
                 ));
             }
             Rotation::Revoked => return Err(bad("the refresh token has been revoked")),
+            Rotation::TooFrequent => {
+                let mut ev = audit::event("token.refresh", "failure", now);
+                ev.reason = Some("refresh_too_frequent".into());
+                ev.user_id = Some(family.user_id.clone());
+                ev.client_id = Some(family.client_id.clone());
+                self.audit.record(ev);
+                return Err(bad("the refresh token is used too often; try again later"));
+            }
             Rotation::Unknown => return Err(bad("the refresh token is invalid or expired")),
         }
         let ctx = AuthContext {
@@ -263,14 +283,13 @@ impl Broker {
             organization: family.organization.clone(),
             session_id: family.session_id.clone(),
         };
-        let jti = uuid::Uuid::new_v4().to_string();
         let grant = UserGrant {
             client_id: &client.id,
             user: &user,
             scopes: &scopes,
             nonce: None,
             ctx: &ctx,
-            jti: &jti,
+            access: &access,
         };
         self.mint_user_tokens(&grant, Some(format!("{family_id}.{next_secret}")))
     }
@@ -331,4 +350,21 @@ impl Broker {
             _ => Err(OpError::invalid_grant("the user can no longer sign in").into()),
         }
     }
+}
+
+/// How long a refresh family remembers a spent secret at least: 32 access-token lifetimes,
+/// at most an hour. With [`SPENT_SECRETS_KEPT`] (64) spent secrets kept, a family may rotate
+/// 64 times in that window: twice per access-token lifetime at the shortest (1 minute), 64
+/// times an hour with the default (10 minutes). So whoever refreshes with a stolen token
+/// cannot make the family forget the victim's copy within the window, and the victim's next
+/// refresh revokes the family.
+pub fn spent_window(policy: &Policy) -> u64 {
+    const MAX: u64 = 3600;
+    let per = u64::try_from(SPENT_SECRETS_KEPT / 2).unwrap_or(u64::MAX);
+    policy
+        .lifetimes
+        .access_token
+        .as_secs()
+        .saturating_mul(per)
+        .min(MAX)
 }

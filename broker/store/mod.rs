@@ -29,7 +29,7 @@ pub use backend::{KvBackend, Txn};
 pub use device::{DeviceAuthorization, DeviceGrant, DeviceStatus, Versioned};
 pub use misc::RateCount;
 pub use records::*;
-pub use tokens::{CodeRedemption, Rotation};
+pub use tokens::{CodeRedemption, RefreshStep, Rotation};
 pub use users::UserConflict;
 
 use embedded::EmbeddedKv;

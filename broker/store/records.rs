@@ -168,7 +168,8 @@ pub struct CodeRecord {
 }
 
 /// A refresh-token family: one login's chain of rotated refresh tokens (RFC 9700 §4.14.2).
-/// The token is `{family id}.{secret}`; the family keeps only the digest of the current secret.
+/// The token is `{family id}.{secret}`; the family keeps digests of its secrets, never the
+/// secrets. The id alone is not a credential: only a secret the family issued acts on it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefreshFamily {
     pub id: String,
@@ -187,6 +188,62 @@ pub struct RefreshFamily {
     /// The family ends here whatever the rotations (absolute lifetime).
     pub expires_at: UnixTime,
     pub revoked: bool,
+    /// The secrets this family issued and that were rotated away, oldest first: presenting
+    /// one of them is reuse (RFC 9700 §4.14.2) and revokes the family. At most
+    /// [`SPENT_SECRETS_KEPT`]. Absent in records written before this field existed.
+    #[serde(default)]
+    pub spent: Vec<SpentSecret>,
+    /// The access tokens minted from this family that may still be live, so that revoking
+    /// the family denies them too. Pruned as they expire.
+    #[serde(default)]
+    pub access: Vec<IssuedAccess>,
+}
+
+/// How many spent secrets a refresh family remembers (see [`RefreshFamily::spent`]). The
+/// family may rotate at most this many times per `spent_window` (the service's choice), so a
+/// stolen token cannot push its victim's secret out of the family's memory quickly.
+pub const SPENT_SECRETS_KEPT: usize = 64;
+
+/// A rotated-away refresh secret: its digest and when it was spent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpentSecret {
+    pub digest: String,
+    pub spent_at: UnixTime,
+}
+
+/// An access token minted from a refresh family (its `jti` and `exp`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedAccess {
+    pub jti: String,
+    pub expires_at: UnixTime,
+}
+
+/// What a presented refresh secret is to its family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretMatch {
+    /// The one secret valid now.
+    Current,
+    /// A secret this family issued and has rotated away since: reuse.
+    Spent,
+    /// Not a secret this family issued (or one it no longer remembers).
+    Unknown,
+}
+
+impl RefreshFamily {
+    /// Compares the digest of a presented secret with the family's current and spent ones,
+    /// in constant time each.
+    pub fn recognise(&self, digest: &str) -> SecretMatch {
+        use crate::secret::ct_eq;
+        if ct_eq(self.current.as_bytes(), digest.as_bytes()) {
+            SecretMatch::Current
+        } else if self.spent.iter().fold(false, |hit, s| {
+            hit | ct_eq(s.digest.as_bytes(), digest.as_bytes())
+        }) {
+            SecretMatch::Spent
+        } else {
+            SecretMatch::Unknown
+        }
+    }
 }
 
 /// One audit event: a sign-in attempt or an admin action.

@@ -5,10 +5,9 @@
 
 use super::backend::KvBackend;
 use super::{
-    CAS_ATTEMPTS, CodeRecord, Redemption, RefreshFamily, Store, StoreError, Txn, encode,
-    records::UnixTime, ttl_until,
+    CAS_ATTEMPTS, CodeRecord, IssuedAccess, Redemption, RefreshFamily, SPENT_SECRETS_KEPT,
+    SecretMatch, SpentSecret, Store, StoreError, Txn, encode, records::UnixTime, ttl_until,
 };
-use crate::secret::ct_eq;
 
 fn code_key(digest: &str) -> String {
     format!("v1/code/{digest}")
@@ -39,13 +38,32 @@ pub enum CodeRedemption {
 pub enum Rotation {
     /// The presented secret was current; the family now expects the new one.
     Rotated(RefreshFamily),
-    /// The presented secret was an old one: the family has just been revoked (RFC 9700
-    /// §4.14.2, refresh token reuse detection).
+    /// The presented secret was one this family issued and rotated away: the family has just
+    /// been revoked, with its live access tokens (RFC 9700 §4.14.2, refresh token reuse
+    /// detection).
     Reused(RefreshFamily),
-    /// The family had been revoked before.
+    /// The family had been revoked before (and the secret is one it issued).
     Revoked,
-    /// No such family, or it has reached its absolute expiry.
+    /// The secret was current, but rotating now would make the family forget a secret spent
+    /// less than `spent_window` ago: refused, and nothing changed.
+    TooFrequent,
+    /// No such family, a secret it did not issue, or past its absolute expiry: nothing
+    /// changed.
     Unknown,
+}
+
+/// One presentation of a refresh token, for [`Store::rotate_refresh`].
+#[derive(Debug, Clone)]
+pub struct RefreshStep<'a> {
+    /// Digest of the presented secret.
+    pub presented: &'a str,
+    /// Digest of the secret that replaces it.
+    pub next: &'a str,
+    /// The access token this rotation will mint, recorded before it exists.
+    pub access: IssuedAccess,
+    /// A spent secret is remembered at least this long (seconds): the family refuses to
+    /// rotate when that would push out a younger one.
+    pub spent_window: u64,
 }
 
 impl Store {
@@ -123,14 +141,15 @@ impl Store {
         self.get_json(&family_key(id)).await
     }
 
-    /// One atomic step of refresh-token rotation: if `presented` (a secret digest) is the
-    /// family's current one, make `next` current; if it is not, revoke the family. Of two
-    /// concurrent presentations of the same token exactly one rotates and the other revokes.
+    /// One atomic step of refresh-token rotation. If the presented secret is the family's
+    /// current one, make `next` current, remember the presented one as spent and record the
+    /// access token to be minted; if it is a spent one, revoke the family and deny its access
+    /// tokens; if the family never issued it, change nothing. Of two concurrent presentations
+    /// of the same token exactly one rotates and the other revokes.
     pub async fn rotate_refresh(
         &self,
         family_id: &str,
-        presented: &str,
-        next: &str,
+        step: &RefreshStep<'_>,
         now: UnixTime,
     ) -> Result<Rotation, StoreError> {
         let key = family_key(family_id);
@@ -138,37 +157,50 @@ impl Store {
             let Some((bytes, family)) = self.get_versioned::<RefreshFamily>(&key).await? else {
                 return Ok(Rotation::Unknown);
             };
+            let matched = family.recognise(step.presented);
+            if matched == SecretMatch::Unknown {
+                return Ok(Rotation::Unknown);
+            }
             if family.revoked {
                 return Ok(Rotation::Revoked);
             }
             if family.expires_at <= now {
                 return Ok(Rotation::Unknown);
             }
-            let mut updated = family.clone();
-            let reused = !ct_eq(family.current.as_bytes(), presented.as_bytes());
-            if reused {
-                updated.revoked = true;
+            let (txn, outcome) = if matched == SecretMatch::Spent {
+                let (txn, updated) = revocation(&key, bytes, &family, now)?;
+                (txn, Rotation::Reused(updated))
             } else {
-                updated.current = next.to_owned();
-                updated.generation += 1;
-            }
-            let txn = Txn::new().expect_equals(&key, bytes).put(
-                &key,
-                encode(&updated)?,
-                Some(ttl_until(now, family.expires_at)),
-            );
-            if self.kv.commit(txn).await? {
-                return Ok(if reused {
-                    Rotation::Reused(updated)
-                } else {
-                    Rotation::Rotated(updated)
+                let mut updated = family.clone();
+                updated.spent.push(SpentSecret {
+                    digest: std::mem::replace(&mut updated.current, step.next.to_owned()),
+                    spent_at: now,
                 });
+                if updated.spent.len() > SPENT_SECRETS_KEPT {
+                    let forgotten = updated.spent.remove(0);
+                    if forgotten.spent_at.saturating_add(step.spent_window) > now {
+                        return Ok(Rotation::TooFrequent);
+                    }
+                }
+                updated.generation += 1;
+                updated.access.retain(|a| a.expires_at > now);
+                updated.access.push(step.access.clone());
+                let txn = Txn::new().expect_equals(&key, bytes).put(
+                    &key,
+                    encode(&updated)?,
+                    Some(ttl_until(now, family.expires_at)),
+                );
+                (txn, Rotation::Rotated(updated))
+            };
+            if self.kv.commit(txn).await? {
+                return Ok(outcome);
             }
         }
         Err(StoreError::Contended)
     }
 
-    /// Revokes a family; true if it was live.
+    /// Revokes a family and denies the access tokens minted from it that are still live;
+    /// true if it was live.
     pub async fn revoke_refresh_family(&self, id: &str, now: UnixTime) -> Result<bool, StoreError> {
         let key = family_key(id);
         for _ in 0..CAS_ATTEMPTS {
@@ -178,13 +210,7 @@ impl Store {
             if family.revoked {
                 return Ok(false);
             }
-            let mut updated = family.clone();
-            updated.revoked = true;
-            let txn = Txn::new().expect_equals(&key, bytes).put(
-                &key,
-                encode(&updated)?,
-                Some(ttl_until(now, family.expires_at)),
-            );
+            let (txn, _) = revocation(&key, bytes, &family, now)?;
             if self.kv.commit(txn).await? {
                 return Ok(true);
             }
@@ -247,4 +273,31 @@ impl Store {
     pub async fn is_access_token_denied(&self, jti: &str) -> Result<bool, StoreError> {
         Ok(self.kv.get(&denied_key(jti)).await?.is_some())
     }
+}
+
+/// The compare-and-swap that revokes `family` (read as `bytes`): the family marked revoked,
+/// and every access token minted from it that is still live put on the deny list, in one
+/// atomic step (RFC 7009 §2.1: revoking a grant invalidates the access tokens based on it).
+fn revocation(
+    key: &str,
+    bytes: Vec<u8>,
+    family: &RefreshFamily,
+    now: UnixTime,
+) -> Result<(Txn, RefreshFamily), StoreError> {
+    let mut updated = family.clone();
+    updated.revoked = true;
+    let live = std::mem::take(&mut updated.access);
+    let mut txn = Txn::new().expect_equals(key, bytes).put(
+        key,
+        encode(&updated)?,
+        Some(ttl_until(now, family.expires_at)),
+    );
+    for a in live.iter().filter(|a| a.expires_at > now) {
+        txn = txn.put(
+            denied_key(&a.jti),
+            b"1".to_vec(),
+            Some(ttl_until(now, a.expires_at)),
+        );
+    }
+    Ok((txn, updated))
 }

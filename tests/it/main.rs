@@ -20,4 +20,5 @@ mod sso;
 mod store_conformance;
 mod support;
 mod tls;
+mod token_abuse;
 mod token_exchange;

@@ -17,9 +17,9 @@ use idbroker::store::backend::{KvBackend, Txn};
 use idbroker::store::embedded::EmbeddedKv;
 use idbroker::store::redis::RedisKv;
 use idbroker::store::{
-    AuditFilter, AuditRecord, Backend, CodeRecord, CodeRedemption, MSG_ALL, Redemption,
-    RefreshFamily, Rotation, Session, Store, StoreError, UpstreamLink, User, UserConflict,
-    UserSource,
+    AuditFilter, AuditRecord, Backend, CodeRecord, CodeRedemption, IssuedAccess, MSG_ALL,
+    Redemption, RefreshFamily, RefreshStep, Rotation, SPENT_SECRETS_KEPT, Session, Store,
+    StoreError, UpstreamLink, User, UserConflict, UserSource,
 };
 
 use crate::support::redis_server::RedisServer;
@@ -86,6 +86,7 @@ conformance!(
     code_redemption_race,
     refresh_rotation_race,
     reused_refresh_secret_revokes_family,
+    refresh_family_memory_and_its_access_tokens,
     sessions_of_a_user,
     login_tx_swap_is_compare_and_swap,
     single_use_values,
@@ -157,6 +158,21 @@ fn family(id: &str, user_id: &str, current: &str, now: u64) -> RefreshFamily {
         created_at: now,
         expires_at: now + 3600,
         revoked: false,
+        spent: Vec::new(),
+        access: Vec::new(),
+    }
+}
+
+/// A rotation step presenting `presented` for `next`, minting access token `jti`.
+fn step<'a>(presented: &'a str, next: &'a str, jti: &str, now: u64) -> RefreshStep<'a> {
+    RefreshStep {
+        presented,
+        next,
+        access: IssuedAccess {
+            jti: jti.into(),
+            expires_at: now + 600,
+        },
+        spent_window: 3600,
     }
 }
 
@@ -1035,8 +1051,9 @@ async fn refresh_rotation_race(kv: Backend) {
         .map(|i| {
             let store = Arc::clone(&store);
             tokio::spawn(async move {
+                let next = format!("secret-1-{i}");
                 store
-                    .rotate_refresh("fam-1", "secret-0", &format!("secret-1-{i}"), now)
+                    .rotate_refresh("fam-1", &step("secret-0", &next, "jti", now), now)
                     .await
                     .unwrap()
             })
@@ -1054,7 +1071,7 @@ async fn refresh_rotation_race(kv: Backend) {
                 reused += 1;
             }
             Rotation::Revoked => revoked += 1,
-            Rotation::Unknown => panic!("the family is known"),
+            other => panic!("the family is known and rotates freely: {other:?}"),
         }
     }
     assert_eq!(rotated, 1, "exactly one presentation rotates");
@@ -1082,7 +1099,7 @@ async fn reused_refresh_secret_revokes_family(kv: Backend) {
         .unwrap();
 
     match store
-        .rotate_refresh("fam-a", "s0", "s1", now)
+        .rotate_refresh("fam-a", &step("s0", "s1", "jti-s1", now), now)
         .await
         .unwrap()
     {
@@ -1093,7 +1110,7 @@ async fn reused_refresh_secret_revokes_family(kv: Backend) {
         other => panic!("expected a rotation, got {other:?}"),
     }
     match store
-        .rotate_refresh("fam-a", "s1", "s2", now)
+        .rotate_refresh("fam-a", &step("s1", "s2", "jti-s2", now), now)
         .await
         .unwrap()
     {
@@ -1102,25 +1119,28 @@ async fn reused_refresh_secret_revokes_family(kv: Backend) {
     }
     // The old secret comes back: the whole family is revoked...
     assert!(matches!(
-        store.rotate_refresh("fam-a", "s0", "s9", now).await.unwrap(),
+        store.rotate_refresh("fam-a", &step("s0", "s9", "jti-s9", now), now).await.unwrap(),
         Rotation::Reused(f) if f.revoked
     ));
     // ...so even the current secret no longer works.
     assert_eq!(
         store
-            .rotate_refresh("fam-a", "s2", "s3", now)
+            .rotate_refresh("fam-a", &step("s2", "s3", "jti-s3", now), now)
             .await
             .unwrap(),
         Rotation::Revoked
     );
     assert_eq!(
-        store.rotate_refresh("nope", "x", "y", now).await.unwrap(),
+        store
+            .rotate_refresh("nope", &step("x", "y", "jti-y", now), now)
+            .await
+            .unwrap(),
         Rotation::Unknown
     );
     // A family past its absolute expiry is unknown.
     assert_eq!(
         store
-            .rotate_refresh("fam-b", "t0", "t1", now + 3600)
+            .rotate_refresh("fam-b", &step("t0", "t1", "jti-t1", now), now + 3600)
             .await
             .unwrap(),
         Rotation::Unknown
@@ -1158,6 +1178,156 @@ async fn reused_refresh_secret_revokes_family(kv: Backend) {
             .len(),
         1
     );
+}
+
+/// A family remembers its spent secrets (bounded, and never forgetting one younger than the
+/// window), ignores secrets it never issued, and takes its live access tokens down with it.
+async fn refresh_family_memory_and_its_access_tokens(kv: Backend) {
+    let store = Store::new(kv, 100);
+    let now = now();
+    let mut fam = family("fam-m", "u1", "m0", now);
+    fam.access = vec![
+        IssuedAccess {
+            jti: "at-0".into(),
+            expires_at: now + 600,
+        },
+        IssuedAccess {
+            jti: "at-gone".into(),
+            expires_at: now,
+        },
+    ];
+    store.create_refresh_family(&fam, now).await.unwrap();
+    for (i, (a, b)) in [("m0", "m1"), ("m1", "m2")].into_iter().enumerate() {
+        match store
+            .rotate_refresh("fam-m", &step(a, b, &format!("at-{}", i + 1), now), now)
+            .await
+            .unwrap()
+        {
+            Rotation::Rotated(f) => {
+                assert_eq!(f.spent.last().unwrap().digest, a);
+                assert!(f.access.iter().all(|x| x.jti != "at-gone"), "pruned");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // A secret the family never issued changes nothing, revoked or not.
+    let before = store.refresh_family("fam-m").await.unwrap().unwrap();
+    assert_eq!(
+        store
+            .rotate_refresh("fam-m", &step("forged", "x", "at-x", now), now)
+            .await
+            .unwrap(),
+        Rotation::Unknown
+    );
+    assert_eq!(
+        store.refresh_family("fam-m").await.unwrap().unwrap(),
+        before
+    );
+    assert!(!store.is_access_token_denied("at-0").await.unwrap());
+    // A spent one revokes the family and denies every live access token minted from it.
+    assert!(matches!(
+        store
+            .rotate_refresh("fam-m", &step("m0", "x", "at-x", now), now)
+            .await
+            .unwrap(),
+        Rotation::Reused(f) if f.revoked && f.access.is_empty()
+    ));
+    for jti in ["at-0", "at-1", "at-2"] {
+        assert!(store.is_access_token_denied(jti).await.unwrap(), "{jti}");
+    }
+    assert!(!store.is_access_token_denied("at-x").await.unwrap());
+    assert!(!store.is_access_token_denied("at-gone").await.unwrap());
+    assert_eq!(
+        store
+            .rotate_refresh("fam-m", &step("forged", "x", "at-x", now), now)
+            .await
+            .unwrap(),
+        Rotation::Unknown,
+        "a revoked family does not even say so to a forged secret"
+    );
+
+    // The bound: SPENT_SECRETS_KEPT rotations within the window, then a refusal that changes
+    // nothing; after the window the oldest spent secret is forgotten (then unknown, no
+    // revocation) while the others still revoke.
+    let mut fam = family("fam-w", "u1", "w0", now);
+    fam.access = vec![IssuedAccess {
+        jti: "w-at-0".into(),
+        expires_at: now + 600,
+    }];
+    store.create_refresh_family(&fam, now).await.unwrap();
+    let secrets: Vec<String> = (0..=SPENT_SECRETS_KEPT + 1)
+        .map(|i| format!("w{i}"))
+        .collect();
+    for i in 0..SPENT_SECRETS_KEPT {
+        let r = store
+            .rotate_refresh(
+                "fam-w",
+                &step(&secrets[i], &secrets[i + 1], "w-at", now),
+                now,
+            )
+            .await
+            .unwrap();
+        assert!(matches!(r, Rotation::Rotated(_)), "rotation {i}: {r:?}");
+    }
+    let k = SPENT_SECRETS_KEPT;
+    let before = store.refresh_family("fam-w").await.unwrap().unwrap();
+    assert_eq!(before.spent.len(), k);
+    assert_eq!(
+        store
+            .rotate_refresh(
+                "fam-w",
+                &step(&secrets[k], &secrets[k + 1], "w-at", now),
+                now
+            )
+            .await
+            .unwrap(),
+        Rotation::TooFrequent
+    );
+    assert_eq!(
+        store.refresh_family("fam-w").await.unwrap().unwrap(),
+        before
+    );
+    let later = now + 3600 - 1;
+    let mut late = step(&secrets[k], &secrets[k + 1], "w-at-late", later);
+    late.spent_window = 3600 - 1;
+    assert!(matches!(
+        store.rotate_refresh("fam-w", &late, later).await.unwrap(),
+        Rotation::Rotated(f) if f.spent.len() == k && f.spent[0].digest == secrets[1]
+    ));
+    assert_eq!(
+        store
+            .rotate_refresh("fam-w", &step(&secrets[0], "x", "x", later), later)
+            .await
+            .unwrap(),
+        Rotation::Unknown,
+        "forgotten: no longer recognised, and nothing revoked"
+    );
+    assert!(
+        !store
+            .refresh_family("fam-w")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked
+    );
+    assert!(matches!(
+        store
+            .rotate_refresh("fam-w", &step(&secrets[1], "x", "x", later), later)
+            .await
+            .unwrap(),
+        Rotation::Reused(_)
+    ));
+    assert!(store.is_access_token_denied("w-at-late").await.unwrap());
+
+    // Revoking a family by id (logout, /revoke, code replay) denies its access tokens too.
+    let mut fam = family("fam-r", "u1", "r0", now);
+    fam.access = vec![IssuedAccess {
+        jti: "r-at-0".into(),
+        expires_at: now + 600,
+    }];
+    store.create_refresh_family(&fam, now).await.unwrap();
+    assert!(store.revoke_refresh_family("fam-r", now).await.unwrap());
+    assert!(store.is_access_token_denied("r-at-0").await.unwrap());
 }
 
 async fn sessions_of_a_user(kv: Backend) {
