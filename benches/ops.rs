@@ -114,7 +114,7 @@ fn rate_limiter(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let embedded = rt.block_on(async {
-        idbroker::store::open_backend(&idbroker::policy::StorePolicy::Embedded {
+        idbroker::server::open_backend(&idbroker::policy::StorePolicy::Embedded {
             path: dir.path().join("rate.db"),
         })
         .await

@@ -5,8 +5,8 @@
 //! identifier the login page receives, so it borrows everything it returns from the policy
 //! and allocates nothing; the only lookups are the policy's in-memory indexes.
 
+use crate::directory::{UpstreamLink, User};
 use crate::policy::{Organization, Policy, SsoMode, Upstream, UpstreamKind};
-use crate::store::{UpstreamLink, User};
 
 /// The login method for one identifier.
 #[derive(Debug, Clone, Copy)]

@@ -7,9 +7,11 @@
 
 pub mod admin_client;
 pub mod clock;
+pub mod directory;
 pub mod files;
 pub mod hrd;
 pub mod http;
+pub mod jose;
 pub mod keys;
 pub mod metrics;
 pub mod op;

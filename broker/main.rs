@@ -58,10 +58,11 @@ enum Command {
     /// message on stderr), 2 when it cannot be reached.
     Admin {
         /// The broker's URL (default: the issuer of the policy file given by --config).
-        #[arg(long, env = "IDBROKER_URL")]
+        /// Accepted before or after the verb.
+        #[arg(long, env = "IDBROKER_URL", global = true)]
         url: Option<String>,
-        /// One line of JSON instead of pretty-printed.
-        #[arg(long)]
+        /// One line of JSON instead of pretty-printed. Accepted before or after the verb.
+        #[arg(long, global = true)]
         compact: bool,
         #[command(subcommand)]
         verb: AdminVerb,

@@ -11,8 +11,30 @@ use tokio_util::sync::CancellationToken;
 use crate::clock::Clock;
 use crate::keys::KeyRing;
 use crate::policy::Policy;
+use crate::policy::StorePolicy;
 use crate::service::{Broker, StartError};
-use crate::store::{Store, open_backend};
+use crate::store::embedded::EmbeddedKv;
+use crate::store::redis::RedisKv;
+use crate::store::{Backend, REDIS_KEY_PREFIX, Store, StoreError};
+
+/// Opens the engine the policy names: the redb file (created with its directory if missing)
+/// or a connection to Redis with keys under [`crate::store::REDIS_KEY_PREFIX`].
+pub async fn open_backend(policy: &StorePolicy) -> Result<Backend, StoreError> {
+    use secrecy::ExposeSecret as _;
+    match policy {
+        StorePolicy::Embedded { path } => {
+            let path = path.clone();
+            let kv = tokio::task::spawn_blocking(move || EmbeddedKv::open(&path))
+                .await
+                .map_err(|e| StoreError::Unavailable(format!("opening the store failed: {e}")))??;
+            kv.spawn_flusher();
+            Ok(Backend::Embedded(kv))
+        }
+        StorePolicy::Redis { url } => Ok(Backend::Redis(
+            RedisKv::connect(url.expose_secret(), REDIS_KEY_PREFIX).await?,
+        )),
+    }
+}
 
 /// Entries in the in-process user cache (the routing decision's hot path).
 pub const USER_CACHE_CAPACITY: u64 = 1_000_000;

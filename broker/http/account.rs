@@ -14,8 +14,8 @@ use super::error::PageError;
 use super::extract::{Browser, PageForm, PageQuery};
 use super::pages::{self, AccountPage, SessionLine, format_time};
 use crate::op::pkce;
+use crate::policy::ACCOUNT_CLIENT_ID;
 use crate::secret::{ct_eq, random_handle};
-use crate::service::account::ACCOUNT_CLIENT_ID;
 use crate::service::{Broker, ServiceError};
 use crate::store::Session;
 

@@ -28,7 +28,7 @@ pub async fn openid_configuration(State(broker): State<Arc<Broker>>) -> Response
         grants.push(GrantType::TokenExchange.as_str());
     }
     grants.sort_unstable();
-    let assertion_algs: Vec<String> = crate::op::client_assertion::ALLOWED_ALGS
+    let assertion_algs: Vec<String> = crate::jose::CLIENT_ASSERTION_ALGS
         .iter()
         .map(|a| format!("{a:?}"))
         .collect();

@@ -191,25 +191,14 @@ pub fn password_set(status: StatusCode, email: &str, token: &str, error: Option<
     )
 }
 
-/// Formats unix seconds as `YYYY-MM-DD HH:MM UTC` (days-from-civil, no time crate needed).
+/// Formats unix seconds as `YYYY-MM-DD HH:MM UTC`; a time out of range reads "unknown".
 pub fn format_time(t: u64) -> String {
-    let days = (t / 86_400) as i64;
-    let secs = t % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        secs / 3600,
-        (secs % 3600) / 60
-    )
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    i64::try_from(t)
+        .ok()
+        .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+        .and_then(|at| at.format(format).ok())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 #[cfg(test)]
@@ -222,5 +211,6 @@ mod tests {
             super::format_time(951_782_400 + 3661),
             "2000-02-29 01:01 UTC"
         );
+        assert_eq!(super::format_time(u64::MAX), "unknown");
     }
 }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::scope;
 use crate::clock::UnixTime;
-use crate::store::User;
+use crate::directory::User;
 
 /// `typ` header values: RFC 9068 §2.1 requires `at+jwt` for access tokens, which is also
 /// what keeps an ID token from being accepted as an access token and vice versa.

@@ -8,7 +8,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::JwkSet;
 use serde::Deserialize;
 
@@ -17,13 +16,7 @@ use crate::clock::UnixTime;
 /// RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion.
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-/// Algorithms a client may sign its assertion with (RFC 8725 §3.1: explicit, asymmetric).
-pub const ALLOWED_ALGS: &[Algorithm] = &[
-    Algorithm::RS256,
-    Algorithm::PS256,
-    Algorithm::ES256,
-    Algorithm::EdDSA,
-];
+pub use crate::jose::CLIENT_ASSERTION_ALGS as ALLOWED_ALGS;
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat`.
 pub const LEEWAY_SECS: u64 = 60;
@@ -88,25 +81,12 @@ pub struct VerifiedAssertion {
 struct AssertionClaims {
     iss: String,
     sub: String,
-    #[serde(deserialize_with = "one_or_many")]
+    #[serde(deserialize_with = "crate::jose::one_or_many")]
     aud: Vec<String>,
     exp: u64,
     iat: Option<u64>,
     nbf: Option<u64>,
     jti: Option<String>,
-}
-
-fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(match OneOrMany::deserialize(d)? {
-        OneOrMany::One(s) => vec![s],
-        OneOrMany::Many(v) => v,
-    })
 }
 
 /// The `iss` of an assertion, read *without* verifying anything: only to find which
@@ -138,14 +118,14 @@ pub fn verify(
     if assertion.len() > MAX_ASSERTION_BYTES {
         return Err(AssertionError::Malformed);
     }
-    let claims: AssertionClaims = super::jws::verify_with_jwks(assertion, jwks, ALLOWED_ALGS)
+    let claims: AssertionClaims = crate::jose::verify_with_jwks(assertion, jwks, ALLOWED_ALGS)
         .map_err(|r| match r {
-            super::jws::JwsRefusal::Malformed | super::jws::JwsRefusal::ClaimsShape => {
+            crate::jose::JwsRefusal::Malformed | crate::jose::JwsRefusal::ClaimsShape => {
                 AssertionError::Malformed
             }
-            super::jws::JwsRefusal::AlgorithmNotAllowed => AssertionError::AlgorithmNotAllowed,
-            super::jws::JwsRefusal::UnknownKey => AssertionError::UnknownKey,
-            super::jws::JwsRefusal::BadSignature => AssertionError::BadSignature,
+            crate::jose::JwsRefusal::AlgorithmNotAllowed => AssertionError::AlgorithmNotAllowed,
+            crate::jose::JwsRefusal::UnknownKey => AssertionError::UnknownKey,
+            crate::jose::JwsRefusal::BadSignature => AssertionError::BadSignature,
         })?;
     check_claims(&claims, client_id, audiences, now)
 }
@@ -199,7 +179,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use jsonwebtoken::{EncodingKey, Header};
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
     use serde_json::json;
 
     const NOW: UnixTime = 1_800_000_000;

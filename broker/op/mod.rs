@@ -8,7 +8,6 @@ pub mod authorize;
 pub mod claims;
 pub mod client_assertion;
 pub mod error;
-pub mod jws;
 pub mod pkce;
 pub mod redirect_uri;
 pub mod scope;

@@ -2,7 +2,7 @@
 
 use super::authorize::Prompt;
 use crate::clock::UnixTime;
-use crate::store::{Session, User};
+use crate::directory::{Session, User};
 
 /// What to do with the session the browser presented (if any).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -305,7 +305,7 @@ pub struct PolicyUser {
     pub organization: Option<String>,
     /// Entra link (`tid`, `oid`) or OIDC link (`iss`, `sub`) for tests and demos before the
     /// admin surface imports users.
-    pub link: Option<crate::store::UpstreamLink>,
+    pub link: Option<crate::directory::UpstreamLink>,
     pub sso: bool,
     pub disabled: bool,
 }
@@ -352,5 +352,24 @@ impl Default for AuditPolicy {
             sink: AuditSink::Stdout,
             retention: Duration::from_secs(90 * 86400),
         }
+    }
+}
+
+/// The account page's client id; reserved (a policy may not register it).
+pub const ACCOUNT_CLIENT_ID: &str = "idbroker-account";
+
+/// The account page's registration: a public client with PKCE, like any SPA or native app.
+pub fn builtin_account_client(issuer: &Issuer) -> Client {
+    let url = |p: &str| Url::parse(&issuer.join(p)).ok();
+    Client {
+        id: ACCOUNT_CLIENT_ID.into(),
+        secret: None,
+        jwks: None,
+        redirect_uris: url("/account/callback").into_iter().collect(),
+        post_logout_redirect_uris: url("/account").into_iter().collect(),
+        grants: vec![GrantType::AuthorizationCode],
+        scopes: vec!["openid".into(), "email".into(), "profile".into()],
+        native: false,
+        name: "your account".into(),
     }
 }

@@ -135,18 +135,9 @@ pub(super) fn env_name(text: &str) -> Result<(), String> {
 
 /// A GUID as Entra writes tenant, object and application ids; returned lower-case.
 pub(super) fn guid(text: &str) -> Result<String, String> {
-    let groups: Vec<&str> = text.split('-').collect();
-    let lengths_ok = groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n);
-    if !lengths_ok || !text.chars().all(|c| c == '-' || c.is_ascii_hexdigit()) {
-        return Err(format!(
-            "{text:?} is not a GUID; write it like 72f988bf-86f1-41af-91ab-2d7cd011db47"
-        ));
-    }
-    Ok(text.to_ascii_lowercase())
+    crate::directory::entra_guid(text).ok_or_else(|| {
+        format!("{text:?} is not a GUID; write it like 72f988bf-86f1-41af-91ab-2d7cd011db47")
+    })
 }
 
 /// An email domain for home realm discovery: a DNS name in ASCII, returned lower-case.

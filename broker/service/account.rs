@@ -3,33 +3,12 @@
 
 use std::sync::Arc;
 
-use url::Url;
-
 use super::logout::logout_csrf;
 use super::token::TokenParams;
 use super::{Broker, ServiceError};
-use crate::policy::{Client, GrantType, Issuer};
+use crate::policy::{ACCOUNT_CLIENT_ID, Client};
 use crate::secret::{ct_eq, digest};
 use crate::store::{Session, User};
-
-/// The account page's client id; reserved (a policy may not register it).
-pub const ACCOUNT_CLIENT_ID: &str = "idbroker-account";
-
-/// The account page's registration: a public client with PKCE, like any SPA or native app.
-pub fn builtin_client(issuer: &Issuer) -> Client {
-    let url = |p: &str| Url::parse(&issuer.join(p)).ok();
-    Client {
-        id: ACCOUNT_CLIENT_ID.into(),
-        secret: None,
-        jwks: None,
-        redirect_uris: url("/account/callback").into_iter().collect(),
-        post_logout_redirect_uris: url("/account").into_iter().collect(),
-        grants: vec![GrantType::AuthorizationCode],
-        scopes: vec!["openid".into(), "email".into(), "profile".into()],
-        native: false,
-        name: "Your account".into(),
-    }
-}
 
 /// What the account page shows.
 #[derive(Debug)]

@@ -712,26 +712,17 @@ fn parse_object_ids(ids: &[String]) -> Result<Vec<String>, AdminError> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for id in ids {
-        let oid = id.trim().to_lowercase();
-        if !is_guid(&oid) {
+        let Some(oid) = crate::directory::entra_guid(id.trim()) else {
             return Err(AdminError::BadRequest(format!(
                 "{:?} is not an Entra object id (a GUID)",
                 id.chars().take(64).collect::<String>()
             )));
-        }
+        };
         if seen.insert(oid.clone()) {
             out.push(oid);
         }
     }
     Ok(out)
-}
-
-fn is_guid(s: &str) -> bool {
-    s.len() == 36
-        && s.char_indices().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => c == '-',
-            _ => c.is_ascii_hexdigit(),
-        })
 }
 
 #[cfg(test)]

@@ -47,7 +47,8 @@ pub struct UserView {
     pub sign_in_method: &'static str,
     /// The upstream the user is sent to when `sign_in_method` is `sso`.
     pub sso_upstream: Option<String>,
-    /// When `sso`: the password is offered too (`password_fallback`).
+    /// Whether the login page takes a password from this user: always for `password`,
+    /// and for `sso` when the organisation sets `password_fallback` and a password is set.
     pub password_allowed: bool,
     pub created_at: UnixTime,
     pub updated_at: UnixTime,
@@ -86,7 +87,7 @@ pub struct AuditQuery {
 
 pub fn user_view(policy: &Policy, user: &User) -> UserView {
     let (method, upstream, password_allowed) = match hrd::decide(policy, &user.email, Some(user)) {
-        LoginMethod::Password => ("password", None, false),
+        LoginMethod::Password => ("password", None, true),
         LoginMethod::NoMethod => ("none", None, false),
         LoginMethod::Upstream(route) => (
             "sso",

@@ -205,7 +205,7 @@ impl Broker {
 
 /// Adds what every policy carries beyond the file: the built-in account page's client.
 fn prepare(mut policy: Policy) -> Policy {
-    let client = account::builtin_client(&policy.issuer);
+    let client = crate::policy::builtin_account_client(&policy.issuer);
     policy.clients.insert(client.id.clone(), Arc::new(client));
     policy
 }

@@ -60,7 +60,7 @@ impl EmbeddedKv {
     /// it, since the file holds password hashes and token digests.
     ///
     /// This blocks (it may replay an interrupted commit): call it from
-    /// `tokio::task::spawn_blocking` inside a runtime, as [`super::open_backend`] does.
+    /// `tokio::task::spawn_blocking` inside a runtime, as `crate::server::open_backend` does.
     pub fn open(path: &Path) -> Result<EmbeddedKv, StoreError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| {

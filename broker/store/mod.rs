@@ -120,25 +120,6 @@ pub const MSG_ALL: &str = "*";
 /// The prefix of every key the broker writes to Redis.
 pub const REDIS_KEY_PREFIX: &str = "idb:";
 
-/// Opens the engine the policy names: the redb file (created with its directory if missing)
-/// or a connection to Redis with keys under [`REDIS_KEY_PREFIX`].
-pub async fn open_backend(policy: &crate::policy::StorePolicy) -> Result<Backend, StoreError> {
-    use secrecy::ExposeSecret as _;
-    match policy {
-        crate::policy::StorePolicy::Embedded { path } => {
-            let path = path.clone();
-            let kv = tokio::task::spawn_blocking(move || EmbeddedKv::open(&path))
-                .await
-                .map_err(|e| StoreError::Unavailable(format!("opening the store failed: {e}")))??;
-            kv.spawn_flusher();
-            Ok(Backend::Embedded(kv))
-        }
-        crate::policy::StorePolicy::Redis { url } => Ok(Backend::Redis(
-            RedisKv::connect(url.expose_secret(), REDIS_KEY_PREFIX).await?,
-        )),
-    }
-}
-
 impl Store {
     pub fn new(kv: Backend, user_cache_capacity: u64) -> Arc<Store> {
         let store = Arc::new(Store {

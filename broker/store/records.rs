@@ -4,93 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::clock::UnixTime;
-
-/// The immutable upstream identity a directory user is matched by; never the email.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum UpstreamLink {
-    /// Entra: (tenant id `tid`, object id `oid`), both lower-case GUIDs.
-    Entra { tid: String, oid: String },
-    /// Any OIDC provider: (`iss`, `sub`).
-    Oidc { iss: String, sub: String },
-}
-
-impl UpstreamLink {
-    /// The key of the link index. `iss` may contain any character, so it is percent-encoded.
-    pub fn index_key(&self) -> String {
-        match self {
-            UpstreamLink::Entra { tid, oid } => format!("entra/{tid}/{oid}"),
-            UpstreamLink::Oidc { iss, sub } => {
-                let iss: String = form_urlencoded::byte_serialize(iss.as_bytes()).collect();
-                let sub: String = form_urlencoded::byte_serialize(sub.as_bytes()).collect();
-                format!("oidc/{iss}/{sub}")
-            }
-        }
-    }
-}
-
-/// Where a directory user came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UserSource {
-    /// Listed under `users:` in the policy file.
-    Policy,
-    /// Created through the admin API.
-    Admin,
-    /// Imported from an Entra tenant through Graph.
-    Import,
-    /// Created on first upstream sign-in (`jit: true`).
-    Jit,
-}
-
-/// A directory user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct User {
-    /// The stable broker user id: the `sub` of every token. Never reused, never changes.
-    pub id: String,
-    /// The normalised sign-in identifier (trimmed, lower-case email or UPN). Unique.
-    pub email: String,
-    pub name: String,
-    pub organization: Option<String>,
-    /// Argon2id PHC string.
-    pub password_hash: Option<String>,
-    pub link: Option<UpstreamLink>,
-    /// The per-user SSO switch (used when the organisation's `sso` is `per_user`).
-    pub sso: bool,
-    pub disabled: bool,
-    pub source: UserSource,
-    pub created_at: UnixTime,
-    pub updated_at: UnixTime,
-    /// Tokens and sessions issued before this instant are no longer honoured.
-    pub tokens_valid_after: UnixTime,
-    /// The `email_verified` of the broker's tokens. True for addresses from the policy file
-    /// or an import (the admin's); for a just-in-time user, whether the upstream vouched for
-    /// the address. Records written before this field existed read as true.
-    #[serde(default = "verified")]
-    pub email_verified: bool,
-}
-
-fn verified() -> bool {
-    true
-}
-
-/// A signed-in browser session at the broker (the SSO session behind the session cookie).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Session {
-    /// Public id (`sid` claim); the cookie holds a separate secret handle.
-    pub id: String,
-    pub user_id: String,
-    pub auth_time: UnixTime,
-    /// RFC 8176 authentication method references: `pwd` or `fed`.
-    pub amr: Vec<String>,
-    /// The upstream id when signed in through SSO.
-    pub idp: Option<String>,
-    pub organization: Option<String>,
-    pub created_at: UnixTime,
-    pub expires_at: UnixTime,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-}
+/// The directory's domain types live in [`crate::directory`]; the store keeps them as they
+/// serialise there, so their JSON is this module's record format too.
+pub use crate::directory::{Session, UpstreamLink, User, UserSource};
 
 /// Which step of the login page a transaction is at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

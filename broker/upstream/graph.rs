@@ -9,7 +9,9 @@
 //!   (server-driven paging: the link is opaque and used as given, but only on the Graph
 //!   origin we were configured with).
 //! - Throttling: 429 and 503 are retried after `Retry-After` (capped at [`MAX_RETRY_SLEEP`]),
-//!   at most [`ATTEMPTS`] tries per request, then [`GraphError::Throttled`].
+//!   at most [`ATTEMPTS`] tries per request, then [`GraphError::Throttled`]. The loop is
+//!   written here rather than taken from a retry crate: the wait comes from each answer's
+//!   `Retry-After`, which backoff crates do not read, so the crate would wrap this same code.
 //! - 401/403 mean the app lacks consent in the tenant (or it was revoked):
 //!   [`GraphError::ConsentMissing`]. A 401 first drops the cached token and tries once more,
 //!   since a token can also be refused for having expired early.

@@ -8,29 +8,17 @@
 //! verifier, which does not check `nbf` and cannot express "`iss` must be the issuer of the
 //! token's own `tid`, and `tid` must be the organisation's tenant".
 
-use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::JwkSet;
 use serde::Deserialize;
 
 use crate::clock::UnixTime;
+use crate::directory::UpstreamLink;
 use crate::secret::ct_eq;
-use crate::store::UpstreamLink;
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat` (OIDC Core §3.1.3.7: "small").
 pub const LEEWAY_SECS: u64 = 120;
 
-/// Asymmetric algorithms only (RFC 8725 §3.1: an explicit allow-list, never from the token).
-pub const ALLOWED_ALGS: &[Algorithm] = &[
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-    Algorithm::PS384,
-    Algorithm::PS512,
-    Algorithm::ES256,
-    Algorithm::ES384,
-    Algorithm::EdDSA,
-];
+pub use crate::jose::UPSTREAM_TOKEN_ALGS as ALLOWED_ALGS;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
@@ -104,7 +92,7 @@ pub struct Expected<'a> {
 pub struct UpstreamClaims {
     pub iss: String,
     pub sub: String,
-    #[serde(deserialize_with = "one_or_many")]
+    #[serde(deserialize_with = "crate::jose::one_or_many")]
     pub aud: Vec<String>,
     pub exp: u64,
     pub iat: Option<u64>,
@@ -145,22 +133,9 @@ pub struct VerifiedIdentity {
     pub exp: UnixTime,
 }
 
-fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany {
-        One(String),
-        Many(Vec<String>),
-    }
-    Ok(match OneOrMany::deserialize(d)? {
-        OneOrMany::One(s) => vec![s],
-        OneOrMany::Many(v) => v,
-    })
-}
-
 /// Checks the signature of `token` against `jwks` and returns its claims, unchecked.
 pub fn check_signature(token: &str, jwks: &JwkSet) -> Result<UpstreamClaims, VerifyError> {
-    use crate::op::jws::{JwsRefusal, verify_with_jwks};
+    use crate::jose::{JwsRefusal, verify_with_jwks};
     verify_with_jwks(token, jwks, ALLOWED_ALGS).map_err(|r| match r {
         JwsRefusal::Malformed => VerifyError::Malformed,
         JwsRefusal::AlgorithmNotAllowed => VerifyError::AlgorithmNotAllowed,
@@ -313,6 +288,7 @@ pub fn check_exchange_app(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jsonwebtoken::Algorithm;
 
     const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 

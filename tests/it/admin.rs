@@ -750,6 +750,7 @@ async fn per_user_sso_switch_changes_the_login_decision_at_once() {
     assert_eq!(view["sso"], true);
     assert_eq!(view["sign_in_method"], "sso");
     assert_eq!(view["sso_upstream"], "entra");
+    assert_eq!(view["password_allowed"], false);
     let id = sso_sign_in(&w, &email).await;
     assert_eq!(id["sub"], view["id"]);
 
@@ -762,6 +763,7 @@ async fn per_user_sso_switch_changes_the_login_decision_at_once() {
         )
         .await;
     assert_eq!(view["sign_in_method"], "none");
+    assert_eq!(view["password_allowed"], false);
     let mut b = Browser::new();
     assert_eq!(identify(&mut b, &w.tb, &email).await.status, StatusCode::OK);
 
@@ -836,6 +838,8 @@ async fn password_set_directly_and_by_a_single_use_expiring_link() {
         .await;
     assert_eq!(status, 200, "{view}");
     assert_eq!(view["sign_in_method"], "password");
+    // The login page takes this user's password, and the view says so.
+    assert_eq!(view["password_allowed"], true);
     let mut b = Browser::new();
     let done = sign_in(
         &mut b,

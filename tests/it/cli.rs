@@ -448,6 +448,10 @@ async fn admin_cli_lists_users_and_switches_sso() {
         compact.stdout
     );
     assert_eq!(compact.json()["email"], USER);
+    // Global flags also work after the verb, as the docs write them.
+    let after = admin_cli(&tb, &["user", USER, "--compact"], None).await;
+    assert_eq!(after.stdout.trim().lines().count(), 1, "{}", after.stdout);
+    assert_eq!(after.json()["email"], USER);
 
     assert!(!sso_flag(&tb, USER).await);
     let on = ok(&admin_cli(&tb, &["sso", USER, "on"], None).await);

@@ -1750,7 +1750,7 @@ async fn embedded_file_is_private_and_its_directory_created() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a").join("b").join("broker.db");
     let policy = idbroker::policy::StorePolicy::Embedded { path: path.clone() };
-    let kv = idbroker::store::open_backend(&policy).await.unwrap();
+    let kv = idbroker::server::open_backend(&policy).await.unwrap();
     assert!(matches!(kv, Backend::Embedded(_)));
     kv.ping().await.unwrap();
     let mode = std::fs::metadata(&path).unwrap().permissions().mode();
@@ -2007,8 +2007,8 @@ async fn redis_replicas_invalidate_each_others_user_cache() {
     let policy = idbroker::policy::StorePolicy::Redis {
         url: server.url().into(),
     };
-    let one = Store::new(idbroker::store::open_backend(&policy).await.unwrap(), 100);
-    let two = Store::new(idbroker::store::open_backend(&policy).await.unwrap(), 100);
+    let one = Store::new(idbroker::server::open_backend(&policy).await.unwrap(), 100);
+    let two = Store::new(idbroker::server::open_backend(&policy).await.unwrap(), 100);
     one.create_user(&user("u1", "one@contoso.com", None))
         .await
         .unwrap()

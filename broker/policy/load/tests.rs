@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use super::*;
+use crate::directory::UpstreamLink;
 use crate::policy::{
     AuditSink, ClientSecret, GrantType, SigningAlg, SsoMode, StorePolicy, UpstreamCredential,
     UpstreamKind,
 };
-use crate::store::UpstreamLink;
 
 const ADMIN_TOKEN: &str = "0123456789abcdef0123456789abcdef";
 

@@ -73,7 +73,7 @@ fn public_jwk(v: &serde_json::Value) -> Result<jsonwebtoken::jwk::Jwk, String> {
         serde_json::from_value(v.clone()).map_err(|e| format!("not a valid JWK: {e}"))?;
     if let Some(alg) = jwk.common.key_algorithm {
         let alg = alg.to_string().parse::<jsonwebtoken::Algorithm>().ok();
-        if !alg.is_some_and(|a| crate::op::client_assertion::ALLOWED_ALGS.contains(&a)) {
+        if !alg.is_some_and(|a| crate::jose::CLIENT_ASSERTION_ALGS.contains(&a)) {
             return Err("the key's alg is not allowed; use RS256, PS256, ES256 or EdDSA".into());
         }
     }
@@ -202,7 +202,7 @@ impl Validator<'_> {
         let c = &raw.value;
         let id = self.unique_id(path, at(raw), c.id.as_ref(), "client", seen);
         if let (Some(id_text), Some(_)) = (c.id.as_ref(), id.as_ref())
-            && id_text.value == crate::service::account::ACCOUNT_CLIENT_ID
+            && id_text.value == crate::policy::ACCOUNT_CLIENT_ID
         {
             // The built-in account page is a client of the broker under this id.
             self.add(

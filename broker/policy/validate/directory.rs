@@ -6,10 +6,10 @@ use std::sync::Arc;
 use serde_saphyr::Spanned;
 
 use super::{DAY, DeclaredUpstreams, MINUTE, Validator, at, non_empty, secs};
+use crate::directory::UpstreamLink;
 use crate::policy::raw::{RawLink, RawOrganization, RawSso, RawUpstreamKind, RawUser};
 use crate::policy::rules;
 use crate::policy::{Organization, PolicyUser, SsoMode};
-use crate::store::UpstreamLink;
 
 impl Validator<'_> {
     pub(super) fn organizations(

@@ -1,10 +1,50 @@
-//! Verifying a JWS signed by someone else's key: an upstream's ID token against its JWKS, a
-//! client's assertion against the keys it registered. One implementation for both, since
-//! each step is a classic place to get JWT verification wrong (RFC 8725 §2 and §3.1).
+//! JOSE helpers shared by everything that checks a JWS signed by someone else's key: an
+//! upstream's ID token (or an exchanged Entra token) against its JWKS, and a client's
+//! assertion against the keys it registered. One implementation for both, since each step is
+//! a classic place to get JWT verification wrong (RFC 8725 §2 and §3.1). A leaf module: it
+//! depends on jsonwebtoken and serde only, so `op`, `upstream` and `policy` can all use it.
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
+
+/// Algorithms an upstream ID token or exchanged token may be signed with: asymmetric only
+/// (RFC 8725 §3.1: an explicit allow-list, never taken from the token).
+pub const UPSTREAM_TOKEN_ALGS: &[Algorithm] = &[
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+    Algorithm::ES256,
+    Algorithm::ES384,
+    Algorithm::EdDSA,
+];
+
+/// Algorithms a client may sign its `private_key_jwt` assertion with (RFC 8725 §3.1:
+/// explicit, asymmetric).
+pub const CLIENT_ASSERTION_ALGS: &[Algorithm] = &[
+    Algorithm::RS256,
+    Algorithm::PS256,
+    Algorithm::ES256,
+    Algorithm::EdDSA,
+];
+
+/// A claim that is one string or an array of strings (`aud`, RFC 7519 §4.1.3), as a list.
+pub fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
+}
 
 /// Why a signature check failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
