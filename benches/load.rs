@@ -49,7 +49,7 @@ async fn start(users: usize, redis: Option<&str>) -> Setup {
 keys: {{dir: {d}/keys, algorithm: ES256}}
 {store}
 audit: {{sink: off}}
-rate_limits: {{password_per_ip: 1000000, password_per_identifier: 1000000, token_per_client: 1000000, window: 5m}}
+rate_limits: {{password_per_ip: 1000000, password_per_identifier: 1000000, token_per_client: 1000000, window: 5m, authorize_per_ip: 1000000, login_tx_per_ip: 1000000, identifier_per_ip: 1000000}}
 clients:
   - id: app
     redirect_uris: [http://127.0.0.1:9000/callback]

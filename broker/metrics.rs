@@ -64,7 +64,7 @@ fn describe() {
     );
     describe_counter!(
         "idbroker_rate_limited_total",
-        "Requests refused by a rate limit, by limit"
+        "Requests refused by a rate limit, by limit (password, identifier, authorize, login_tx, admin_auth, client_auth, user_code)"
     );
     describe_counter!(
         "idbroker_user_cache_total",

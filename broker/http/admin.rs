@@ -131,6 +131,17 @@ impl IntoResponse for AdminApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
                 resp
             }
+            AdminError::RateLimited(secs) => {
+                let mut resp = oauth_json(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "temporarily_unavailable",
+                    &text,
+                );
+                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                    resp.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                resp
+            }
             AdminError::Password(e) => {
                 tracing::error!(error = %e, "internal error");
                 oauth_json(
@@ -162,7 +173,9 @@ impl FromRequestParts<Arc<Broker>> for Admin {
                 .map(|s| s.chars().take(256).collect()),
         };
         let what = format!("{} {}", parts.method, parts.uri.path());
-        broker.admin_authenticate(bearer(&parts.headers), &ctx, &what)?;
+        broker
+            .admin_authenticate(bearer(&parts.headers), &ctx, &what)
+            .await?;
         Ok(Admin(ctx))
     }
 }

@@ -11,6 +11,8 @@ pub struct Names {
     pub session: &'static str,
     pub browser: &'static str,
     pub account: &'static str,
+    /// A browser that signed in with a password before (its own password-attempt allowance).
+    pub device: &'static str,
     secure: bool,
 }
 
@@ -21,6 +23,7 @@ impl Names {
                 session: "__Host-idb_session",
                 browser: "__Host-idb_browser",
                 account: "__Host-idb_account",
+                device: "__Host-idb_device",
                 secure: true,
             }
         } else {
@@ -28,6 +31,7 @@ impl Names {
                 session: "idb_session",
                 browser: "idb_browser",
                 account: "idb_account",
+                device: "idb_device",
                 secure: false,
             }
         }

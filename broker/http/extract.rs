@@ -80,6 +80,7 @@ impl FromRequestParts<Arc<Broker>> for Browser {
         Ok(Browser(BrowserContext {
             browser: jar.get(names.browser).map(|c| c.value().to_owned()),
             session: jar.get(names.session).map(|c| c.value().to_owned()),
+            device: jar.get(names.device).map(|c| c.value().to_owned()),
             ip: client_ip(parts, broker).map(|ip| ip.to_string()),
             user_agent,
         }))

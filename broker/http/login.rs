@@ -131,6 +131,13 @@ pub async fn upstream_callback(
 /// Turns the next step of a login into a response.
 pub fn respond(broker: &Broker, jar: CookieJar, next: LoginNext) -> Response {
     match next {
+        LoginNext::WithDeviceCookie(next, cookie) => {
+            let names = Names::for_issuer(&broker.policy().issuer);
+            let max_age = crate::service::login::DEVICE_COOKIE_TTL.as_secs();
+            let jar = jar.add(names.build(names.device, cookie, Some(max_age)));
+            // Whatever the next step is (the client, or the device approval page).
+            (jar, respond(broker, CookieJar::new(), *next)).into_response()
+        }
         LoginNext::Show(view) => pages::login(&view),
         LoginNext::Upstream(url) => Redirect::to(url.as_str()).into_response(),
         LoginNext::Device(view) => pages::device_consent(&view),

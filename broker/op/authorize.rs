@@ -74,6 +74,12 @@ pub enum AuthorizeError {
 
 /// Upper bound for any single parameter; longer values are refused (`invalid_request`).
 const MAX_PARAM: usize = 2048;
+/// Upper bounds of the parameters a login transaction stores as they are (`state`,
+/// `nonce`, `login_hint`): an unauthenticated `/authorize` must not be able to park
+/// kilobytes per request in the store. Longer values are refused with `invalid_request`.
+pub const MAX_STATE: usize = 512;
+pub const MAX_NONCE: usize = 512;
+pub const MAX_LOGIN_HINT: usize = 256;
 
 pub fn validate(policy: &Policy, p: &AuthorizeParams) -> Result<ValidRequest, AuthorizeError> {
     let Some(client_id) = p.client_id.as_deref().filter(|s| !s.is_empty()) else {
@@ -99,20 +105,20 @@ pub fn validate(policy: &Policy, p: &AuthorizeParams) -> Result<ValidRequest, Au
     let state = p.state.clone();
     let fail = |error: OpError| AuthorizeError::Redirect {
         redirect_uri: Box::new(redirect_uri.clone()),
-        state: state.clone().filter(|s| s.len() <= MAX_PARAM),
+        state: state.clone().filter(|s| s.len() <= MAX_STATE),
         error,
     };
 
-    for (name, value) in [
-        ("state", &p.state),
-        ("nonce", &p.nonce),
-        ("scope", &p.scope),
-        ("login_hint", &p.login_hint),
-        ("code_challenge", &p.code_challenge),
+    for (name, value, max) in [
+        ("state", &p.state, MAX_STATE),
+        ("nonce", &p.nonce, MAX_NONCE),
+        ("scope", &p.scope, MAX_PARAM),
+        ("login_hint", &p.login_hint, MAX_LOGIN_HINT),
+        ("code_challenge", &p.code_challenge, MAX_PARAM),
     ] {
-        if value.as_ref().is_some_and(|v| v.len() > MAX_PARAM) {
+        if value.as_ref().is_some_and(|v| v.len() > max) {
             return Err(fail(OpError::invalid_request(format!(
-                "{name} is too long"
+                "{name} is too long (at most {max} bytes)"
             ))));
         }
     }

@@ -320,6 +320,16 @@ pub struct RateLimits {
     /// client is refused until the window ends.
     pub token_per_client: u32,
     pub window: Duration,
+    /// `/authorize` requests (that passed validation) per client IP per window.
+    pub authorize_per_ip: u32,
+    /// Login transactions started per client IP per login lifetime (`lifetimes.login`):
+    /// bounds the live transactions one address can keep in the store.
+    pub login_tx_per_ip: u32,
+    /// Identifier-step submissions (home realm discovery) per client IP per window.
+    pub identifier_per_ip: u32,
+    /// Refused admin authentications per client IP per window that are audited one by one;
+    /// later ones are answered `429` and only counted in a metric.
+    pub admin_auth_failures_per_ip: u32,
 }
 
 impl Default for RateLimits {
@@ -329,6 +339,10 @@ impl Default for RateLimits {
             password_per_identifier: 5,
             token_per_client: 600,
             window: Duration::from_secs(300),
+            authorize_per_ip: 600,
+            login_tx_per_ip: 1000,
+            identifier_per_ip: 300,
+            admin_auth_failures_per_ip: 20,
         }
     }
 }

@@ -209,6 +209,10 @@ pub(super) struct RawRateLimits {
     pub password_per_identifier: Option<Spanned<u32>>,
     pub token_per_client: Option<Spanned<u32>>,
     pub window: Option<Text>,
+    pub authorize_per_ip: Option<Spanned<u32>>,
+    pub login_tx_per_ip: Option<Spanned<u32>>,
+    pub identifier_per_ip: Option<Spanned<u32>>,
+    pub admin_auth_failures_per_ip: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -51,6 +51,9 @@ pub enum AdminError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Password(#[from] crate::password::PasswordError),
+    /// Too many refused authentications from this address: retry after this many seconds.
+    #[error("too many refused admin authentications from this address; retry later")]
+    RateLimited(u64),
 }
 
 impl AdminError {
@@ -64,6 +67,7 @@ impl AdminError {
             AdminError::Graph(g) => g.code().into(),
             AdminError::Store(_) => "store_unavailable".into(),
             AdminError::Password(_) => "password_pool".into(),
+            AdminError::RateLimited(_) => "rate_limited".into(),
         }
     }
 }
@@ -166,8 +170,13 @@ pub enum ConsentOutcome {
 }
 
 impl Broker {
-    /// Checks the admin bearer token in constant time. A refusal is audited.
-    pub fn admin_authenticate(
+    /// Checks the admin bearer token in constant time. A refusal is audited, up to
+    /// `rate_limits.admin_auth_failures_per_ip` per client IP per window; the refusals
+    /// beyond are answered `429` and only counted (`idbroker_rate_limited_total`), so
+    /// unauthenticated traffic cannot fill the audit trail. The right token is never refused
+    /// for its address's refusals: guessing it is hopeless, and an admin behind the same
+    /// NAT as an attacker keeps working.
+    pub async fn admin_authenticate(
         &self,
         token: Option<&str>,
         ctx: &AdminCtx,
@@ -181,6 +190,19 @@ impl Broker {
         let ok = token.is_some_and(|t| ct_eq(&sha256(t.as_bytes()), &expected));
         if ok {
             return Ok(());
+        }
+        let limits = policy.rate_limits;
+        if self
+            .ip_hit_over(
+                "admin-auth-ip",
+                ctx.ip.as_deref(),
+                limits.admin_auth_failures_per_ip,
+                limits.window,
+            )
+            .await?
+        {
+            metrics::counter!("idbroker_rate_limited_total", "limit" => "admin_auth").increment(1);
+            return Err(AdminError::RateLimited(limits.window.as_secs()));
         }
         let mut record = self.admin_event("admin.auth", ctx);
         record.outcome = "failure".into();

@@ -16,6 +16,9 @@ pub struct BrowserContext {
     pub browser: Option<String>,
     /// The session cookie's value.
     pub session: Option<String>,
+    /// The device cookie's value: set by a successful password sign-in (see
+    /// [`super::login::DEVICE_COOKIE_TTL`]).
+    pub device: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
 }
@@ -46,6 +49,14 @@ pub struct CodeRequest {
     pub code_challenge: Option<String>,
 }
 
+/// The refusal of a rate-limited authorization request (RFC 6749 §4.1.2.1).
+fn too_many(retry_after: u64) -> OpError {
+    OpError::new(
+        ErrorCode::TemporarilyUnavailable,
+        format!("too many sign-in requests from this network; retry in {retry_after} seconds"),
+    )
+}
+
 impl Broker {
     pub async fn authorize(
         &self,
@@ -69,6 +80,26 @@ impl Broker {
                 )));
             }
         };
+        // Per-IP limits, once the request is known to be answerable by redirect: every
+        // request counts towards `authorize_per_ip`, and every login transaction it would
+        // store towards `login_tx_per_ip` (below). RFC 6749 §4.1.2.1: `temporarily_unavailable`.
+        let limits = policy.rate_limits;
+        if self
+            .ip_hit_over(
+                "authz-ip",
+                ctx.ip.as_deref(),
+                limits.authorize_per_ip,
+                limits.window,
+            )
+            .await?
+        {
+            metrics::counter!("idbroker_rate_limited_total", "limit" => "authorize").increment(1);
+            return Ok(AuthorizeOutcome::Redirect(self.error_redirect(
+                &req.redirect_uri,
+                req.state.as_deref(),
+                &too_many(limits.window.as_secs()),
+            )));
+        }
         let live = self.live_session(ctx.session.as_deref()).await?;
         let code_req = CodeRequest {
             client_id: req.client.id.clone(),
@@ -94,6 +125,25 @@ impl Broker {
                 &OpError::new(ErrorCode::LoginRequired, "the user is not signed in"),
             ))),
             SessionUse::Login => {
+                // The live transactions of one address: at most `login_tx_per_ip` started
+                // per login lifetime, so at most twice that many alive at any moment.
+                if self
+                    .ip_hit_over(
+                        "login-tx-ip",
+                        ctx.ip.as_deref(),
+                        limits.login_tx_per_ip,
+                        policy.lifetimes.login,
+                    )
+                    .await?
+                {
+                    metrics::counter!("idbroker_rate_limited_total", "limit" => "login_tx")
+                        .increment(1);
+                    return Ok(AuthorizeOutcome::Redirect(self.error_redirect(
+                        &req.redirect_uri,
+                        req.state.as_deref(),
+                        &too_many(policy.lifetimes.login.as_secs()),
+                    )));
+                }
                 let (browser, new_browser) = match ctx.browser.as_deref() {
                     Some(b) if !b.is_empty() && b.len() <= 128 => (b.to_owned(), None),
                     _ => {

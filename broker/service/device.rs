@@ -29,7 +29,7 @@ pub const SLOW_DOWN_STEP_SECS: u64 = 5;
 /// How long a device code lives (RFC 8628 §3.2 `expires_in`).
 pub const DEVICE_CODE_TTL_SECS: u64 = 600;
 /// User-code entries per client IP per rate-limit window (RFC 8628 §5.1: guessing).
-pub const USER_CODE_ATTEMPTS_PER_IP: u64 = 10;
+pub const USER_CODE_ATTEMPTS_PER_IP: u32 = 10;
 
 pub const MSG_BAD_USER_CODE: &str =
     "That code is not valid or has expired. Check the code shown on your device.";
@@ -199,20 +199,21 @@ impl Broker {
         let mut ev = audit::event("device.code_entry", "failure", now);
         ev.ip = ctx.ip.clone();
         ev.user_agent = ctx.user_agent.clone();
-        if let Some(ip) = &ctx.ip {
-            let crate::store::RateCount(n) = self
-                .store
-                .rate_hit(&format!("device-ip/{ip}"), policy.rate_limits.window)
-                .await?;
-            if n > USER_CODE_ATTEMPTS_PER_IP {
-                metrics::counter!("idbroker_rate_limited_total", "limit" => "user_code")
-                    .increment(1);
-                ev.reason = Some("rate_limited".into());
-                self.audit.record(ev);
-                return Err(ServiceError::RateLimited(
-                    policy.rate_limits.window.as_secs(),
-                ));
-            }
+        if self
+            .ip_hit_over(
+                "device-ip",
+                ctx.ip.as_deref(),
+                USER_CODE_ATTEMPTS_PER_IP,
+                policy.rate_limits.window,
+            )
+            .await?
+        {
+            metrics::counter!("idbroker_rate_limited_total", "limit" => "user_code").increment(1);
+            ev.reason = Some("rate_limited".into());
+            self.audit.record(ev);
+            return Err(ServiceError::RateLimited(
+                policy.rate_limits.window.as_secs(),
+            ));
         }
         let again = |error| {
             DeviceEntry::Show(DeviceEntryView {

@@ -4,14 +4,16 @@
 //! method and a real password user all get the same password step, the same failure
 //! message, and one Argon2id verification each (SPEC "The login method of a user").
 
+use std::time::Duration;
+
 use secrecy::SecretString;
 use url::Url;
 
 use super::authorize::{BrowserContext, CodeRequest};
 use super::{Broker, ServiceError, audit};
 use crate::hrd::{self, LoginMethod};
-use crate::secret::{ct_eq, digest};
-use crate::store::{LoginStage, LoginTx, User};
+use crate::secret::{ct_eq, digest, random_handle};
+use crate::store::{KnownDevice, LoginStage, LoginTx, RateCount, User};
 
 pub const MSG_ENTER_EMAIL: &str = "Enter your email address.";
 pub const MSG_BAD_CREDENTIALS: &str = "The email address or password is incorrect.";
@@ -62,6 +64,9 @@ pub enum LoginNext {
     Upstream(Url),
     /// Signed in for a device (RFC 8628): show the approve/deny page.
     Device(super::device::DeviceConsentView),
+    /// The inner step, and a device cookie to set: this browser has just signed in with a
+    /// password as the identifier (see [`DEVICE_COOKIE_TTL`]).
+    WithDeviceCookie(Box<LoginNext>, String),
 }
 
 impl Broker {
@@ -102,6 +107,23 @@ impl Broker {
             )));
         }
         let policy = self.policy();
+        // Per-IP, before the directory lookup: home realm discovery tells which addresses go
+        // upstream, so it must not be queried at speed.
+        let limits = policy.rate_limits;
+        if self
+            .ip_hit_over(
+                "ident-ip",
+                ctx.ip.as_deref(),
+                limits.identifier_per_ip,
+                limits.window,
+            )
+            .await?
+        {
+            metrics::counter!("idbroker_rate_limited_total", "limit" => "identifier").increment(1);
+            let mut view = self.view(&tx, Step::Identifier, Some(MSG_TOO_MANY));
+            view.retry_after = Some(limits.window.as_secs());
+            return Ok(LoginNext::Show(view));
+        }
         let user = self.store.user_by_email(&identifier).await?;
         let method = hrd::decide(&policy, &identifier, user.as_deref());
         let mut next = tx.clone();
@@ -149,7 +171,8 @@ impl Broker {
 
         // Rate limits before any Argon2 work; keyed by what was typed, never by whether the
         // account exists, so the limiter cannot be used to enumerate either.
-        if let Some(retry_after) = self.password_rate_limited(&identifier, ctx).await? {
+        let attempt = self.password_attempt(&identifier, ctx).await?;
+        if let Some(retry_after) = attempt.limited {
             metrics::counter!("idbroker_rate_limited_total", "limit" => "password").increment(1);
             audit.reason = Some("rate_limited".into());
             self.audit.record(audit);
@@ -201,7 +224,21 @@ impl Broker {
         audit.user_id = Some(user.id.clone());
         audit.organization = user.organization.clone();
         self.audit.record(audit);
-        self.finish_login(&tx, &user, "pwd", None, ctx).await
+        // Only failures count (OWASP Authentication Cheat Sheet): a success takes back its
+        // own attempt and clears the identifier's failures, and this browser becomes a
+        // known device of the identifier.
+        self.store
+            .rate_clear(&identifier_bucket(&identifier))
+            .await?;
+        if let Some(bucket) = &attempt.device_bucket {
+            self.store.rate_clear(bucket).await?;
+        }
+        let device_cookie = self.remember_device(&identifier, &user, ctx).await?;
+        let next = self.finish_login(&tx, &user, "pwd", None, ctx).await?;
+        Ok(match device_cookie {
+            Some(cookie) => LoginNext::WithDeviceCookie(Box::new(next), cookie),
+            None => next,
+        })
     }
 
     /// "Not you?": back to the identifier step of the same transaction.
@@ -332,32 +369,113 @@ impl Broker {
         }
     }
 
-    /// Counts a password attempt; `Some(seconds)` when over a limit.
-    async fn password_rate_limited(
+    /// Counts a password attempt before any hashing; `limited` is `Some(seconds)` when it
+    /// is over a limit.
+    ///
+    /// The attempt counts against the client IP's bucket and against one identifier bucket:
+    /// the identifier's own, or, when the browser presents a device cookie of an earlier
+    /// successful sign-in as this identifier, that device's (OWASP "Slow Down Online
+    /// Guessing Attacks with Device Cookies"). So failures elsewhere cannot lock a known
+    /// browser out, and a known browser's failures do not lock out the others. Only a
+    /// successful sign-in creates a device cookie, so an unknown identifier never has one:
+    /// the limiter behaves alike for identifiers that exist and that do not.
+    async fn password_attempt(
         &self,
         identifier: &str,
         ctx: &BrowserContext,
-    ) -> Result<Option<u64>, ServiceError> {
+    ) -> Result<PasswordAttempt, ServiceError> {
         let limits = self.policy().rate_limits;
         let window = limits.window;
-        let by_identifier = self
-            .store
-            .rate_hit(&format!("pwd-id/{}", digest(identifier)), window)
+        let device_bucket = self
+            .known_device(identifier, ctx)
+            .await?
+            .map(|d| format!("pwd-dev/{d}"));
+        let bucket = device_bucket
+            .clone()
+            .unwrap_or_else(|| identifier_bucket(identifier));
+        let RateCount(by_identifier) = self.store.rate_hit(&bucket, window).await?;
+        let by_ip = self
+            .ip_hit_over("pwd-ip", ctx.ip.as_deref(), limits.password_per_ip, window)
             .await?;
-        let by_ip = match &ctx.ip {
-            Some(ip) => {
-                self.store
-                    .rate_hit(&format!("pwd-ip/{ip}"), window)
-                    .await?
-                    .0
-            }
-            None => 0,
-        };
-        if by_identifier.0 > u64::from(limits.password_per_identifier)
-            || by_ip > u64::from(limits.password_per_ip)
-        {
-            return Ok(Some(window.as_secs()));
-        }
-        Ok(None)
+        let limited = (by_identifier > u64::from(limits.password_per_identifier) || by_ip)
+            .then_some(window.as_secs());
+        Ok(PasswordAttempt {
+            limited,
+            device_bucket,
+        })
     }
+
+    /// The digest of this browser's device cookie when it was set by a successful sign-in
+    /// as `identifier` and is still valid.
+    async fn known_device(
+        &self,
+        identifier: &str,
+        ctx: &BrowserContext,
+    ) -> Result<Option<String>, ServiceError> {
+        let Some(cookie) = ctx.device.as_deref().filter(|c| valid_handle(c)) else {
+            return Ok(None);
+        };
+        let handle = digest(cookie);
+        let Some(known) = self
+            .store
+            .get_doc::<KnownDevice>(DEVICE_FAMILY, &handle)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let matches = ct_eq(known.identifier.as_bytes(), digest(identifier).as_bytes());
+        Ok(matches.then_some(handle))
+    }
+
+    /// Remembers this browser as a known device of `identifier` after a successful
+    /// password sign-in: `Some(cookie)` to set, or `None` when its cookie already is one.
+    async fn remember_device(
+        &self,
+        identifier: &str,
+        user: &User,
+        ctx: &BrowserContext,
+    ) -> Result<Option<String>, ServiceError> {
+        if self.known_device(identifier, ctx).await?.is_some() {
+            return Ok(None);
+        }
+        let cookie = random_handle();
+        let known = KnownDevice {
+            identifier: digest(identifier),
+            user_id: user.id.clone(),
+            created_at: self.now(),
+        };
+        self.store
+            .put_doc(
+                DEVICE_FAMILY,
+                &digest(&cookie),
+                &known,
+                Some(DEVICE_COOKIE_TTL),
+            )
+            .await?;
+        Ok(Some(cookie))
+    }
+}
+
+/// How long a browser stays a known device of an identifier after its last new device
+/// cookie (the cookie's `Max-Age`, and its record's time to live).
+pub const DEVICE_COOKIE_TTL: Duration = Duration::from_secs(30 * 86_400);
+
+/// Store family of known devices: `v1/known-device/{digest of the cookie}`.
+const DEVICE_FAMILY: &str = "known-device";
+
+/// What [`Broker::password_attempt`] found.
+struct PasswordAttempt {
+    limited: Option<u64>,
+    /// The device bucket the attempt counted against, when the browser is a known device.
+    device_bucket: Option<String>,
+}
+
+/// The failure counter of an identifier, keyed by its digest (never stored as typed).
+fn identifier_bucket(identifier: &str) -> String {
+    format!("pwd-id/{}", digest(identifier))
+}
+
+/// A cookie value worth looking up: what [`random_handle`] makes, within bounds.
+fn valid_handle(value: &str) -> bool {
+    !value.is_empty() && value.len() <= 128
 }

@@ -16,6 +16,7 @@ pub mod introspect;
 pub mod issue;
 pub mod login;
 pub mod logout;
+pub mod rate;
 pub mod sso;
 pub mod sync;
 pub mod token;

@@ -71,12 +71,13 @@ impl EmbeddedKv {
             })?;
         }
         restrict_file(path)?;
-        let db = Database::create(path).map_err(|e| {
+        let mut db = Database::create(path).map_err(|e| {
             StoreError::Unavailable(format!(
                 "cannot open the embedded store {}: {e}",
                 path.display()
             ))
         })?;
+        compact_on_open(&mut db, path);
         EmbeddedKv::with_database(db)
     }
 
@@ -89,12 +90,7 @@ impl EmbeddedKv {
     }
 
     fn with_database(db: Database) -> Result<EmbeddedKv, StoreError> {
-        // Create the tables once, so read transactions can always open them.
-        let wtx = db.begin_write().db()?;
-        wtx.open_table(VALUES).db()?;
-        wtx.open_multimap_table(SET_MEMBERS).db()?;
-        wtx.open_table(SET_EXPIRY).db()?;
-        wtx.commit().db()?;
+        create_tables(&db)?;
         let (tx, _) = broadcast::channel(CHANNEL_CAPACITY);
         Ok(EmbeddedKv {
             db: Arc::new(db),
@@ -144,6 +140,28 @@ impl EmbeddedKv {
             .await
             .map_err(|e| StoreError::Unavailable(format!("embedded store task failed: {e}")))?
     }
+}
+
+/// Removes what has expired, then compacts the file. While the broker runs, redb reuses the
+/// pages that expired records free, so the file stops growing under a steady churn, but it
+/// never gives them back: a burst (an attack, a mass sign-in) leaves the file at its peak
+/// size. Compacting at start returns that space. A failure only costs the space.
+fn compact_on_open(db: &mut Database, path: &Path) {
+    if let Err(e) = create_tables(db).and_then(|()| sweep_blocking(db, now_ms())) {
+        tracing::warn!(path = %path.display(), error = %e, "cannot sweep the embedded store at start");
+    }
+    if let Err(e) = db.compact() {
+        tracing::warn!(path = %path.display(), error = %e, "cannot compact the embedded store at start");
+    }
+}
+
+/// Creates the tables once, so read transactions can always open them.
+fn create_tables(db: &Database) -> Result<(), StoreError> {
+    let wtx = db.begin_write().db()?;
+    wtx.open_table(VALUES).db()?;
+    wtx.open_multimap_table(SET_MEMBERS).db()?;
+    wtx.open_table(SET_EXPIRY).db()?;
+    wtx.commit().db()
 }
 
 /// Creates the file with mode 0600 if it is missing, and narrows an existing file to 0600.

@@ -37,6 +37,14 @@ impl Store {
         Ok(RateCount(n))
     }
 
+    /// Forgets `bucket`'s hits: its next hit starts a new window at 1.
+    pub async fn rate_clear(&self, bucket: &str) -> Result<(), StoreError> {
+        self.kv
+            .commit(Txn::new().delete(format!("v1/rate/{bucket}")))
+            .await?;
+        Ok(())
+    }
+
     /// Stores a single-use value (consent `state`, password-set link) under a digest.
     pub async fn put_once<T: Serialize>(
         &self,

@@ -219,3 +219,14 @@ pub struct SyncState {
     /// Why it failed; never secret.
     pub error: Option<String>,
 }
+
+/// A browser that signed in with a password as an identifier: `v1/known-device/{digest of
+/// its device cookie}`. Its password attempts for that identifier count against its own
+/// allowance, not the identifier's (OWASP "device cookies").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownDevice {
+    /// Digest of the normalised identifier the browser signed in as.
+    pub identifier: String,
+    pub user_id: String,
+    pub created_at: UnixTime,
+}

@@ -10,6 +10,7 @@ mod cli;
 mod client_assertion;
 mod device;
 mod fake_entra;
+mod growth;
 mod login_page;
 mod metrics;
 mod native;

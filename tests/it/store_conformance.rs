@@ -18,8 +18,8 @@ use idbroker::store::embedded::EmbeddedKv;
 use idbroker::store::redis::RedisKv;
 use idbroker::store::{
     AuditFilter, AuditRecord, Backend, CodeRecord, CodeRedemption, IssuedAccess, MSG_ALL,
-    Redemption, RefreshFamily, RefreshStep, Rotation, SPENT_SECRETS_KEPT, Session, Store,
-    StoreError, UpstreamLink, User, UserConflict, UserSource,
+    RateCount, Redemption, RefreshFamily, RefreshStep, Rotation, SPENT_SECRETS_KEPT, Session,
+    Store, StoreError, UpstreamLink, User, UserConflict, UserSource,
 };
 
 use crate::support::redis_server::RedisServer;
@@ -94,6 +94,7 @@ conformance!(
     audit_filtering,
     device_authorizations,
     org_state_concurrent_updates,
+    rate_clear_starts_a_new_window,
 );
 
 // ---------------------------------------------------------------- fixtures
@@ -1648,7 +1649,86 @@ async fn org_state_concurrent_updates(kv: Backend) {
     );
 }
 
+/// A cleared rate counter counts from 1 again (a successful sign-in clears the
+/// identifier's failures); clearing an absent one is harmless.
+async fn rate_clear_starts_a_new_window(kv: Backend) {
+    let store = Store::new(kv, 10);
+    let window = Duration::from_secs(600);
+    for n in 1..=3 {
+        assert_eq!(store.rate_hit("b", window).await.unwrap(), RateCount(n));
+    }
+    store.rate_clear("b").await.unwrap();
+    assert_eq!(store.rate_count("b").await.unwrap(), RateCount(0));
+    assert_eq!(store.rate_hit("b", window).await.unwrap(), RateCount(1));
+    store.rate_clear("never-hit").await.unwrap();
+    assert_eq!(store.rate_count("never-hit").await.unwrap(), RateCount(0));
+}
+
 // ---------------------------------------------------------------- embedded only
+
+/// Writes `n` values of 4 KiB that expire after 50 ms, relaxed like login transactions.
+async fn churn(kv: &Backend, round: usize, n: usize) {
+    let value = vec![b'x'; 4096];
+    for i in 0..n {
+        let txn = Txn::new()
+            .put(
+                format!("v1/churn/{round}/{i}"),
+                value.clone(),
+                Some(Duration::from_millis(50)),
+            )
+            .relaxed();
+        assert!(kv.commit(txn).await.unwrap());
+    }
+}
+
+/// Under a steady churn of expiring records (login transactions, codes, sessions) the redb
+/// file stops growing: the sweep frees their pages and later writes reuse them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_file_stops_growing_under_steady_churn() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broker.db");
+    let kv = Backend::Embedded(EmbeddedKv::open(&path).unwrap());
+    let mut sizes = Vec::new();
+    for round in 0..20 {
+        churn(&kv, round, 100).await;
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        assert_eq!(kv.sweep().await.unwrap(), 100);
+        sizes.push(std::fs::metadata(&path).unwrap().len());
+    }
+    eprintln!("redb file size after each churn round (100 x 4 KiB): {sizes:?}");
+    // Without reuse, 20 rounds of 400 KiB would add 8 MB after the fifth round's size.
+    assert!(
+        sizes[19] <= sizes[4] + 512 * 1024,
+        "the file kept growing: {sizes:?}"
+    );
+}
+
+/// What expired while the broker was down, or a burst swept since, is given back to the
+/// file system when the store is opened (sweep, then redb compaction).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_compacts_at_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broker.db");
+    {
+        let kv = Backend::Embedded(EmbeddedKv::open(&path).unwrap());
+        put(&kv, "v1/kept", b"value", None).await;
+        churn(&kv, 0, 1000).await;
+        kv.commit(Txn::new()).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    let burst = std::fs::metadata(&path).unwrap().len();
+    let kv = Backend::Embedded(EmbeddedKv::open(&path).unwrap());
+    let reopened = std::fs::metadata(&path).unwrap().len();
+    eprintln!("redb file: {burst} bytes after a burst of 1000 x 4 KiB, {reopened} after reopening");
+    assert_eq!(
+        kv.get("v1/kept").await.unwrap().as_deref(),
+        Some(&b"value"[..])
+    );
+    assert!(
+        reopened < burst / 2,
+        "not compacted: {burst} -> {reopened} bytes"
+    );
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn embedded_survives_drop_and_reopen() {

@@ -89,6 +89,10 @@ fn minimal_policy_gets_every_default() {
     assert!(p.admin.token_sha256.is_none());
     assert!(p.clients.is_empty() && p.upstreams.is_empty() && p.users.is_empty());
     assert_eq!(p.rate_limits.password_per_identifier, 5);
+    assert_eq!(p.rate_limits.authorize_per_ip, 600);
+    assert_eq!(p.rate_limits.login_tx_per_ip, 1000);
+    assert_eq!(p.rate_limits.identifier_per_ip, 300);
+    assert_eq!(p.rate_limits.admin_auth_failures_per_ip, 20);
     assert!(matches!(p.audit.sink, AuditSink::Stdout));
     assert_eq!(p.audit.retention.as_secs(), 90 * 86_400);
     assert_eq!(p.source, PathBuf::from("test.yaml"));
@@ -147,7 +151,8 @@ users:
   - email: ann@example.com
     name: Ann
     disabled: true
-rate_limits: {password_per_ip: 10, password_per_identifier: 3, token_per_client: 100, window: 1m}
+rate_limits: {password_per_ip: 10, password_per_identifier: 3, token_per_client: 100, window: 1m,
+  authorize_per_ip: 50, login_tx_per_ip: 40, identifier_per_ip: 30, admin_auth_failures_per_ip: 5}
 audit: {sink: {file: logs/audit.jsonl}, retention: 30d}
 trusted_proxies: [10.0.0.1, "::1"]
 "#);
@@ -228,6 +233,15 @@ trusted_proxies: [10.0.0.1, "::1"]
     );
     assert!(p.users[1].disabled && p.users[1].name == "Ann");
     assert_eq!(p.rate_limits.window.as_secs(), 60);
+    assert_eq!(
+        (
+            p.rate_limits.authorize_per_ip,
+            p.rate_limits.login_tx_per_ip,
+            p.rate_limits.identifier_per_ip,
+            p.rate_limits.admin_auth_failures_per_ip
+        ),
+        (50, 40, 30, 5)
+    );
     assert!(matches!(&p.audit.sink, AuditSink::File(f) if f == Path::new("logs/audit.jsonl")));
     assert_eq!(p.trusted_proxies.len(), 2);
 }
@@ -377,6 +391,19 @@ fn top_level_rules() {
         32,
         "rate_limits.password_per_ip: must be at least 1",
     );
+    for key in [
+        "authorize_per_ip",
+        "login_tx_per_ip",
+        "identifier_per_ip",
+        "admin_auth_failures_per_ip",
+    ] {
+        check(
+            &y(&format!("rate_limits: {{{key}: 0}}\n")),
+            2,
+            17 + key.len() as u64,
+            &format!("rate_limits.{key}: must be at least 1"),
+        );
+    }
     check(
         &y("audit: {sink: {file: \"\"}}\n"),
         2,

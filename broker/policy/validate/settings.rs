@@ -285,11 +285,39 @@ impl Validator<'_> {
             (secs(1), secs(DAY)),
             "",
         );
+        let authorize_per_ip = count(
+            self,
+            &r.authorize_per_ip,
+            "authorize_per_ip",
+            d.authorize_per_ip,
+        );
+        let login_tx_per_ip = count(
+            self,
+            &r.login_tx_per_ip,
+            "login_tx_per_ip",
+            d.login_tx_per_ip,
+        );
+        let identifier_per_ip = count(
+            self,
+            &r.identifier_per_ip,
+            "identifier_per_ip",
+            d.identifier_per_ip,
+        );
+        let admin_auth_failures_per_ip = count(
+            self,
+            &r.admin_auth_failures_per_ip,
+            "admin_auth_failures_per_ip",
+            d.admin_auth_failures_per_ip,
+        );
         RateLimits {
             password_per_ip,
             password_per_identifier,
             token_per_client,
             window,
+            authorize_per_ip,
+            login_tx_per_ip,
+            identifier_per_ip,
+            admin_auth_failures_per_ip,
         }
     }
 
