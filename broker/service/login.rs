@@ -174,8 +174,10 @@ impl Broker {
         let attempt = self.password_attempt(&identifier, ctx).await?;
         if let Some(retry_after) = attempt.limited {
             metrics::counter!("idbroker_rate_limited_total", "limit" => "password").increment(1);
-            audit.reason = Some("rate_limited".into());
-            self.audit.record(audit);
+            if attempt.first_refusal {
+                audit.reason = Some("rate_limited".into());
+                self.audit.record(audit);
+            }
             let mut view = self.view(&tx, Step::Password, Some(MSG_TOO_MANY));
             view.retry_after = Some(retry_after);
             return Ok(LoginNext::Show(view));
@@ -233,6 +235,7 @@ impl Broker {
         if let Some(bucket) = &attempt.device_bucket {
             self.store.rate_clear(bucket).await?;
         }
+        self.ip_unhit(PASSWORD_IP_FAMILY, ctx.ip.as_deref()).await?;
         let device_cookie = self.remember_device(&identifier, &user, ctx).await?;
         let next = self.finish_login(&tx, &user, "pwd", None, ctx).await?;
         Ok(match device_cookie {
@@ -395,12 +398,19 @@ impl Broker {
             .unwrap_or_else(|| identifier_bucket(identifier));
         let RateCount(by_identifier) = self.store.rate_hit(&bucket, window).await?;
         let by_ip = self
-            .ip_hit_over("pwd-ip", ctx.ip.as_deref(), limits.password_per_ip, window)
+            .ip_hits(PASSWORD_IP_FAMILY, ctx.ip.as_deref(), window)
             .await?;
-        let limited = (by_identifier > u64::from(limits.password_per_identifier) || by_ip)
-            .then_some(window.as_secs());
+        let (id_limit, ip_limit) = (
+            u64::from(limits.password_per_identifier),
+            u64::from(limits.password_per_ip),
+        );
+        let limited = (by_identifier > id_limit || by_ip > ip_limit).then_some(window.as_secs());
+        // The first refusal of a bucket in its window is audited; the ones after it are only
+        // counted in the metric, so a flood of refused attempts cannot grow the audit log.
+        let first_refusal = by_identifier == id_limit + 1 || by_ip == ip_limit + 1;
         Ok(PasswordAttempt {
             limited,
+            first_refusal,
             device_bucket,
         })
     }
@@ -466,9 +476,14 @@ const DEVICE_FAMILY: &str = "known-device";
 /// What [`Broker::password_attempt`] found.
 struct PasswordAttempt {
     limited: Option<u64>,
+    /// This refusal is the first of its bucket in the window (the one that is audited).
+    first_refusal: bool,
     /// The device bucket the attempt counted against, when the browser is a known device.
     device_bucket: Option<String>,
 }
+
+/// The per-IP bucket family of password attempts.
+const PASSWORD_IP_FAMILY: &str = "pwd-ip";
 
 /// The failure counter of an identifier, keyed by its digest (never stored as typed).
 fn identifier_bucket(identifier: &str) -> String {

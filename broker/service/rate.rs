@@ -30,6 +30,11 @@ pub fn rate_key(ip: &str) -> String {
     }
 }
 
+/// The counter of `ip` in the bucket family `family`.
+fn ip_bucket(family: &str, ip: &str) -> String {
+    format!("{family}/{}", rate_key(ip))
+}
+
 impl Broker {
     /// Counts one hit of `ip` in the per-IP bucket family `family` (fixed window of
     /// `window`): `true` when this hit is over `limit`. A request without a known address
@@ -41,12 +46,29 @@ impl Broker {
         limit: u32,
         window: Duration,
     ) -> Result<bool, StoreError> {
-        let Some(ip) = ip else { return Ok(false) };
-        let crate::store::RateCount(n) = self
-            .store
-            .rate_hit(&format!("{family}/{}", rate_key(ip)), window)
-            .await?;
-        Ok(n > u64::from(limit))
+        Ok(self.ip_hits(family, ip, window).await? > u64::from(limit))
+    }
+
+    /// Counts one hit of `ip` in `family` and returns the window's count so far (0 for a
+    /// request without a known address, which is not counted).
+    pub(crate) async fn ip_hits(
+        &self,
+        family: &str,
+        ip: Option<&str>,
+        window: Duration,
+    ) -> Result<u64, StoreError> {
+        let Some(ip) = ip else { return Ok(0) };
+        let crate::store::RateCount(n) =
+            self.store.rate_hit(&ip_bucket(family, ip), window).await?;
+        Ok(n)
+    }
+
+    /// Takes back one hit of `ip` in `family` (an attempt that turned out not to count).
+    pub(crate) async fn ip_unhit(&self, family: &str, ip: Option<&str>) -> Result<(), StoreError> {
+        if let Some(ip) = ip {
+            self.store.rate_unhit(&ip_bucket(family, ip)).await?;
+        }
+        Ok(())
     }
 }
 

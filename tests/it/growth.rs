@@ -400,3 +400,45 @@ async fn a_known_device_keeps_its_own_allowance() {
         assert_eq!(statuses, [200, 200, 200, 429], "{who}");
     }
 }
+
+/// Successful sign-ins do not use up the client address's allowance either, and of the
+/// attempts refused by a limit only the first of the window is audited: a flood of refused
+/// passwords is counted in the metric, not stored one by one.
+#[tokio::test]
+async fn per_ip_password_limit_counts_failures_and_refusals_are_audited_once() {
+    let tb = TestBroker::start_with(
+        "rate_limits: {password_per_ip: 3, password_per_identifier: 1000, window: 5m}",
+        None,
+        Clock::System,
+    )
+    .await;
+    let url = authorize_with(&tb.base, "s", "n", "h");
+    let attempt = |password: &'static str| {
+        let tb = &tb;
+        let url = url.clone();
+        async move {
+            let p = sign_in(&mut Browser::new(), &tb.base, &url, USER, password).await;
+            p.status.as_u16()
+        }
+    };
+    // An office behind one address signs in more often than the limit.
+    for _ in 0..6 {
+        assert_eq!(attempt(PASSWORD).await, 303);
+    }
+    for _ in 0..3 {
+        assert_eq!(attempt("wrong").await, 200);
+    }
+    for _ in 0..20 {
+        assert_eq!(attempt("wrong").await, 429);
+    }
+    let refusals = tb
+        .audit_lines()
+        .await
+        .into_iter()
+        .filter(|l| l["event"] == "login.password" && l["reason"] == "rate_limited")
+        .count();
+    assert_eq!(
+        refusals, 1,
+        "one audited refusal per window, the rest counted"
+    );
+}
