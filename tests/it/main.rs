@@ -9,6 +9,7 @@ mod cli;
 mod client_assertion;
 mod device;
 mod fake_entra;
+mod hostile_connections;
 mod login_page;
 mod metrics;
 mod native;
