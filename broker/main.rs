@@ -393,6 +393,18 @@ async fn serve(config: &std::path::Path, dev_tls: bool) -> anyhow::Result<std::p
         )
         .with_writer(std::io::stderr)
         .init();
+    // Each client connection is a file descriptor: use all the kernel allows, and say so.
+    match idbroker::server::raise_open_files_limit() {
+        Ok(l) => tracing::info!(
+            soft_before = l
+                .soft_before
+                .map_or("unlimited".to_owned(), |n| n.to_string()),
+            soft = l.soft.map_or("unlimited".to_owned(), |n| n.to_string()),
+            hard = l.hard.map_or("unlimited".to_owned(), |n| n.to_string()),
+            "open files limit"
+        ),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open files limit"),
+    }
     let dev_files = if dev_tls {
         let dir = std::path::Path::new(DEV_CERT_DIR);
         let files = idbroker::policy::TlsFiles {

@@ -33,7 +33,7 @@ pub fn render() -> String {
 }
 
 fn describe() {
-    use metrics::{describe_counter, describe_histogram};
+    use metrics::{describe_counter, describe_gauge, describe_histogram};
     describe_counter!(
         "idbroker_sign_ins_total",
         "Sign-in attempts by method (password, sso) and outcome (success, failure)"
@@ -73,6 +73,15 @@ fn describe() {
     describe_counter!(
         "idbroker_policy_reloads_total",
         "Policy reloads by outcome (applied, refused)"
+    );
+    describe_gauge!("idbroker_connections_open", "Client connections open now");
+    describe_counter!(
+        "idbroker_connections_refused_total",
+        "Connections refused at once because server.max_connections were open"
+    );
+    describe_counter!(
+        "idbroker_connections_closed_total",
+        "Connections closed by the broker at a deadline, by reason (handshake_timeout, header_timeout, idle_timeout)"
     );
     describe_histogram!(
         "idbroker_upstream_seconds",

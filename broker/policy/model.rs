@@ -37,6 +37,8 @@ pub struct Policy {
     pub audit: AuditPolicy,
     /// Peers whose `X-Forwarded-For` / `Forwarded` headers are believed.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Connection limits of the listener.
+    pub server: ServerLimits,
 }
 
 impl Policy {
@@ -385,5 +387,29 @@ pub fn builtin_account_client(issuer: &Issuer) -> Client {
         scopes: vec!["openid".into(), "email".into(), "profile".into()],
         native: false,
         name: "your account".into(),
+    }
+}
+
+/// What one client connection may hold: how long, and how many there may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// Open connections at most (TCP, TLS or not); the next one is refused at once. Lowered at
+    /// start to fit the open-files limit.
+    pub max_connections: u32,
+    /// A TLS handshake, and then the first request's head, must each arrive within this;
+    /// on HTTP/1.1 a later request's head too, counted from its first byte.
+    pub header_read_timeout: Duration,
+    /// A connection with no request in flight for this long is closed (HTTP/1.1 keep-alive,
+    /// HTTP/2).
+    pub idle_timeout: Duration,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            max_connections: 10_000,
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+        }
     }
 }

@@ -36,6 +36,7 @@ pub(super) struct RawPolicy {
     pub audit: Option<RawAudit>,
     #[serde(default)]
     pub trusted_proxies: Vec<Text>,
+    pub server: Option<RawServer>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -229,4 +230,13 @@ pub(super) enum RawSink {
     Stdout,
     Off,
     File(Text),
+}
+
+/// `server`: how long a connection may take and how many may be open.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawServer {
+    pub max_connections: Option<Spanned<u32>>,
+    pub header_read_timeout: Option<Text>,
+    pub idle_timeout: Option<Text>,
 }

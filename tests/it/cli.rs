@@ -893,3 +893,192 @@ async fn dev_tls_serves_https_and_survives_a_reload() {
     assert!(reloaded, "the edit was not applied");
     assert_eq!(issuer().await, format!("https://127.0.0.1:{port}"));
 }
+
+/// Starts `idbroker serve` under `prlimit --nofile=<nofile>` with `extra` in its policy; its
+/// stderr is collected (ANSI colours removed) into the returned buffer.
+async fn serve_with_nofile(
+    dir: &std::path::Path,
+    nofile: &str,
+    extra: &str,
+) -> (
+    tokio::process::Child,
+    u16,
+    std::sync::Arc<std::sync::Mutex<String>>,
+) {
+    use tokio::io::AsyncBufReadExt as _;
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let path = dir.join("broker.yaml");
+    std::fs::write(
+        &path,
+        format!("{}\n{extra}\n", standalone_policy(dir, port)),
+    )
+    .unwrap();
+    let mut child = Command::new("prlimit")
+        .arg(format!("--nofile={nofile}"))
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_idbroker"))
+        .args(["serve", "--config", path.to_str().unwrap()])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let sink = log.clone();
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            let mut plain = String::new();
+            let mut chars = line.chars();
+            while let Some(c) = chars.next() {
+                if c == '\x1b' {
+                    for c in chars.by_ref() {
+                        if c == 'm' {
+                            break;
+                        }
+                    }
+                } else {
+                    plain.push(c);
+                }
+            }
+            let mut log = sink.lock().unwrap();
+            log.push_str(&plain);
+            log.push('\n');
+        }
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if reqwest::get(format!("{base}/healthz")).await.is_ok() {
+            return (child, port, log);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the broker did not come up");
+}
+
+/// Opens 300 silent and 100 half-sent connections; returns them.
+async fn hostile_sockets(port: u16) -> Vec<tokio::net::TcpStream> {
+    let mut out = Vec::new();
+    for i in 0..400 {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        if i >= 300 {
+            let _ = s
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nAcc")
+                .await;
+        }
+        out.push(s);
+    }
+    out
+}
+
+/// How long until the server closes `s` (reading and discarding), at most `within`.
+async fn closed_after(mut s: tokio::net::TcpStream, within: Duration) -> Option<Duration> {
+    use tokio::io::AsyncReadExt as _;
+    let start = std::time::Instant::now();
+    let mut buf = [0u8; 1024];
+    tokio::time::timeout(within, async {
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .ok()
+    .map(|()| start.elapsed())
+}
+
+/// Issue #10 item 1 with the real binary under a low open-files limit: it raises its soft
+/// limit to the hard one and logs both; 400 hostile connections are closed at the header
+/// deadline while `/healthz` answers; with a hard limit too low for them, the cap is lowered
+/// and the excess refused at once, and descriptors never run out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_a_low_open_files_limit_hostile_connections_do_not_starve_the_broker() {
+    let limits = "server: {header_read_timeout: 2s, idle_timeout: 4s}";
+
+    // Soft 100, hard 1024: raised to 1024, room for all 400.
+    let dir = tempfile::tempdir().unwrap();
+    let (child, port, log) = serve_with_nofile(dir.path(), "100:1024", limits).await;
+    let held = hostile_sockets(port).await;
+    let opened = std::time::Instant::now();
+    let waits: Vec<_> = held
+        .into_iter()
+        .map(|s| tokio::spawn(closed_after(s, Duration::from_secs(30))))
+        .collect();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        let r = http
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .expect("/healthz answers while 400 hostile connections are open");
+        assert_eq!(r.status(), 200);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    for w in waits {
+        assert!(
+            w.await.unwrap().is_some(),
+            "a hostile connection stayed open"
+        );
+    }
+    assert!(
+        opened.elapsed() < Duration::from_secs(8),
+        "closed only after {:?}",
+        opened.elapsed()
+    );
+    drop(child);
+    let text = log.lock().unwrap().clone();
+    assert!(
+        text.contains("open files limit")
+            && text.contains("soft_before=\"100\"")
+            && text.contains("soft=\"1024\"")
+            && text.contains("hard=\"1024\""),
+        "the limits are not logged:\n{text}"
+    );
+    assert!(!text.contains("Too many open files"), "{text}");
+
+    // Soft = hard = 160: the cap comes down to 80 and the other 320 are refused at once.
+    let dir = tempfile::tempdir().unwrap();
+    let (child, port, log) = serve_with_nofile(dir.path(), "160:160", limits).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let held = hostile_sockets(port).await;
+    let waits: Vec<_> = held
+        .into_iter()
+        .map(|s| tokio::spawn(closed_after(s, Duration::from_secs(30))))
+        .collect();
+    let mut fast = 0;
+    for w in waits {
+        let closed = w.await.unwrap().expect("a hostile connection stayed open");
+        if closed < Duration::from_secs(1) {
+            fast += 1;
+        }
+    }
+    assert!(
+        fast >= 300,
+        "only {fast} of 400 connections over a cap of 80 were refused at once"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let r = http
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .send()
+        .await
+        .expect("/healthz answers once the held connections are closed");
+    assert_eq!(r.status(), 200);
+    drop(child);
+    let text = log.lock().unwrap().clone();
+    assert!(
+        text.contains("lowered to fit the open-files limit") && text.contains("cap=80"),
+        "{text}"
+    );
+    assert!(!text.contains("Too many open files"), "{text}");
+}

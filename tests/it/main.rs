@@ -11,6 +11,7 @@ mod client_assertion;
 mod device;
 mod fake_entra;
 mod growth;
+mod hostile_connections;
 mod login_page;
 mod metrics;
 mod native;

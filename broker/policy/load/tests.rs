@@ -96,6 +96,9 @@ fn minimal_policy_gets_every_default() {
     assert!(matches!(p.audit.sink, AuditSink::Stdout));
     assert_eq!(p.audit.retention.as_secs(), 90 * 86_400);
     assert_eq!(p.source, PathBuf::from("test.yaml"));
+    assert_eq!(p.server.max_connections, 10_000);
+    assert_eq!(p.server.header_read_timeout.as_secs(), 10);
+    assert_eq!(p.server.idle_timeout.as_secs(), 60);
 }
 
 #[test]
@@ -447,6 +450,55 @@ fn duration_rules() {
         23,
         "rate_limits.window",
     );
+}
+
+#[test]
+fn server_limits() {
+    let p = load_test(&y(
+        "server: {max_connections: 50, header_read_timeout: 2s, idle_timeout: 1m30s}\n",
+    ))
+    .unwrap();
+    assert_eq!(p.server.max_connections, 50);
+    assert_eq!(p.server.header_read_timeout.as_secs(), 2);
+    assert_eq!(p.server.idle_timeout.as_secs(), 90);
+    check(
+        &y("server: {max_connections: 0}\n"),
+        2,
+        27,
+        "server.max_connections: 0 is out of range; it must be 1 to 1000000",
+    );
+    check(
+        &y("server: {max_connections: 1000001}\n"),
+        2,
+        27,
+        "server.max_connections: 1000001 is out of range",
+    );
+    check(
+        &y("server: {max_connections: -1}\n"),
+        2,
+        27,
+        "expected a whole number",
+    );
+    check(
+        &y("server: {header_read_timeout: 0s}\n"),
+        2,
+        31,
+        "server.header_read_timeout: 0s is zero",
+    );
+    check(
+        &y("server: {header_read_timeout: 6m}\n"),
+        2,
+        31,
+        "server.header_read_timeout: 6m is too long; it must be at most 5m",
+    );
+    check(
+        &y("server:\n  idle_timeout: 2h\n"),
+        3,
+        17,
+        "server.idle_timeout: 2h is too long; it must be at most 1h",
+    );
+    check(&y("server: {idle_timeout: 30}\n"), 2, 24, "has no unit");
+    check(&y("server: {keepalive: 30s}\n"), 2, 10, "keepalive");
 }
 
 #[test]

@@ -1,5 +1,5 @@
 //! The single-valued settings: issuer, listen, tls, keys, store, lifetimes, admin,
-//! rate_limits, audit, trusted_proxies.
+//! rate_limits, audit, trusted_proxies, server.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -12,13 +12,13 @@ use super::{
     MINUTE, Validator, at, secs,
 };
 use crate::policy::raw::{
-    RawAdmin, RawAlgorithm, RawAudit, RawKeys, RawLifetimes, RawRateLimits, RawSink, RawStore,
-    RawStoreKind, RawTls, Text,
+    RawAdmin, RawAlgorithm, RawAudit, RawKeys, RawLifetimes, RawRateLimits, RawServer, RawSink,
+    RawStore, RawStoreKind, RawTls, Text,
 };
 use crate::policy::rules;
 use crate::policy::{
-    AdminPolicy, AuditPolicy, AuditSink, Issuer, KeysPolicy, Lifetimes, RateLimits, SigningAlg,
-    StorePolicy, TlsFiles,
+    AdminPolicy, AuditPolicy, AuditSink, Issuer, KeysPolicy, Lifetimes, RateLimits, ServerLimits,
+    SigningAlg, StorePolicy, TlsFiles,
 };
 
 impl Validator<'_> {
@@ -348,4 +348,47 @@ impl Validator<'_> {
             .filter_map(|(i, t)| self.check(t, &format!("trusted_proxies[{i}]"), rules::ip))
             .collect()
     }
+
+    pub(super) fn server(&mut self, raw: Option<&RawServer>) -> ServerLimits {
+        let d = ServerLimits::default();
+        let empty = RawServer::default();
+        let r = raw.unwrap_or(&empty);
+        let max_connections = match &r.max_connections {
+            Some(n) if !(1..=MAX_CONNECTIONS_CAP).contains(&n.value) => {
+                self.add(
+                    at(n),
+                    "server.max_connections",
+                    format!(
+                        "{} is out of range; it must be 1 to {MAX_CONNECTIONS_CAP}",
+                        n.value
+                    ),
+                );
+                d.max_connections
+            }
+            Some(n) => n.value,
+            None => d.max_connections,
+        };
+        let header_read_timeout = self.duration_or(
+            r.header_read_timeout.as_ref(),
+            "server.header_read_timeout",
+            d.header_read_timeout,
+            (secs(1), secs(5 * MINUTE)),
+            "a slow client holds a connection this long",
+        );
+        let idle_timeout = self.duration_or(
+            r.idle_timeout.as_ref(),
+            "server.idle_timeout",
+            d.idle_timeout,
+            (secs(1), secs(HOUR)),
+            "",
+        );
+        ServerLimits {
+            max_connections,
+            header_read_timeout,
+            idle_timeout,
+        }
+    }
 }
+
+/// More connections than this would exceed any open-files limit.
+const MAX_CONNECTIONS_CAP: u32 = 1_000_000;
