@@ -119,7 +119,7 @@ pub async fn reload_once(broker: &Broker, path: &Path, loader: &Loader) -> Outco
     let current = broker.policy();
     if restart_only_changed(&current, &policy) {
         tracing::warn!(
-            "listen, store, keys or tls changed in the policy file: those take effect at the next restart"
+            "listen, store, keys, tls or password_hashing changed in the policy file: those take effect at the next restart"
         );
     }
     match broker.replace_policy(policy).await {
@@ -143,6 +143,7 @@ fn restart_only_changed(old: &Policy, new: &Policy) -> bool {
         || format!("{:?}", old.store) != format!("{:?}", new.store)
         || old.tls.as_ref().map(|t| (&t.cert, &t.key))
             != new.tls.as_ref().map(|t| (&t.cert, &t.key))
+        || old.password_hashing != new.password_hashing
 }
 
 #[cfg(unix)]

@@ -131,6 +131,7 @@ impl IntoResponse for AdminApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
                 resp
             }
+            AdminError::Password(crate::password::PasswordError::Busy) => super::error::busy_json(),
             AdminError::Password(e) => {
                 tracing::error!(error = %e, "internal error");
                 oauth_json(
@@ -445,6 +446,7 @@ fn page_error(e: AdminError) -> Response {
                 true,
             )
         }
+        AdminError::Password(crate::password::PasswordError::Busy) => super::error::busy_page(),
         other => {
             tracing::error!(error = %other, "internal error");
             pages::message(

@@ -36,6 +36,7 @@ pub(super) struct RawPolicy {
     pub audit: Option<RawAudit>,
     #[serde(default)]
     pub trusted_proxies: Vec<Text>,
+    pub password_hashing: Option<RawPasswordHashing>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -224,4 +225,11 @@ pub(super) enum RawSink {
     Stdout,
     Off,
     File(Text),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPasswordHashing {
+    pub threads: Option<Spanned<u32>>,
+    pub queue: Option<Spanned<u32>>,
 }

@@ -96,6 +96,7 @@ pub(super) fn validate(
     let rate_limits = v.rate_limits(raw.rate_limits.as_ref());
     let audit = v.audit(raw.audit.as_ref());
     let trusted_proxies = v.trusted_proxies(&raw.trusted_proxies);
+    let password_hashing = v.password_hashing(raw.password_hashing.as_ref());
 
     let mut problems = v.problems;
     let Some(issuer) = issuer.filter(|_| problems.is_empty()) else {
@@ -135,6 +136,7 @@ pub(super) fn validate(
         rate_limits,
         audit,
         trusted_proxies,
+        password_hashing,
     })
 }
 
