@@ -119,7 +119,7 @@ pub async fn reload_once(broker: &Broker, path: &Path, loader: &Loader) -> Outco
     let current = broker.policy();
     if restart_only_changed(&current, &policy) {
         tracing::warn!(
-            "listen, store, keys, tls or server.max_connections changed in the policy file: those take effect at the next restart"
+            "listen, store, keys, tls, server.max_connections or password_hashing changed in the policy file: those take effect at the next restart"
         );
     }
     match broker.replace_policy(policy).await {
@@ -144,6 +144,7 @@ fn restart_only_changed(old: &Policy, new: &Policy) -> bool {
         || old.tls.as_ref().map(|t| (&t.cert, &t.key))
             != new.tls.as_ref().map(|t| (&t.cert, &t.key))
         || old.server.max_connections != new.server.max_connections
+        || old.password_hashing != new.password_hashing
 }
 
 #[cfg(unix)]

@@ -142,6 +142,7 @@ impl IntoResponse for AdminApiError {
                 }
                 resp
             }
+            AdminError::Password(crate::password::PasswordError::Busy) => super::error::busy_json(),
             AdminError::Password(e) => {
                 tracing::error!(error = %e, "internal error");
                 oauth_json(
@@ -458,6 +459,7 @@ fn page_error(e: AdminError) -> Response {
                 true,
             )
         }
+        AdminError::Password(crate::password::PasswordError::Busy) => super::error::busy_page(),
         other => {
             tracing::error!(error = %other, "internal error");
             pages::message(

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::pages;
 use crate::op::{ErrorCode, OpError};
+use crate::password::{BUSY_RETRY_AFTER, PasswordError};
 use crate::service::ServiceError;
 
 /// An error answered as OAuth JSON: `{"error": …, "error_description": …}`.
@@ -44,6 +45,39 @@ pub fn oauth_json(status: StatusCode, code: &str, description: &str) -> Response
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
+}
+
+/// Sets `Retry-After` (RFC 9110 §10.2.3) in seconds.
+fn retry_after(mut resp: Response, secs: u64) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
+}
+
+/// The password hashing queue is full (`PasswordError::Busy`): `429`, retry shortly.
+pub fn busy_json() -> Response {
+    retry_after(
+        oauth_json(
+            StatusCode::TOO_MANY_REQUESTS,
+            "temporarily_unavailable",
+            "the server is busy; retry later",
+        ),
+        BUSY_RETRY_AFTER,
+    )
+}
+
+/// [`busy_json`] for a browser.
+pub fn busy_page() -> Response {
+    retry_after(
+        pages::message(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Very busy right now",
+            "The service is very busy. Wait a moment, then try again.",
+            true,
+        ),
+        BUSY_RETRY_AFTER,
+    )
 }
 
 impl IntoResponse for ApiError {
@@ -103,6 +137,7 @@ impl IntoResponse for ApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
                 resp
             }
+            ServiceError::Password(PasswordError::Busy) => busy_json(),
             e @ (ServiceError::Keys(_) | ServiceError::Password(_)) => {
                 tracing::error!(error = %e, "internal error");
                 oauth_json(
@@ -172,6 +207,7 @@ impl IntoResponse for PageError {
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
                 resp
             }
+            ServiceError::Password(PasswordError::Busy) => busy_page(),
             e @ (ServiceError::Keys(_) | ServiceError::Password(_)) => {
                 tracing::error!(error = %e, "internal error");
                 pages::message(

@@ -39,6 +39,8 @@ pub struct Policy {
     pub trusted_proxies: Vec<IpAddr>,
     /// Connection limits of the listener.
     pub server: ServerLimits,
+    /// The Argon2 hashing threads and their queue (fixed at start).
+    pub password_hashing: PasswordHashing,
 }
 
 impl Policy {
@@ -345,6 +347,48 @@ impl Default for RateLimits {
             login_tx_per_ip: 1000,
             identifier_per_ip: 300,
             admin_auth_failures_per_ip: 20,
+        }
+    }
+}
+
+/// How much password work runs at once, and how much may wait. Every thread holds one
+/// Argon2 memory (19 MiB for the broker's hashes), so `threads` bounds the memory of password
+/// work; `queue` bounds the jobs waiting for a thread (beyond it: `429`, `Retry-After`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordHashing {
+    pub threads: usize,
+    pub queue: usize,
+}
+
+impl PasswordHashing {
+    /// Jobs waiting per thread by default: at 20–40 ms a verification, a full queue drains
+    /// in one to three seconds, well inside the 30 s request timeout.
+    pub const QUEUE_PER_THREAD: usize = 64;
+
+    pub const MAX_THREADS: usize = 256;
+    pub const MAX_QUEUE: usize = 10_000;
+
+    /// One thread per core.
+    pub fn default_threads() -> usize {
+        std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .min(Self::MAX_THREADS)
+    }
+
+    /// 64 per thread (at most [`Self::MAX_QUEUE`]).
+    pub fn default_queue(threads: usize) -> usize {
+        threads
+            .saturating_mul(Self::QUEUE_PER_THREAD)
+            .min(Self::MAX_QUEUE)
+    }
+}
+
+impl Default for PasswordHashing {
+    fn default() -> Self {
+        let threads = Self::default_threads();
+        PasswordHashing {
+            threads,
+            queue: Self::default_queue(threads),
         }
     }
 }

@@ -39,6 +39,9 @@ pub(super) struct RawPolicy {
     pub server: Option<RawServer>,
 }
 
+    pub password_hashing: Option<RawPasswordHashing>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawTls {
@@ -239,4 +242,11 @@ pub(super) struct RawServer {
     pub max_connections: Option<Spanned<u32>>,
     pub header_read_timeout: Option<Text>,
     pub idle_timeout: Option<Text>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPasswordHashing {
+    pub threads: Option<Spanned<u32>>,
+    pub queue: Option<Spanned<u32>>,
 }

@@ -230,7 +230,10 @@ pub(super) fn argon2id_phc(text: &str) -> Result<(), String> {
         return Err(format!("has no salt or no hash part; {HINT}"));
     }
     // Every sign-in attempt pays this cost, so an absurd hash is a denial of service.
-    if params.m_cost() > 262_144 || params.t_cost() > 16 || params.p_cost() > 16 {
+    // The broker's verifier refuses the same (`password::MAX_*`): a hash it would not check.
+    use crate::password::{MAX_M_COST, MAX_P_COST, MAX_T_COST};
+    if params.m_cost() > MAX_M_COST || params.t_cost() > MAX_T_COST || params.p_cost() > MAX_P_COST
+    {
         return Err(format!(
             "asks for more than 256 MiB, 16 passes or 16 lanes per verification; \
              use m=19456,t=2,p=1 ({HINT})"

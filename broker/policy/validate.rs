@@ -97,6 +97,7 @@ pub(super) fn validate(
     let audit = v.audit(raw.audit.as_ref());
     let trusted_proxies = v.trusted_proxies(&raw.trusted_proxies);
     let server = v.server(raw.server.as_ref());
+    let password_hashing = v.password_hashing(raw.password_hashing.as_ref());
 
     let mut problems = v.problems;
     let Some(issuer) = issuer.filter(|_| problems.is_empty()) else {
@@ -137,6 +138,7 @@ pub(super) fn validate(
         audit,
         trusted_proxies,
         server,
+        password_hashing,
     })
 }
 

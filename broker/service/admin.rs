@@ -66,6 +66,7 @@ impl AdminError {
             AdminError::Conflict(_) => "conflict".into(),
             AdminError::Graph(g) => g.code().into(),
             AdminError::Store(_) => "store_unavailable".into(),
+            AdminError::Password(crate::password::PasswordError::Busy) => "password_busy".into(),
             AdminError::Password(_) => "password_pool".into(),
             AdminError::RateLimited(_) => "rate_limited".into(),
         }

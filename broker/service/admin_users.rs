@@ -292,16 +292,25 @@ impl Broker {
             ) {
                 return Err(AdminError::BadRequest("The two passwords differ.".into()));
             }
+            // Hash before spending the link, so that a busy hashing queue (or a failure)
+            // leaves it usable; but only for a link that exists, so an invalid token costs
+            // no Argon2 work.
+            let usable = |s: &PasswordLinkState| s.expires_at > self.now();
+            self.store
+                .peek_once(ONCE_PASSWORD, &digest(token))
+                .await?
+                .filter(usable)
+                .ok_or_else(gone)?;
+            let hash = self.passwords.hash(password).await?;
             let state: PasswordLinkState = self
                 .store
                 .take_once(ONCE_PASSWORD, &digest(token))
                 .await?
                 .ok_or_else(gone)?;
             record.user_id = Some(state.user_id.clone());
-            if state.expires_at <= self.now() {
+            if !usable(&state) {
                 return Err(gone());
             }
-            let hash = self.passwords.hash(password).await?;
             let now = self.now();
             let user = self
                 .change_user(&state.user_id, |u| {

@@ -12,12 +12,14 @@ use url::Url;
 use super::authorize::{BrowserContext, CodeRequest};
 use super::{Broker, ServiceError, audit};
 use crate::hrd::{self, LoginMethod};
+use crate::password::PasswordError;
 use crate::secret::{ct_eq, digest, random_handle};
 use crate::store::{KnownDevice, LoginStage, LoginTx, RateCount, User};
 
 pub const MSG_ENTER_EMAIL: &str = "Enter your email address.";
 pub const MSG_BAD_CREDENTIALS: &str = "The email address or password is incorrect.";
 pub const MSG_TOO_MANY: &str = "Too many attempts. Wait a few minutes, then try again.";
+pub const MSG_BUSY: &str = "Sign-in is very busy right now. Wait a moment, then try again.";
 pub const MSG_RESTART: &str = "This sign-in has expired or was opened in another browser. Go back to the application and start again.";
 
 /// Longest identifier accepted (RFC 5321 caps a path at 256 octets).
@@ -207,11 +209,23 @@ impl Broker {
             (LoginMethod::NoMethod, _) => "no_sign_in_method",
             _ => "bad_password",
         };
-        let ok = self
+        let verified = self
             .passwords
             .verify(hash.clone(), SecretString::from(password.to_owned()))
-            .await?
-            && hash.is_some();
+            .await;
+        let ok = match verified {
+            Ok(ok) => ok && hash.is_some(),
+            // Every hashing thread is busy and the queue is full: the same form again, to
+            // retry shortly. Decided before any verification, whoever the user is.
+            Err(PasswordError::Busy) => {
+                audit.reason = Some("busy".into());
+                self.audit.record(audit);
+                let mut view = self.view(&tx, Step::Password, Some(MSG_BUSY));
+                view.retry_after = Some(crate::password::BUSY_RETRY_AFTER);
+                return Ok(LoginNext::Show(view));
+            }
+            Err(e) => return Err(e.into()),
+        };
         let Some(user) = user.filter(|_| ok) else {
             audit.reason = Some(reason.into());
             audit.user_id = None;

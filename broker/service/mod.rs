@@ -70,16 +70,14 @@ impl Broker {
         keys: Arc<KeyRing>,
         clock: Clock,
     ) -> Result<Arc<Broker>, StartError> {
-        let workers = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(2);
+        let hashing = policy.password_hashing;
         let policy = prepare(policy);
         let audit = audit::AuditLog::new(&policy.audit, store.clone());
         let broker = Arc::new(Broker {
             policy: ArcSwap::from_pointee(policy),
             store,
             keys,
-            passwords: PasswordPool::new(workers)?,
+            passwords: PasswordPool::new(hashing.threads, hashing.queue)?,
             clock,
             audit,
             upstreams: crate::upstream::Upstreams::new(),

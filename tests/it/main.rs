@@ -17,6 +17,7 @@ mod metrics;
 mod native;
 mod op_errors;
 mod op_flow;
+mod passwords;
 mod reload;
 mod replicas;
 mod sso;

@@ -1292,3 +1292,64 @@ fn demo_policy_loads() {
     ));
     assert!(!crate::password::verify_blocking(hash, "wrong"));
 }
+
+#[test]
+fn password_hashing_threads_and_queue() {
+    use crate::policy::PasswordHashing;
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let d = load_test(H).unwrap().password_hashing;
+    assert_eq!(
+        d,
+        PasswordHashing {
+            threads: cores,
+            queue: 64 * cores
+        }
+    );
+    // The queue follows the threads unless given.
+    let p = load_test(&y("password_hashing: {threads: 3}\n")).unwrap();
+    assert_eq!(
+        p.password_hashing,
+        PasswordHashing {
+            threads: 3,
+            queue: 192
+        }
+    );
+    let p = load_test(&y("password_hashing: {threads: 1, queue: 5}\n")).unwrap();
+    assert_eq!(
+        p.password_hashing,
+        PasswordHashing {
+            threads: 1,
+            queue: 5
+        }
+    );
+    check(
+        &y("password_hashing: {threads: 0}\n"),
+        2,
+        29,
+        "password_hashing.threads: 0 is out of range; it must be 1 to 256",
+    );
+    check(
+        &y("password_hashing: {threads: 257}\n"),
+        2,
+        29,
+        "it must be 1 to 256",
+    );
+    check(
+        &y("password_hashing: {queue: 0}\n"),
+        2,
+        27,
+        "password_hashing.queue: 0 is out of range; it must be 1 to 10000",
+    );
+    check(
+        &y("password_hashing: {queue: 10001}\n"),
+        2,
+        27,
+        "it must be 1 to 10000",
+    );
+    check(
+        &y("password_hashing: {threads: 2, workers: 2}\n"),
+        2,
+        32,
+        "unknown field `workers`, expected one of threads, queue",
+    );
+}

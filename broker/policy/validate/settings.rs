@@ -392,3 +392,33 @@ impl Validator<'_> {
 
 /// More connections than this would exceed any open-files limit.
 const MAX_CONNECTIONS_CAP: u32 = 1_000_000;
+
+impl Validator<'_> {
+    /// `password_hashing`: `threads` 1–256 (default: one per core), `queue` 1–10,000
+    /// (default: 64 per thread).
+    pub(super) fn password_hashing(
+        &mut self,
+        raw: Option<&crate::policy::raw::RawPasswordHashing>,
+    ) -> crate::policy::PasswordHashing {
+        use crate::policy::PasswordHashing as P;
+        let mut count = |field: &Option<Spanned<u32>>, name: &str, max: usize, default: usize| {
+            let Some(n) = field else { return default };
+            let value = usize::try_from(n.value).unwrap_or(usize::MAX);
+            if (1..=max).contains(&value) {
+                value
+            } else {
+                self.add(
+                    at(n),
+                    &format!("password_hashing.{name}"),
+                    format!("{} is out of range; it must be 1 to {max}", n.value),
+                );
+                default
+            }
+        };
+        let empty = crate::policy::raw::RawPasswordHashing::default();
+        let r = raw.unwrap_or(&empty);
+        let threads = count(&r.threads, "threads", P::MAX_THREADS, P::default_threads());
+        let queue = count(&r.queue, "queue", P::MAX_QUEUE, P::default_queue(threads));
+        P { threads, queue }
+    }
+}

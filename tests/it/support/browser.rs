@@ -71,6 +71,22 @@ impl Browser {
         }
     }
 
+    /// A browser whose requests reach the broker through a trusted proxy that reports
+    /// `ip` as the client address (`X-Forwarded-For`), so that per-IP limits see `ip`.
+    pub fn forwarded_for(ip: &str) -> Browser {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", ip.parse().unwrap());
+        Browser {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .user_agent("Mozilla/5.0 (idbroker test browser)")
+                .default_headers(headers)
+                .build()
+                .unwrap(),
+            cookies: HashMap::new(),
+        }
+    }
+
     fn cookie_header(&self) -> String {
         self.cookies
             .iter()
