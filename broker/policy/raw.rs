@@ -37,8 +37,6 @@ pub(super) struct RawPolicy {
     #[serde(default)]
     pub trusted_proxies: Vec<Text>,
     pub server: Option<RawServer>,
-}
-
     pub password_hashing: Option<RawPasswordHashing>,
 }
 
