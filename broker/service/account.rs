@@ -27,7 +27,8 @@ pub fn builtin_client(issuer: &Issuer) -> Client {
         grants: vec![GrantType::AuthorizationCode],
         scopes: vec!["openid".into(), "email".into(), "profile".into()],
         native: false,
-        name: "Your account".into(),
+        // Read mid-sentence on the login page: "to continue to your account".
+        name: "your account".into(),
     }
 }
 
