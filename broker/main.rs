@@ -157,7 +157,10 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
-    // One rustls provider for the whole process (ECOSYSTEM.md, finding 1).
+    // One rustls provider for the whole process, installed before anything builds a TLS
+    // configuration: if a dependency ever compiles in a second provider (openidconnect's
+    // default features would bring *ring* through reqwest 0.12), rustls can no longer choose
+    // one by itself and panics at the first TLS configuration built without naming one.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     match cli.command.unwrap_or(Command::Serve { dev_tls: false }) {
         Command::Serve { dev_tls } => serve(&cli.config, dev_tls).await,

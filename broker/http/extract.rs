@@ -101,7 +101,7 @@ pub fn client_ip(parts: &Parts, broker: &Broker) -> Option<IpAddr> {
     // The de-facto `X-Forwarded-For` when present (what nearly every proxy appends to), else
     // RFC 7239 `Forwarded`. Preferring the one a proxy did not write would let a client
     // choose its own address, so a proxy that writes only `Forwarded` must strip any
-    // `X-Forwarded-For` it receives (README, "Behind a proxy").
+    // `X-Forwarded-For` it receives (docs/src/policy.md, `trusted_proxies` under "Top level").
     let mut forwarded: Vec<IpAddr> = parts
         .headers
         .get_all("x-forwarded-for")

@@ -1,5 +1,5 @@
 //! The YAML policy: parsing with located errors ([`load`]) and the validated model
-//! ([`model`]). See the README's "Policy reference" for the schema.
+//! ([`model`]). See the policy reference (docs/src/policy.md) for the schema.
 
 mod load;
 pub mod model;

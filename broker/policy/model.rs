@@ -430,6 +430,7 @@ pub fn builtin_account_client(issuer: &Issuer) -> Client {
         grants: vec![GrantType::AuthorizationCode],
         scopes: vec!["openid".into(), "email".into(), "profile".into()],
         native: false,
+        // Read mid-sentence on the login page: "to continue to your account".
         name: "your account".into(),
     }
 }

@@ -99,7 +99,10 @@ impl Broker {
         if !hint_matches && !confirmed {
             return Ok(LogoutOutcome::Confirm {
                 csrf,
-                client_name: client.map(|c| c.name.clone()),
+                // The account page's name is no subject for "… asks to sign you out".
+                client_name: client
+                    .filter(|c| c.id != super::account::ACCOUNT_CLIENT_ID)
+                    .map(|c| c.name.clone()),
             });
         }
         self.end_session(session_cookie.unwrap_or_default()).await?;

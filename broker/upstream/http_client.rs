@@ -1,7 +1,11 @@
 //! The one outbound HTTP client: reqwest 0.13 on rustls (aws-lc-rs), with timeouts and no
 //! redirects (openidconnect's UPGRADE notes: following redirects on token or discovery
 //! requests is an SSRF risk). [`OidcHttp`] adapts it to openidconnect's `AsyncHttpClient`,
-//! replacing openidconnect's own reqwest 0.12 integration (ECOSYSTEM.md, finding 1).
+//! replacing openidconnect's own reqwest integration: openidconnect's default features pull
+//! in reqwest 0.12 with rustls on *ring*, a second HTTP stack and a second rustls crypto
+//! provider next to ours (aws-lc-rs). With two providers compiled in, rustls cannot choose a
+//! process default and panics when a TLS configuration is built without naming one, so
+//! openidconnect is used with `default-features = false` and this client.
 
 use std::future::Future;
 use std::pin::Pin;

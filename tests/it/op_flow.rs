@@ -469,6 +469,41 @@ async fn logout_without_hint_asks_for_confirmation() {
     );
 }
 
+/// The account page's own name reads as part of a sentence on the login page ("to continue to
+/// your account", not "Your account"), and is not made the subject of the sign-out question.
+#[tokio::test]
+async fn the_account_page_is_named_mid_sentence() {
+    let tb = TestBroker::start().await;
+    let mut browser = Browser::new();
+    let page = browser.get(&tb.url("/account")).await;
+    let login = browser.follow(&tb.base, page).await;
+    assert_eq!(login.status, 200);
+    assert!(
+        login.body.contains("to continue to your account"),
+        "{}",
+        login.body
+    );
+    let page = browser.get(&tb.url("/account")).await;
+    let back = crate::support::browser::sign_in(
+        &mut browser,
+        &tb.base,
+        &format!("{}{}", tb.base, page.location.unwrap()),
+        USER,
+        PASSWORD,
+    )
+    .await;
+    let _ = browser.follow(&tb.base, back).await;
+    let confirm = browser
+        .get(&tb.url("/logout?client_id=idbroker-account"))
+        .await;
+    assert_eq!(confirm.status, 200, "{}", confirm.body);
+    assert!(
+        confirm.body.contains("Do you want to sign out?"),
+        "{}",
+        confirm.body
+    );
+}
+
 async fn introspect(tb: &TestBroker, token: &str) -> Value {
     reqwest::Client::new()
         .post(tb.url("/introspect"))
