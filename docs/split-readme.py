@@ -103,6 +103,8 @@ SECTIONS = [
     ("### `organizations[]`", "docs/src/policy.md", 2),
     ("### `users[]`", "docs/src/policy.md", 2),
     ("### `rate_limits`", "docs/src/policy.md", 2),
+    ("### `server`", "docs/src/policy.md", 2),
+    ("### `password_hashing`", "docs/src/policy.md", 2),
     ("## Endpoints", "docs/src/endpoints.md", 1),
     # Operations: reload, TLS (the page's own intro), replicas, metrics, audit.
     ("### Live reload", "docs/src/operations.md", 2),
@@ -127,6 +129,7 @@ SECTIONS = [
     ("### Operations (`benches/ops.rs`)", "benches/README.md", 2),
     ("### Storage engines (`benches/store.rs`)", "benches/README.md", 2),
     ("### HTTP load (`benches/load.rs`)", "benches/README.md", 2),
+    ("### Memory under a password burst (`benches/passwords.rs`)", "benches/README.md", 2),
     # What is built and what is left out: the issues and CHANGELOG.md carry that now.
     ("## Status", DROP, 0),
 ]
