@@ -101,7 +101,7 @@ impl Broker {
                 csrf,
                 // The account page's name is no subject for "… asks to sign you out".
                 client_name: client
-                    .filter(|c| c.id != super::account::ACCOUNT_CLIENT_ID)
+                    .filter(|c| c.id != crate::policy::ACCOUNT_CLIENT_ID)
                     .map(|c| c.name.clone()),
             });
         }
