@@ -405,6 +405,30 @@ fn take_blocking(db: &Database, key: &str, now: u64) -> Result<Option<Vec<u8>>, 
     }
 }
 
+/// The live counter at `key` as (expiry, count). Counters are decimal text, as Redis `INCR`
+/// keeps them; anything else is corruption.
+fn live_counter(
+    values: &redb::Table<&str, (u64, &[u8])>,
+    key: &str,
+    now: u64,
+) -> Result<Option<(u64, u64)>, StoreError> {
+    let Some(guard) = values.get(key).db()? else {
+        return Ok(None);
+    };
+    let (expires_at, bytes) = guard.value();
+    if !is_live(expires_at, now) {
+        return Ok(None);
+    }
+    let n = std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .ok_or_else(|| StoreError::Corrupt {
+            key: key.to_owned(),
+            reason: "a counter is not a decimal integer".into(),
+        })?;
+    Ok(Some((expires_at, n)))
+}
+
 /// Rate counters are relaxed: a crash forgets a few seconds of counts at most.
 fn incr_blocking(
     db: &Database,
@@ -416,21 +440,9 @@ fn incr_blocking(
     let (wtx, relax) = begin(db, true, unflushed)?;
     let count = {
         let mut values = wtx.open_table(VALUES).db()?;
-        let current = values.get(key).db()?.and_then(|guard| {
-            let (expires_at, bytes) = guard.value();
-            is_live(expires_at, now).then(|| (expires_at, bytes.to_vec()))
-        });
-        let (count, expires_at) = match current {
+        let (count, expires_at) = match live_counter(&values, key, now)? {
             None => (1, expiry(now, window)),
-            Some((expires_at, bytes)) => {
-                // Counters are decimal text, as Redis `INCR` keeps them.
-                let n = std::str::from_utf8(&bytes)
-                    .ok()
-                    .and_then(|s| s.parse::<u64>().ok())
-                    .ok_or_else(|| StoreError::Corrupt {
-                        key: key.to_owned(),
-                        reason: "a counter is not a decimal integer".into(),
-                    })?;
+            Some((expires_at, n)) => {
                 // A counter without expiry gets one (Redis `PEXPIRE NX`); an expiring one
                 // keeps its window.
                 let expires_at = if expires_at == NO_EXPIRY {
@@ -460,20 +472,9 @@ fn decr_blocking(
     let (wtx, relax) = begin(db, true, unflushed)?;
     let count = {
         let mut values = wtx.open_table(VALUES).db()?;
-        let current = values.get(key).db()?.and_then(|guard| {
-            let (expires_at, bytes) = guard.value();
-            is_live(expires_at, now).then(|| (expires_at, bytes.to_vec()))
-        });
-        match current {
+        match live_counter(&values, key, now)? {
             None => None,
-            Some((expires_at, bytes)) => {
-                let n = std::str::from_utf8(&bytes)
-                    .ok()
-                    .and_then(|s| s.parse::<u64>().ok())
-                    .ok_or_else(|| StoreError::Corrupt {
-                        key: key.to_owned(),
-                        reason: "a counter is not a decimal integer".into(),
-                    })?;
+            Some((expires_at, n)) => {
                 let count = n.saturating_sub(1);
                 let text = count.to_string();
                 values.insert(key, (expires_at, text.as_bytes())).db()?;
