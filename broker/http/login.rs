@@ -14,7 +14,7 @@ use super::error::PageError;
 use super::extract::{Browser, PageForm, PageQuery};
 use super::pages;
 use crate::service::Broker;
-use crate::service::login::LoginNext;
+use crate::service::login_flow::LoginNext;
 use crate::service::sso::CallbackParams;
 
 #[derive(Deserialize)]

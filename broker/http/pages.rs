@@ -4,7 +4,7 @@ use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::service::login::{LoginView, Step};
+use crate::service::login_flow::{LoginView, Step};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -73,7 +73,7 @@ pub fn device_entry(view: &crate::service::device::DeviceEntryView) -> Response 
 }
 
 /// The approve/deny page after signing in for a device.
-pub fn device_consent(view: &crate::service::device::DeviceConsentView) -> Response {
+pub fn device_consent(view: &crate::service::login_flow::DeviceConsentView) -> Response {
     render(
         StatusCode::OK,
         &DeviceConsentPage {

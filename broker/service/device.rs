@@ -10,7 +10,7 @@
 
 use super::authorize::BrowserContext;
 use super::issue::{TokenResponse, UserGrant};
-use super::login::{LoginNext, MSG_RESTART};
+use super::login_flow::{DeviceConsentView, LoginNext, MSG_RESTART};
 use super::token::TokenParams;
 use super::{Broker, ServiceError, audit};
 use crate::op::claims::AuthContext;
@@ -60,16 +60,6 @@ pub enum DeviceEntry {
     Show(DeviceEntryView),
     /// On to the login page for transaction `tx`.
     Login(String),
-}
-
-/// The approve/deny page after sign-in.
-#[derive(Debug, Clone)]
-pub struct DeviceConsentView {
-    pub tx: String,
-    pub csrf: String,
-    pub client_name: String,
-    pub user_email: String,
-    pub user_code: String,
 }
 
 /// Formats a normalised user code for people: `BCDF-GHJK`.

@@ -7,69 +7,22 @@
 use std::time::Duration;
 
 use secrecy::SecretString;
-use url::Url;
 
 use super::authorize::{BrowserContext, CodeRequest};
+use super::login_flow::{
+    LoginNext, LoginView, MSG_BAD_CREDENTIALS, MSG_BUSY, MSG_ENTER_EMAIL, MSG_RESTART,
+    MSG_TOO_MANY, Step,
+};
 use super::{Broker, ServiceError, audit};
 use crate::hrd::{self, LoginMethod};
 use crate::password::PasswordError;
 use crate::secret::{ct_eq, digest, random_handle};
 use crate::store::{KnownDevice, LoginStage, LoginTx, RateCount, User};
 
-pub const MSG_ENTER_EMAIL: &str = "Enter your email address.";
-pub const MSG_BAD_CREDENTIALS: &str = "The email address or password is incorrect.";
-pub const MSG_TOO_MANY: &str = "Too many attempts. Wait a few minutes, then try again.";
-pub const MSG_BUSY: &str = "Sign-in is very busy right now. Wait a moment, then try again.";
-pub const MSG_RESTART: &str = "This sign-in has expired or was opened in another browser. Go back to the application and start again.";
-
 /// Longest identifier accepted (RFC 5321 caps a path at 256 octets).
 const MAX_IDENTIFIER: usize = 256;
 /// Longest password accepted; longer input is refused before any hashing.
 pub(crate) const MAX_PASSWORD: usize = 1024;
-
-/// Which form the login page shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    Identifier,
-    Password,
-    /// Password allowed as a fallback: offer both.
-    Choice,
-}
-
-/// What the login page shows.
-#[derive(Debug, Clone)]
-pub struct LoginView {
-    pub step: Step,
-    pub tx: String,
-    pub csrf: String,
-    /// The identifier typed (password step) or the `login_hint` (identifier step).
-    pub identifier: String,
-    pub client_name: String,
-    /// The upstream's display name, for the choice step.
-    pub upstream_name: Option<String>,
-    pub error: Option<&'static str>,
-    /// Set when the answer is a rate-limit refusal: seconds until retrying makes sense.
-    pub retry_after: Option<u64>,
-}
-
-/// Where the login goes after a form.
-#[derive(Debug)]
-pub enum LoginNext {
-    /// Show the page again (with an error, or the next step).
-    Show(LoginView),
-    /// Signed in: set the session cookie and go back to the client.
-    Complete {
-        redirect: Url,
-        session_cookie: String,
-    },
-    /// Off to the upstream provider.
-    Upstream(Url),
-    /// Signed in for a device (RFC 8628): show the approve/deny page.
-    Device(super::device::DeviceConsentView),
-    /// The inner step, and a device cookie to set: this browser has just signed in with a
-    /// password as the identifier (see [`DEVICE_COOKIE_TTL`]).
-    WithDeviceCookie(Box<LoginNext>, String),
-}
 
 impl Broker {
     /// The page for transaction `tx` as it stands.

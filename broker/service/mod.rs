@@ -15,6 +15,7 @@ pub mod exchange;
 pub mod introspect;
 pub mod issue;
 pub mod login;
+pub mod login_flow;
 pub mod logout;
 pub mod rate;
 pub mod sso;

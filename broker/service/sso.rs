@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use super::authorize::BrowserContext;
-use super::login::{LoginNext, MSG_RESTART, Step};
+use super::login_flow::{LoginNext, MSG_RESTART, Step};
 use super::{Broker, ServiceError, audit};
 use crate::hrd::{LoginMethod, UpstreamRoute};
 use crate::policy::{Organization, Policy, SsoMode, Upstream};
