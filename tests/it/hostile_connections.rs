@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use idbroker::clock::Clock;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
-use crate::support::broker::{TestBroker, policy_yaml};
+use crate::support::broker::TestBroker;
 use crate::support::net::http_client;
 
 /// Short deadlines so the tests run in seconds: the first request's head within 2 s, and an
@@ -210,23 +210,6 @@ async fn a_half_sent_second_request_is_closed_at_the_header_deadline() {
     );
 }
 
-async fn https_broker(certs: &std::path::Path, extra: &str) -> TestBroker {
-    let files = idbroker::tls::write_dev_certificate(certs).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!(
-        "https://127.0.0.1:{}",
-        listener.local_addr().unwrap().port()
-    );
-    let extra = format!(
-        "tls: {{cert: {}, key: {}}}\n{extra}",
-        files.cert.display(),
-        files.key.display()
-    );
-    let yaml = policy_yaml(&base, dir.path(), &extra, None);
-    TestBroker::start_yaml(dir, listener, &yaml, Clock::System).await
-}
-
 fn tls_connector(cert_pem: &str, alpn: &[u8]) -> tokio_rustls::TlsConnector {
     use rustls_pki_types::pem::PemObject as _;
     let mut roots = rustls::RootCertStore::empty();
@@ -251,7 +234,7 @@ const H2_PREFACE_AND_SETTINGS: &[u8] =
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn silent_connections_after_the_tls_handshake_are_closed() {
     let certs = tempfile::tempdir().unwrap();
-    let tb = https_broker(certs.path(), LIMITS).await;
+    let tb = TestBroker::start_https(certs.path(), LIMITS).await;
     let pem = std::fs::read_to_string(certs.path().join("dev-cert.pem")).unwrap();
     let h1 = tls_connector(&pem, b"http/1.1");
     let h2 = tls_connector(&pem, b"h2");
@@ -332,7 +315,7 @@ fn h2_get_healthz(authority: &str) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_http2_connection_is_closed_after_the_idle_timeout() {
     let certs = tempfile::tempdir().unwrap();
-    let tb = https_broker(certs.path(), LIMITS).await;
+    let tb = TestBroker::start_https(certs.path(), LIMITS).await;
     let pem = std::fs::read_to_string(certs.path().join("dev-cert.pem")).unwrap();
     let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap();
     let tcp = TcpStream::connect(("127.0.0.1", tb.port)).await.unwrap();

@@ -2,42 +2,18 @@
 //! Argon2 memory, a bounded queue in front of them (`429` with `Retry-After` when it is full,
 //! never an unbounded wait), and the process's memory bounded during a burst and after it.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use futures::future::join_all;
-use idbroker::op::pkce;
 use reqwest::StatusCode;
 
-use crate::support::broker::{PASSWORD, TestBroker, USER, WEB_SECRET, policy_yaml};
+use crate::support::broker::{PASSWORD, TestBroker, USER};
 use crate::support::browser::{Browser, Page};
+use crate::support::burst::{BurstBroker, password_step, proc_status};
 
 const MIB: u64 = 1024 * 1024;
 /// The Argon2id memory of one verification: m=19456 KiB.
 const ARGON2_MEMORY: u64 = 19 * MIB;
-
-fn authorize(base: &str) -> String {
-    format!(
-        "{base}/authorize?response_type=code&client_id=spa&redirect_uri=http://127.0.0.1:9000/callback&scope=openid&state=s&code_challenge={}&code_challenge_method=S256",
-        pkce::s256_challenge("verifier-verifier-verifier-verifier-verifier-0001")
-    )
-}
-
-/// Opens the login page in `b` and submits `who`; returns the password step's form fields.
-async fn password_step(b: &mut Browser, base: &str, who: &str) -> (String, String) {
-    let first = b.get(&authorize(base)).await;
-    let login = b.follow(base, first).await;
-    assert_eq!(login.status, StatusCode::OK, "login page: {}", login.body);
-    let (tx, csrf) = (login.field("tx"), login.field("csrf"));
-    let step = b
-        .post(
-            &format!("{base}/login/identifier"),
-            &[("tx", &tx), ("csrf", &csrf), ("identifier", who)],
-        )
-        .await;
-    assert!(step.body.contains("name=\"password\""), "{}", step.body);
-    (tx, csrf)
-}
 
 async fn submit_password(b: &mut Browser, base: &str, form: &(String, String), pw: &str) -> Page {
     b.post(
@@ -45,18 +21,6 @@ async fn submit_password(b: &mut Browser, base: &str, form: &(String, String), p
         &[("tx", &form.0), ("csrf", &form.1), ("password", pw)],
     )
     .await
-}
-
-/// A field of `/proc/<pid>/status` (`VmRSS`, `VmHWM`), in bytes.
-fn proc_status(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{field}:")))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"));
-    kib * 1024
 }
 
 /// Every answer to a burst is either the ordinary failure (the password step again, `200`) or
@@ -95,41 +59,9 @@ fn check_burst_answers(pages: &[Page]) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_concurrent_password_attempts_keep_memory_bounded() {
     const ATTEMPTS: usize = 200;
-    let dir = tempfile::tempdir().unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let base = format!("http://127.0.0.1:{port}");
-    let yaml = policy_yaml(
-        &base,
-        dir.path(),
-        "rate_limits: {password_per_ip: 100000, password_per_identifier: 100000, window: 5m}\n\
-         trusted_proxies: [127.0.0.1]\n",
-        None,
-    )
-    .replace("listen: 127.0.0.1:0", &format!("listen: 127.0.0.1:{port}"));
-    let path = dir.path().join("broker.yaml");
-    std::fs::write(&path, &yaml).unwrap();
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_idbroker"))
-        .args(["serve", "--config", path.to_str().unwrap()])
-        .env("WEB_SECRET", WEB_SECRET)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let pid = child.id().unwrap();
-    let mut up = false;
-    for _ in 0..100 {
-        if reqwest::get(format!("{base}/healthz")).await.is_ok() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(up, "the broker did not come up");
+    // Kept whole until the end: it owns the broker's folder and process.
+    let mut burst = BurstBroker::start().await;
+    let (pid, base) = (burst.pid, burst.base.clone());
 
     // Every browser at the password step first (cheap), then all passwords at once.
     let mut browsers = Vec::new();
@@ -226,8 +158,8 @@ async fn two_hundred_concurrent_password_attempts_keep_memory_bounded() {
     let form = password_step(&mut b, &base, USER).await;
     let done = submit_password(&mut b, &base, &form, PASSWORD).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    let _ = child.start_kill();
-    let _ = child.wait().await;
+    let _ = burst.child.start_kill();
+    let _ = burst.child.wait().await;
 }
 
 /// One hashing thread and a queue of one: of a dozen concurrent password attempts most are

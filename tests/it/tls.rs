@@ -3,28 +3,9 @@
 
 use std::time::Duration;
 
-use idbroker::clock::Clock;
 use reqwest::{Certificate, Version};
-use tokio::net::TcpListener;
 
-use crate::support::broker::{TestBroker, policy_yaml};
-
-async fn https_broker(certs: &std::path::Path) -> TestBroker {
-    let files = idbroker::tls::write_dev_certificate(certs).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!(
-        "https://127.0.0.1:{}",
-        listener.local_addr().unwrap().port()
-    );
-    let tls = format!(
-        "tls: {{cert: {}, key: {}}}",
-        files.cert.display(),
-        files.key.display()
-    );
-    let yaml = policy_yaml(&base, dir.path(), &tls, None);
-    TestBroker::start_yaml(dir, listener, &yaml, Clock::System).await
-}
+use crate::support::broker::TestBroker;
 
 fn client(roots: &[&str], http1_only: bool) -> reqwest::Client {
     let mut b = reqwest::Client::builder().https_only(true).tls_info(true);
@@ -48,7 +29,7 @@ fn peer_der(resp: &reqwest::Response) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_with_alpn_and_a_renewed_certificate_without_restart() {
     let certs = tempfile::tempdir().unwrap();
-    let tb = https_broker(certs.path()).await;
+    let tb = TestBroker::start_https(certs.path(), "").await;
     let old_pem = std::fs::read_to_string(certs.path().join("dev-cert.pem")).unwrap();
 
     let h2 = client(&[&old_pem], false)

@@ -107,6 +107,24 @@ pub fn test_loader() -> idbroker::reload::Loader {
 }
 
 impl TestBroker {
+    /// A broker serving HTTPS with a dev certificate written to `certs`, plus `extra` policy.
+    pub async fn start_https(certs: &Path, extra: &str) -> TestBroker {
+        let files = idbroker::tls::write_dev_certificate(certs).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!(
+            "https://127.0.0.1:{}",
+            listener.local_addr().unwrap().port()
+        );
+        let extra = format!(
+            "tls: {{cert: {}, key: {}}}\n{extra}",
+            files.cert.display(),
+            files.key.display()
+        );
+        let yaml = policy_yaml(&base, dir.path(), &extra, None);
+        TestBroker::start_yaml(dir, listener, &yaml, Clock::System).await
+    }
+
     pub async fn start() -> TestBroker {
         Self::start_with("", None, Clock::System).await
     }

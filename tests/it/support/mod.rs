@@ -2,6 +2,7 @@
 
 pub mod broker;
 pub mod browser;
+pub mod burst;
 pub mod net;
 pub mod oauth;
 pub mod redis_server;
