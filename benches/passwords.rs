@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use support::broker::USER;
 use support::browser::Browser;
-use support::burst::{BurstBroker, password_step, proc_status};
+use support::burst::{burst_broker, password_step, proc_status};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -27,7 +27,7 @@ async fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
     let attempts: usize = if bench { 200 } else { 10 };
     // Kept whole until the end: it owns the broker's folder and process.
-    let mut burst = BurstBroker::start().await;
+    let mut burst = burst_broker().await;
     let (pid, base) = (burst.pid, burst.base.clone());
     let mut browsers = Vec::new();
     for n in 0..attempts {

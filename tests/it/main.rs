@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod client_assertion;
 mod device;
+mod durability;
 mod fake_entra;
 mod growth;
 mod hostile_connections;

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 
 use crate::support::broker::{PASSWORD, TestBroker, USER};
 use crate::support::browser::{Browser, Page};
-use crate::support::burst::{BurstBroker, password_step, proc_status};
+use crate::support::burst::{burst_broker, password_step, proc_status};
 
 const MIB: u64 = 1024 * 1024;
 /// The Argon2id memory of one verification: m=19456 KiB.
@@ -60,7 +60,7 @@ fn check_burst_answers(pages: &[Page]) -> usize {
 async fn two_hundred_concurrent_password_attempts_keep_memory_bounded() {
     const ATTEMPTS: usize = 200;
     // Kept whole until the end: it owns the broker's folder and process.
-    let mut burst = BurstBroker::start().await;
+    let mut burst = burst_broker().await;
     let (pid, base) = (burst.pid, burst.base.clone());
 
     // Every browser at the password step first (cheap), then all passwords at once.

@@ -2,68 +2,20 @@
 //! proxy, browsers brought to the password step, and its memory read from `/proc`. Shared by
 //! `tests/it/passwords.rs` and `benches/passwords.rs`.
 
-use std::process::Stdio;
-use std::time::Duration;
-
 use reqwest::StatusCode;
 
-use super::broker::{WEB_SECRET, policy_yaml};
 use super::browser::Browser;
+use super::child::ChildBroker;
 
-/// `idbroker serve` as a child with limits high enough for a burst from many addresses.
-pub struct BurstBroker {
-    pub child: tokio::process::Child,
-    pub pid: u32,
-    pub base: String,
-    _dir: tempfile::TempDir,
-}
-
-impl BurstBroker {
-    /// Starts the binary with every client address taken from `X-Forwarded-For` (the test
-    /// client is the trusted proxy), and waits until `/healthz` answers.
-    pub async fn start() -> BurstBroker {
-        let dir = tempfile::tempdir().unwrap();
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
-        let base = format!("http://127.0.0.1:{port}");
-        let yaml = policy_yaml(
-            &base,
-            dir.path(),
-            "rate_limits: {password_per_ip: 100000, password_per_identifier: 100000, window: 5m}\n\
-             trusted_proxies: [127.0.0.1]\n",
-            None,
-        )
-        .replace("listen: 127.0.0.1:0", &format!("listen: 127.0.0.1:{port}"));
-        let path = dir.path().join("broker.yaml");
-        std::fs::write(&path, &yaml).unwrap();
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_idbroker"))
-            .args(["serve", "--config", path.to_str().unwrap()])
-            .env("WEB_SECRET", WEB_SECRET)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let pid = child.id().unwrap();
-        let mut up = false;
-        for _ in 0..100 {
-            if reqwest::get(format!("{base}/healthz")).await.is_ok() {
-                up = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert!(up, "the broker did not come up");
-        BurstBroker {
-            child,
-            pid,
-            base,
-            _dir: dir,
-        }
-    }
+/// `idbroker serve` as a child with limits high enough for a burst from many addresses:
+/// every client address is taken from `X-Forwarded-For` (the test client is the trusted
+/// proxy).
+pub async fn burst_broker() -> ChildBroker {
+    ChildBroker::start(
+        "rate_limits: {password_per_ip: 100000, password_per_identifier: 100000, window: 5m}\n\
+         trusted_proxies: [127.0.0.1]\n",
+    )
+    .await
 }
 
 /// An authorization request of the `spa` client.

@@ -3,6 +3,7 @@
 pub mod broker;
 pub mod browser;
 pub mod burst;
+pub mod child;
 pub mod net;
 pub mod oauth;
 pub mod redis_server;
