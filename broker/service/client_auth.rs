@@ -10,6 +10,7 @@ use crate::op::OpError;
 use crate::op::client_assertion::{self, ASSERTION_TYPE, LEEWAY_SECS};
 use crate::policy::{Client, ClientSecret};
 use crate::secret::{ct_eq, sha256};
+use crate::store::Reservation;
 
 /// The credentials a request carried, from the `Authorization: Basic` header
 /// (`client_secret_basic`), the form (`client_secret_post`), or a client assertion in the
@@ -54,41 +55,79 @@ impl Broker {
         let id = id.as_str();
         let policy = self.policy();
         let client = policy.client(id).cloned().ok_or_else(fail)?;
-        // Secret guessing is limited per client before any hashing: each attempt first
-        // reserves a place in the window (one atomic increment shared by replicas), and only
-        // an attempt whose place is within `token_per_client` is checked at all. So however
-        // many arrive at once, at most that many credentials are checked per window. A
-        // success gives its place back, so a busy client is never slowed by its own traffic;
-        // only failures keep theirs.
-        let limits = policy.rate_limits;
-        let bucket = format!("client-auth-fail/{}", crate::secret::digest(id));
+        drop(policy);
         let guarded = !client.is_public()
             && (creds.client_secret.is_some() || creds.client_assertion.is_some());
-        if guarded {
-            let crate::store::RateCount(place) =
-                self.store.rate_hit(&bucket, limits.window).await?;
-            if place > u64::from(limits.token_per_client) {
-                // Over the limit: this attempt does not count either (the window is full).
-                self.store.rate_unhit(&bucket).await?;
-                metrics::counter!("idbroker_rate_limited_total", "limit" => "client_auth")
-                    .increment(1);
-                return Err(ServiceError::RateLimited(limits.window.as_secs()));
-            }
+        if !guarded {
+            return self.check_credentials(client, creds).await;
         }
-        let verdict = if creds.has_assertion() {
+        // Guessing is limited per client: every failure takes a place in the client's
+        // failure bucket (one atomic increment shared by replicas), and once the window's
+        // places are taken, every attempt, the right one included, is refused without being
+        // checked. A success gives its place back, so a busy client is never slowed by its
+        // own traffic; only failures keep theirs.
+        let bucket = format!("client-auth-fail/{}", crate::secret::digest(id));
+        let cheap = !creds.has_assertion()
+            && client.jwks.is_none()
+            && matches!(client.secret, Some(ClientSecret::Sha256(_)));
+        if cheap {
+            // A secret compared by its SHA-256 costs less than the counter, so it is checked
+            // first. Right, and no failure recorded: answered without the store (the common
+            // case, once per request on `/token` and `/introspect`). Otherwise the count
+            // decides, exactly as below.
+            let verdict = self.check_client_secret(client, creds).await;
+            if verdict.is_ok() && self.store.failure_bucket_clear(&bucket) {
+                return verdict;
+            }
+            let place = self.reserve_place(&bucket).await?;
+            self.settle(place, &verdict).await;
+            return verdict;
+        }
+        // An Argon2 secret or an assertion is expensive to check: the place is reserved
+        // first, so however many arrive at once, at most `token_per_client` are checked per
+        // window.
+        let place = self.reserve_place(&bucket).await?;
+        let verdict = self.check_credentials(client, creds).await;
+        self.settle(place, &verdict).await;
+        verdict
+    }
+
+    /// Takes a place in the client's failure bucket, or refuses when the window is full
+    /// (such an attempt does not count either).
+    async fn reserve_place(&self, bucket: &str) -> Result<Reservation, ServiceError> {
+        let limits = self.policy().rate_limits;
+        let place = self.store.reserve_place(bucket, limits.window).await?;
+        if place.place > u64::from(limits.token_per_client) {
+            self.store.release_place(place).await?;
+            metrics::counter!("idbroker_rate_limited_total", "limit" => "client_auth").increment(1);
+            return Err(ServiceError::RateLimited(limits.window.as_secs()));
+        }
+        Ok(place)
+    }
+
+    /// A failure (`invalid_client`) keeps its place; anything else gives it back.
+    async fn settle(&self, place: Reservation, verdict: &Result<Arc<Client>, ServiceError>) {
+        let done = if matches!(verdict, Err(ServiceError::Op(_))) {
+            self.store.keep_place(place).await
+        } else {
+            self.store.release_place(place).await
+        };
+        if let Err(e) = done {
+            // The answer stands; a place not given back is freed when the window ends.
+            tracing::warn!(error = %e, "client authentication: the store did not settle a reservation");
+        }
+    }
+
+    async fn check_credentials(
+        &self,
+        client: Arc<Client>,
+        creds: &ClientCredentials,
+    ) -> Result<Arc<Client>, ServiceError> {
+        if creds.has_assertion() {
             self.check_client_assertion(client, creds).await
         } else {
             self.check_client_secret(client, creds).await
-        };
-        // A failure (`invalid_client`) keeps its place; anything else gives it back.
-        if guarded
-            && !matches!(verdict, Err(ServiceError::Op(_)))
-            && let Err(e) = self.store.rate_unhit(&bucket).await
-        {
-            // The answer stands; the place is freed when the window ends.
-            tracing::warn!(error = %e, "client authentication: the store did not take back a reservation");
         }
-        verdict
     }
 
     async fn check_client_secret(

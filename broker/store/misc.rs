@@ -8,11 +8,22 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::backend::KvBackend;
-use super::{Store, StoreError, Txn, decode, encode};
+use super::{MSG_RATE, Store, StoreError, Txn, decode, encode};
 
 /// A counter reading: how many hits the bucket has seen in its current window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateCount(pub u64);
+
+/// A place taken in a failure bucket before an attempt is checked (see
+/// [`Store::reserve_place`]); the attempt's outcome either keeps it or gives it back.
+#[derive(Debug)]
+#[must_use = "a reservation is kept or released"]
+pub struct Reservation {
+    /// The place taken: 1 for the first attempt of the window.
+    pub place: u64,
+    bucket: String,
+    generation: u64,
+}
 
 impl Store {
     /// Counts one hit in `bucket` (fixed window of `window`), shared by every replica.
@@ -26,6 +37,46 @@ impl Store {
     /// out not to count); the window's end does not move.
     pub async fn rate_unhit(&self, bucket: &str) -> Result<RateCount, StoreError> {
         Ok(RateCount(self.kv.decr(&format!("v1/rate/{bucket}")).await?))
+    }
+
+    /// Whether this replica knows that `bucket` holds no kept failure in its current window
+    /// (see `clear_buckets.rs` for what "knows" means across replicas). Never true right
+    /// after a start.
+    pub fn failure_bucket_clear(&self, bucket: &str) -> bool {
+        self.clear_buckets.is_clear(bucket)
+    }
+
+    /// Takes the next place in the failure bucket `bucket` (fixed window of `window`),
+    /// shared by every replica.
+    pub async fn reserve_place(
+        &self,
+        bucket: &str,
+        window: Duration,
+    ) -> Result<Reservation, StoreError> {
+        let generation = self.clear_buckets.generation();
+        let RateCount(place) = self.rate_hit(bucket, window).await?;
+        Ok(Reservation {
+            place,
+            bucket: bucket.to_owned(),
+            generation,
+        })
+    }
+
+    /// The attempt failed: its place stays taken, and every replica learns that the bucket
+    /// is not clear.
+    pub async fn keep_place(&self, r: Reservation) -> Result<(), StoreError> {
+        self.clear_buckets.dirty(&r.bucket);
+        self.kv.publish(&format!("{MSG_RATE}{}", r.bucket)).await
+    }
+
+    /// The attempt did not count: the place is given back. A bucket left at zero, with no
+    /// failure kept anywhere since the reservation, is then known clear.
+    pub async fn release_place(&self, r: Reservation) -> Result<(), StoreError> {
+        let RateCount(left) = self.rate_unhit(&r.bucket).await?;
+        if left == 0 {
+            self.clear_buckets.seen_empty(&r.bucket, r.generation);
+        }
+        Ok(())
     }
 
     /// The hits `bucket` has seen in its current window, without counting one.

@@ -11,6 +11,8 @@ pub mod records;
 pub mod redis;
 
 mod audit;
+mod clear_buckets;
+mod denied;
 mod device;
 mod misc;
 mod orgs;
@@ -27,7 +29,7 @@ use serde::de::DeserializeOwned;
 pub use audit::AuditFilter;
 pub use backend::{KvBackend, Txn};
 pub use device::{DeviceAuthorization, DeviceGrant, DeviceStatus, Versioned};
-pub use misc::RateCount;
+pub use misc::{RateCount, Reservation};
 pub use records::*;
 pub use tokens::{CodeRedemption, RefreshStep, Rotation};
 pub use users::UserConflict;
@@ -107,10 +109,26 @@ pub struct Store {
     /// reach the engine either. Invalidated locally on every write and, through
     /// [`KvBackend::publish`], on every other replica.
     users_by_email: moka::sync::Cache<String, Option<Arc<User>>>,
+    /// Failure buckets known to be empty; kept coherent the same way.
+    clear_buckets: clear_buckets::ClearBuckets,
+    /// The access-token deny list, mirrored (see `denied.rs`).
+    denied: denied::DeniedTokens,
 }
 
 /// Prefix of invalidation messages about a user's cache entry (followed by the email).
 pub const MSG_USER: &str = "user:";
+
+/// Prefix of the message that says a failure was kept in a rate bucket (followed by the
+/// bucket).
+pub const MSG_RATE: &str = "rate:";
+
+/// Prefix of the message that says an access token was denied (followed by
+/// `{expires_at}:{jti}`).
+pub const MSG_DENIED: &str = "denied:";
+
+/// The message that means "messages are being missed from now on" (the Redis engine lost
+/// its pub/sub connection): drop everything cached and ask the store until [`MSG_ALL`].
+pub const MSG_DOWN: &str = "!";
 
 /// The invalidation message that means "drop everything": sent to local subscribers by an
 /// engine that may have missed messages (the Redis engine after its pub/sub connection was
@@ -128,8 +146,12 @@ impl Store {
                 .max_capacity(user_cache_capacity)
                 .time_to_live(Duration::from_secs(3600))
                 .build(),
+            clear_buckets: clear_buckets::ClearBuckets::default(),
+            denied: denied::DeniedTokens::default(),
         });
+        // Subscribed first, then loaded: a denial written meanwhile arrives as a message.
         store.spawn_invalidation_listener();
+        store.spawn_deny_list_load(store.denied.generation());
         store
     }
 
@@ -149,7 +171,7 @@ impl Store {
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                         // Messages were lost: drop the whole cache rather than serve stale.
                         match weak.upgrade() {
-                            Some(s) => s.users_by_email.invalidate_all(),
+                            Some(s) => s.forget_all(),
                             None => return,
                         }
                         continue;
@@ -158,12 +180,36 @@ impl Store {
                 };
                 let Some(store) = weak.upgrade() else { return };
                 if msg == MSG_ALL {
-                    store.users_by_email.invalidate_all();
+                    store.forget_all();
+                } else if msg == MSG_DOWN {
+                    store.distrust_all();
                 } else if let Some(email) = msg.strip_prefix(MSG_USER) {
                     store.users_by_email.invalidate(email);
+                } else if let Some(bucket) = msg.strip_prefix(MSG_RATE) {
+                    store.clear_buckets.dirty(bucket);
+                } else if let Some(denial) = msg.strip_prefix(MSG_DENIED)
+                    && let Some((exp, jti)) = denial.split_once(':')
+                    && let Ok(exp) = exp.parse()
+                {
+                    store.denied.insert(jti, exp);
                 }
             }
         });
+    }
+
+    /// Drops everything cached from the store (messages may have been missed) and reloads
+    /// the mirrors that need it.
+    fn forget_all(self: &Arc<Self>) {
+        let generation = self.distrust_all();
+        self.spawn_deny_list_load(generation);
+    }
+
+    /// Drops everything cached from the store and asks the store until the next
+    /// [`Store::forget_all`]; returns the deny list's new generation.
+    fn distrust_all(&self) -> u64 {
+        self.users_by_email.invalidate_all();
+        self.clear_buckets.forget_all();
+        self.denied.incomplete()
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {

@@ -27,7 +27,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use super::backend::{Expect, KvBackend, Txn, Write};
-use super::{MSG_ALL, StoreError};
+use super::{MSG_ALL, MSG_DOWN, StoreError};
 
 /// The longest any one Redis command may take, connection included.
 pub const OP_TIMEOUT: Duration = Duration::from_secs(2);
@@ -302,6 +302,8 @@ async fn forward_events(
             }
         }
         tracing::warn!("lost the redis pub/sub connection; reconnecting");
+        // Until the reconnect (and its MSG_ALL), messages are being missed.
+        let _ = tx.send(MSG_DOWN.to_owned());
     }
 }
 

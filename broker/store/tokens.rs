@@ -3,10 +3,13 @@
 //! Keys: `v1/code/{digest}`, `v1/refresh/{family id}`, `v1/user-families/{user id}` (set of
 //! family ids), `v1/denied-jti/{jti}`.
 
+use std::sync::Arc;
+
 use super::backend::KvBackend;
 use super::{
-    CAS_ATTEMPTS, CodeRecord, IssuedAccess, Redemption, RefreshFamily, SPENT_SECRETS_KEPT,
-    SecretMatch, SpentSecret, Store, StoreError, Txn, encode, records::UnixTime, ttl_until,
+    CAS_ATTEMPTS, CodeRecord, IssuedAccess, MSG_DENIED, Redemption, RefreshFamily,
+    SPENT_SECRETS_KEPT, SecretMatch, SpentSecret, Store, StoreError, Txn, encode,
+    records::UnixTime, ttl_until,
 };
 
 fn code_key(digest: &str) -> String {
@@ -18,8 +21,10 @@ fn family_key(id: &str) -> String {
 fn user_families_key(user_id: &str) -> String {
     format!("v1/user-families/{user_id}")
 }
+const DENIED_PREFIX: &str = "v1/denied-jti/";
+
 fn denied_key(jti: &str) -> String {
-    format!("v1/denied-jti/{jti}")
+    format!("{DENIED_PREFIX}{jti}")
 }
 
 /// The outcome of redeeming a code.
@@ -167,9 +172,9 @@ impl Store {
             if family.expires_at <= now {
                 return Ok(Rotation::Unknown);
             }
-            let (txn, outcome) = if matched == SecretMatch::Spent {
-                let (txn, updated) = revocation(&key, bytes, &family, now)?;
-                (txn, Rotation::Reused(updated))
+            let (txn, outcome, denials) = if matched == SecretMatch::Spent {
+                let (txn, updated, denials) = revocation(&key, bytes, &family, now)?;
+                (txn, Rotation::Reused(updated), denials)
             } else {
                 let mut updated = family.clone();
                 updated.spent.push(SpentSecret {
@@ -190,9 +195,10 @@ impl Store {
                     encode(&updated)?,
                     Some(ttl_until(now, family.expires_at)),
                 );
-                (txn, Rotation::Rotated(updated))
+                (txn, Rotation::Rotated(updated), Vec::new())
             };
             if self.kv.commit(txn).await? {
+                self.denied_now(&denials).await;
                 return Ok(outcome);
             }
         }
@@ -210,8 +216,9 @@ impl Store {
             if family.revoked {
                 return Ok(false);
             }
-            let (txn, _) = revocation(&key, bytes, &family, now)?;
+            let (txn, _, denials) = revocation(&key, bytes, &family, now)?;
             if self.kv.commit(txn).await? {
+                self.denied_now(&denials).await;
                 return Ok(true);
             }
         }
@@ -261,19 +268,93 @@ impl Store {
         if expires_at <= now {
             return Ok(());
         }
-        let txn = Txn::new().put(
-            denied_key(jti),
-            b"1".to_vec(),
-            Some(ttl_until(now, expires_at)),
-        );
+        let ttl = ttl_until(now, expires_at);
+        let until = denial_until(ttl);
+        let txn = Txn::new().put(denied_key(jti), until.to_string().into_bytes(), Some(ttl));
         self.kv.commit(txn).await?;
+        self.denied_now(&[(jti.to_owned(), until)]).await;
         Ok(())
     }
 
+    /// Whether `jti` is denied: from the in-memory mirror when it is complete, else from
+    /// the store.
     pub async fn is_access_token_denied(&self, jti: &str) -> Result<bool, StoreError> {
+        if let Some(denied) = self.denied.lookup(jti, crate::clock::system_now()) {
+            return Ok(denied);
+        }
         Ok(self.kv.get(&denied_key(jti)).await?.is_some())
     }
+
+    /// Denials just committed: into this replica's mirror before anyone is answered, and to
+    /// the other replicas' mirrors through pub/sub. A lost message is the other replicas'
+    /// staleness, bounded by their reconnect (which makes them ask the store again).
+    async fn denied_now(&self, denials: &[(String, UnixTime)]) {
+        for (jti, expires_at) in denials {
+            self.denied.insert(jti, *expires_at);
+            let message = format!("{MSG_DENIED}{expires_at}:{jti}");
+            if let Err(e) = self.kv.publish(&message).await {
+                tracing::warn!(error = %e, "cannot tell the other replicas of a denied token");
+            }
+        }
+    }
+
+    /// Loads every denial in the store into the mirror, in the background; the mirror is
+    /// complete when it is done, unless messages were missed since `generation`.
+    pub(super) fn spawn_deny_list_load(self: &Arc<Self>, generation: u64) {
+        let store = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut backoff = std::time::Duration::from_millis(100);
+            loop {
+                let Some(s) = store.upgrade() else { return };
+                if s.denied.generation() != generation {
+                    // A newer load has been started.
+                    return;
+                }
+                match s.kv.scan_prefix(DENIED_PREFIX).await {
+                    Ok(rows) => {
+                        let now = crate::clock::system_now();
+                        let entries = rows
+                            .into_iter()
+                            .filter_map(|(key, value)| {
+                                let jti = key.strip_prefix(DENIED_PREFIX)?.to_owned();
+                                Some((jti, stored_denial_until(&value, now)))
+                            })
+                            .collect();
+                        s.denied.loaded(generation, entries);
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, retry_in = ?backoff, "cannot load the deny list; checks ask the store meanwhile");
+                    }
+                }
+                drop(s);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(std::time::Duration::from_secs(30));
+            }
+        });
+    }
 }
+
+/// When a denial written now with `ttl` stops mattering, in the machine's time (unix seconds),
+/// as the store's own expiry counts it: the stored value, the mirror and the messages all
+/// use it, so the mirror forgets a denial exactly when the store does.
+fn denial_until(ttl: std::time::Duration) -> UnixTime {
+    crate::clock::system_now().saturating_add(ttl.as_secs())
+}
+
+/// The end of a stored denial (its value). Records written before the value held it say `1`;
+/// they are kept for a day at most in memory (an access token lives far less), and the store
+/// expires them anyway.
+fn stored_denial_until(value: &[u8], now: UnixTime) -> UnixTime {
+    std::str::from_utf8(value)
+        .ok()
+        .and_then(|v| v.parse::<UnixTime>().ok())
+        .filter(|until| *until > 1)
+        .unwrap_or(now + 86_400)
+}
+
+/// Access tokens denied by a change: `(jti, expires_at)`.
+type Denials = Vec<(String, UnixTime)>;
 
 /// The compare-and-swap that revokes `family` (read as `bytes`): the family marked revoked,
 /// and every access token minted from it that is still live put on the deny list, in one
@@ -283,7 +364,7 @@ fn revocation(
     bytes: Vec<u8>,
     family: &RefreshFamily,
     now: UnixTime,
-) -> Result<(Txn, RefreshFamily), StoreError> {
+) -> Result<(Txn, RefreshFamily, Denials), StoreError> {
     let mut updated = family.clone();
     updated.revoked = true;
     let live = std::mem::take(&mut updated.access);
@@ -292,12 +373,16 @@ fn revocation(
         encode(&updated)?,
         Some(ttl_until(now, family.expires_at)),
     );
-    for a in live.iter().filter(|a| a.expires_at > now) {
+    let mut denials = Vec::new();
+    for a in live.into_iter().filter(|a| a.expires_at > now) {
+        let ttl = ttl_until(now, a.expires_at);
+        let until = denial_until(ttl);
         txn = txn.put(
             denied_key(&a.jti),
-            b"1".to_vec(),
-            Some(ttl_until(now, a.expires_at)),
+            until.to_string().into_bytes(),
+            Some(ttl),
         );
+        denials.push((a.jti, until));
     }
-    Ok((txn, updated))
+    Ok((txn, updated, denials))
 }

@@ -1,6 +1,7 @@
 //! Two brokers on one Redis: a login begun on one replica finishes on the other, rotation and
-//! reuse detection hold across replicas, a user change reaches the other replica's cache
-//! within a second, and a Redis outage gives clear 503s and heals without a restart.
+//! reuse detection hold across replicas, a user change, a revoked access token and a client's
+//! failed authentications reach the other replica's in-memory mirrors within a second, and a
+//! Redis outage gives clear 503s and heals without a restart.
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +9,9 @@ use idbroker::op::pkce;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::support::broker::{PASSWORD, TestBroker, USER, WEB_SECRET, replica_pair};
+use crate::support::broker::{
+    PASSWORD, TestBroker, USER, WEB_SECRET, replica_pair, replica_pair_with,
+};
 use crate::support::browser::{Browser, Page};
 use crate::support::redis_server::RedisServer;
 
@@ -305,4 +308,130 @@ async fn a_redis_outage_gives_503s_and_heals_without_a_restart() {
     assert_eq!(redeem(first_code).await, StatusCode::BAD_REQUEST);
     assert_eq!(redeem(codes[0].clone()).await, StatusCode::OK);
     assert_eq!(redeem(codes[0].clone()).await, StatusCode::BAD_REQUEST);
+}
+
+async fn introspect(tb: &TestBroker, token: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{}/introspect", local(tb)))
+        .basic_auth("web", Some(WEB_SECRET))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Polls `check` for up to a second; true as soon as it holds.
+async fn within_a_second<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
+}
+
+/// Each replica answers `/introspect` from an in-memory mirror of the deny list (issue 12):
+/// an access token revoked on A must be inactive on B within a second, and stay so after
+/// B's pub/sub connection was cut (B then reloads the list from Redis).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_access_token_revoked_on_one_replica_is_inactive_on_the_other() {
+    let redis = RedisServer::start();
+    let (a, b, _keys) = replicas(&redis).await;
+    let (status, issued) = token(&a, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(status, StatusCode::OK, "{issued}");
+    let at = issued["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(introspect(&b, &at).await["active"], true);
+
+    let revoked = reqwest::Client::new()
+        .post(format!("{}/revoke", local(&a)))
+        .basic_auth("web", Some(WEB_SECRET))
+        .form(&[("token", at.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    assert!(
+        within_a_second(|| async { introspect(&b, &at).await["active"] == false }).await,
+        "B still says the revoked token is active"
+    );
+
+    // Cut every pub/sub connection, then revoke a second token on A: B misses the message
+    // and must not answer from its mirror as if it were complete.
+    let (_, issued) = token(&a, &[("grant_type", "client_credentials")]).await;
+    let at2 = issued["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(introspect(&b, &at2).await["active"], true);
+    let mut admin = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let killed: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("pubsub")
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    assert!(killed >= 2, "both replicas subscribe: {killed}");
+    let revoked = reqwest::Client::new()
+        .post(format!("{}/revoke", local(&a)))
+        .basic_auth("web", Some(WEB_SECRET))
+        .form(&[("token", at2.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    assert!(
+        within_a_second(|| async { introspect(&b, &at2).await["active"] == false }).await,
+        "B answered from a mirror that missed a denial"
+    );
+    // And the first one is still known after B reloaded.
+    assert_eq!(introspect(&b, &at).await["active"], false);
+}
+
+/// A right secret is answered without the store while no failure is recorded (issue 12);
+/// failures recorded on A must make B count again within a second, so that the right secret
+/// is refused on B too once the limit is reached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_client_authentications_on_one_replica_limit_the_other() {
+    let redis = RedisServer::start();
+    let (a, b, _keys) = replica_pair_with(
+        &redis.url(),
+        "",
+        "rate_limits: {password_per_ip: 100, password_per_identifier: 100, token_per_client: 3, window: 5m}",
+    )
+    .await;
+    // Two successes on B: the first finds the client's failure count at zero, the second is
+    // answered from B's memory.
+    for _ in 0..2 {
+        let (status, _) = token(&b, &[("grant_type", "client_credentials")]).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    for _ in 0..3 {
+        let wrong = reqwest::Client::new()
+            .post(format!("{}/token", local(&a)))
+            .basic_auth("web", Some("wrong-guess"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert!(
+        within_a_second(|| async {
+            token(&b, &[("grant_type", "client_credentials")]).await.0
+                == StatusCode::TOO_MANY_REQUESTS
+        })
+        .await,
+        "B still answers the right secret while the client is over its failure limit"
+    );
 }

@@ -238,6 +238,15 @@ pub async fn replica_pair(
     redis_url: &str,
     clients: &str,
 ) -> (TestBroker, TestBroker, tempfile::TempDir) {
+    replica_pair_with(redis_url, clients, "").await
+}
+
+/// [`replica_pair`] with `extra` top-level policy keys on both replicas.
+pub async fn replica_pair_with(
+    redis_url: &str,
+    clients: &str,
+    extra: &str,
+) -> (TestBroker, TestBroker, tempfile::TempDir) {
     let keys = tempfile::tempdir().unwrap();
     let a_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!(
@@ -248,7 +257,7 @@ pub async fn replica_pair(
     for listener in [a_listener, TcpListener::bind("127.0.0.1:0").await.unwrap()] {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().display().to_string();
-        let yaml = policy_yaml(&issuer, dir.path(), "", None)
+        let yaml = policy_yaml(&issuer, dir.path(), extra, None)
             .replace(
                 &format!("store: {{kind: embedded, path: {d}/broker.db}}"),
                 &format!("store: {{kind: redis, url: \"{redis_url}\"}}"),
