@@ -32,10 +32,22 @@ impl Broker {
             ))
         };
         let now = self.now();
-        let claims: AccessTokenClaims = self
-            .keys
-            .verify(token, Some(TYP_ACCESS_TOKEN), now)
-            .map_err(|_| invalid())?;
+        // The key set in force: read before verifying, so a reload in between makes the
+        // entry stale rather than wrong.
+        let keys = self.keys.jwks_json();
+        let claims = match self.verified.get(token, &keys) {
+            Some(claims) => claims,
+            None => {
+                let claims: AccessTokenClaims = self
+                    .keys
+                    .verify(token, Some(TYP_ACCESS_TOKEN), now)
+                    .map_err(|_| invalid())?;
+                if claims.iss == self.policy().issuer.as_str() && claims.exp > now {
+                    self.verified.insert(token, &claims, keys);
+                }
+                claims
+            }
+        };
         if claims.iss != self.policy().issuer.as_str() || claims.exp <= now {
             return Err(invalid());
         }

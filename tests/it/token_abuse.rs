@@ -386,3 +386,45 @@ async fn a_stolen_refresh_token_cannot_outrun_reuse_detection() {
     );
     assert_eq!(userinfo_status(&tb, &thief_at).await, 401);
 }
+
+/// `/introspect` remembers access tokens whose signature it checked (issue 12), but only
+/// under the key set that checked them: a token of a key removed from the folder is refused
+/// as soon as the keys are reloaded, even though it was introspected before.
+#[tokio::test]
+async fn a_remembered_token_of_a_removed_key_is_refused_after_the_reload() {
+    let tb = TestBroker::start().await;
+    let (status, issued) = web_token(&tb, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(status, 200, "{issued}");
+    let at = issued["access_token"].as_str().unwrap().to_owned();
+    for _ in 0..2 {
+        assert_eq!(
+            introspect_as(&tb, "web", WEB_SECRET, &at).await["active"],
+            true
+        );
+    }
+    // A new key signs from now on; the old one is deleted, as after a compromise.
+    let policy = tb.broker.policy();
+    let old: Vec<_> = std::fs::read_dir(&policy.keys.dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    idbroker::keys::rotate(&policy.keys, tb.broker.now()).unwrap();
+    for path in old {
+        std::fs::remove_file(path).unwrap();
+    }
+    assert!(tb.broker.keys.reload().unwrap());
+    assert_eq!(
+        introspect_as(&tb, "web", WEB_SECRET, &at).await["active"],
+        false,
+        "a token of a removed key was still accepted"
+    );
+    // Tokens of the new key are remembered and accepted as before.
+    let (_, issued) = web_token(&tb, &[("grant_type", "client_credentials")]).await;
+    let fresh = issued["access_token"].as_str().unwrap().to_owned();
+    for _ in 0..2 {
+        assert_eq!(
+            introspect_as(&tb, "web", WEB_SECRET, &fresh).await["active"],
+            true
+        );
+    }
+}
