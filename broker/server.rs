@@ -275,15 +275,15 @@ impl Drop for OpenGuard {
     }
 }
 
-struct Connection {
+struct Connection<A> {
     peer: SocketAddr,
-    app: axum::Router,
+    app: A,
     limits: ServerLimits,
     cancel: CancellationToken,
     _open: OpenGuard,
 }
 
-impl Connection {
+impl<A: crate::http::App> Connection<A> {
     async fn serve_tls(self, tcp: TcpStream, acceptor: tokio_rustls::TlsAcceptor) {
         // A client that never finishes its handshake must not hold the connection.
         let handshake = tokio::select! {

@@ -1,79 +1,30 @@
 //! `/.well-known/openid-configuration` (OIDC Discovery 1.0 §3) and `/jwks` (RFC 7517).
+//! Both documents are serialised once per policy and key set, and served as they are.
 
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
-use crate::policy::GrantType;
 use crate::service::Broker;
 
 pub async fn openid_configuration(State(broker): State<Arc<Broker>>) -> Response {
-    let policy = broker.policy();
-    let iss = &policy.issuer;
-    let mut grants: Vec<&str> = vec![
-        GrantType::AuthorizationCode.as_str(),
-        GrantType::RefreshToken.as_str(),
-        GrantType::ClientCredentials.as_str(),
-    ];
-    // RFC 8628 and RFC 8693 are advertised only when some client may use them.
-    let allowed = |g: GrantType| policy.clients.values().any(|c| c.allows_grant(g));
-    let device = allowed(GrantType::DeviceCode);
-    if device {
-        grants.push(GrantType::DeviceCode.as_str());
-    }
-    if allowed(GrantType::TokenExchange) {
-        grants.push(GrantType::TokenExchange.as_str());
-    }
-    grants.sort_unstable();
-    let assertion_algs: Vec<String> = crate::jose::CLIENT_ASSERTION_ALGS
-        .iter()
-        .map(|a| format!("{a:?}"))
-        .collect();
-    let mut doc = json!({
-        "issuer": iss.as_str(),
-        "authorization_endpoint": iss.join("/authorize"),
-        "token_endpoint": iss.join("/token"),
-        "userinfo_endpoint": iss.join("/userinfo"),
-        "jwks_uri": iss.join("/jwks"),
-        "revocation_endpoint": iss.join("/revoke"),
-        "introspection_endpoint": iss.join("/introspect"),
-        "end_session_endpoint": iss.join("/logout"),
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "grant_types_supported": grants,
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": broker.keys.algorithms(),
-        "scopes_supported": ["openid", "email", "profile", "offline_access"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
-        // OIDC Discovery §3: the algorithms a private_key_jwt assertion may be signed with.
-        "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
-        "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
-        "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
-        "code_challenge_methods_supported": ["S256"],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp", "sid", "email", "email_verified", "name", "idp", "org"],
-        "prompt_values_supported": ["none", "login", "consent", "select_account"],
-        "claims_parameter_supported": false,
-        "request_parameter_supported": false,
-        "request_uri_parameter_supported": false,
-        "authorization_response_iss_parameter_supported": true,
-        "frontchannel_logout_supported": false,
-        "backchannel_logout_supported": false,
-    });
-    if device {
-        // RFC 8628 §4.
-        doc["device_authorization_endpoint"] = json!(iss.join("/device_authorization"));
-    }
-    let mut resp = axum::Json(doc).into_response();
-    resp.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=300"),
-    );
-    resp
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
+        ],
+        Bytes::from_owner(broker.discovery_document()),
+    )
+        .into_response()
 }
 
 pub async fn jwks(State(broker): State<Arc<Broker>>) -> Response {
@@ -90,7 +41,7 @@ pub async fn jwks(State(broker): State<Arc<Broker>>) -> Response {
                 HeaderValue::from_static("public, max-age=300"),
             ),
         ],
-        body.to_vec(),
+        Bytes::from_owner(body),
     )
         .into_response()
 }

@@ -23,10 +23,10 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use tower::util::MapResponseLayer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -35,8 +35,36 @@ use crate::service::Broker;
 /// Largest request body accepted (every form the broker takes is small); more is a 413.
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// The whole application as a router, for `serve` and for tests (`tower::ServiceExt::oneshot`).
-pub fn router(broker: Arc<Broker>) -> Router {
+/// What the server runs for each request: the routes inside the layers every request goes
+/// through. Cheap to clone (the server clones it per request, as tower services are used).
+pub trait App:
+    tower::Service<
+        axum::http::Request<hyper::body::Incoming>,
+        Response = axum::response::Response,
+        Error = std::convert::Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> App for T where
+    T: tower::Service<
+            axum::http::Request<hyper::body::Incoming>,
+            Response = axum::response::Response,
+            Error = std::convert::Infallible,
+            Future: Send + 'static,
+        > + Clone
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// The whole application: the routes, wrapped once in the layers.
+pub fn router(broker: Arc<Broker>) -> impl App {
     let https = broker.policy().issuer.is_https();
     let router = Router::new()
         .route(
@@ -75,54 +103,77 @@ pub fn router(broker: Arc<Broker>) -> Router {
         .merge(admin::routes())
         .fallback(not_found)
         .with_state(broker);
-    security_layers(router, https)
+    with_layers(router, https)
 }
 
-fn security_layers(router: Router, https: bool) -> Router {
-    let set = |name: HeaderName, value: &'static str| {
-        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
-    };
-    let router = router
-        // Pages load only our stylesheet; nothing may frame them (clickjacking).
-        .layer(set(
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ))
-        .layer(set(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(set(header::REFERRER_POLICY, "no-referrer"))
-        .layer(set(header::CACHE_CONTROL, "no-store"))
-        .layer(set(
-            HeaderName::from_static("cross-origin-opener-policy"),
-            "same-origin",
-        ));
-    let router = if https {
-        router.layer(set(
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=31536000; includeSubDomains",
-        ))
-    } else {
-        router
-    };
-    router
-        .layer(RequestBodyLimitLayer::new(MAX_BODY))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
-        // Spans name the method and path only: queries carry codes, states and hints
-        // (`/upstream/callback?code=…`, `/authorize?login_hint=…`) and never reach a log.
-        .layer(TraceLayer::new_for_http().make_span_with(
-            |req: &axum::http::Request<axum::body::Body>| {
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-            },
-        ))
+/// Response headers every answer carries unless its handler set them: pages load only our
+/// stylesheet and nothing may frame them (clickjacking), nothing is sniffed, leaked through
+/// `Referer` or cached.
+const SECURITY_HEADERS: [(HeaderName, &str); 6] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    (header::X_FRAME_OPTIONS, "DENY"),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::REFERRER_POLICY, "no-referrer"),
+    (header::CACHE_CONTROL, "no-store"),
+    (
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    ),
+];
+
+/// Adds [`SECURITY_HEADERS`] (and HSTS on https) where absent. One pass over the response,
+/// rather than one layer per header: each layer cost a clone and a drop per request.
+fn security_headers(
+    https: bool,
+) -> impl Fn(axum::response::Response) -> axum::response::Response + Clone {
+    move |mut response| {
+        let headers = response.headers_mut();
+        for (name, value) in SECURITY_HEADERS {
+            headers
+                .entry(name)
+                .or_insert(HeaderValue::from_static(value));
+        }
+        if https {
+            headers
+                .entry(header::STRICT_TRANSPORT_SECURITY)
+                .or_insert(HeaderValue::from_static(
+                    "max-age=31536000; includeSubDomains",
+                ));
+        }
+        response
+    }
+}
+
+/// The layers, around the router rather than inside it: `Router::layer` wraps every route,
+/// and each request then cloned and dropped the whole boxed stack (a fifth of a `/jwks`
+/// answer's instructions).
+fn with_layers(router: Router, https: bool) -> impl App {
+    tower::ServiceBuilder::new()
+        // One body type towards the server, whatever the layers made of it.
+        .map_response(|response: axum::http::Response<_>| response.map(axum::body::Body::new))
+        .layer(CatchPanicLayer::new())
         .layer(SetSensitiveHeadersLayer::new([
             header::AUTHORIZATION,
             header::COOKIE,
             header::SET_COOKIE,
         ]))
-        .layer(CatchPanicLayer::new())
+        // Spans name the method and path only: queries carry codes, states and hints
+        // (`/upstream/callback?code=…`, `/authorize?login_hint=…`) and never reach a log.
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |req: &axum::http::Request<hyper::body::Incoming>| {
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            },
+        ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(MapResponseLayer::new(security_headers(https)))
+        .service(router)
 }
 
 async fn stylesheet() -> impl IntoResponse {

@@ -7,6 +7,7 @@
 pub mod authorize;
 pub mod claims;
 pub mod client_assertion;
+pub mod discovery;
 pub mod error;
 pub mod pkce;
 pub mod redirect_uri;

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod authorize;
 pub mod client_auth;
 pub mod device;
+pub mod documents;
 pub mod error;
 pub mod exchange;
 pub mod introspect;
@@ -22,6 +23,7 @@ pub mod sso;
 pub mod sync;
 pub mod token;
 pub mod userinfo;
+pub mod verified;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -48,6 +50,10 @@ pub struct Broker {
     pub upstreams: crate::upstream::Upstreams,
     /// Microsoft Graph (app-only tokens cached per upstream and tenant).
     pub graph: crate::upstream::graph::GraphClient,
+    /// Documents served as they are, rebuilt when the policy or the keys change.
+    documents: documents::Documents,
+    /// Access tokens whose signature was checked (see `verified.rs`).
+    verified: verified::VerifiedTokens,
 }
 
 /// Why the broker could not start.
@@ -83,6 +89,8 @@ impl Broker {
             audit,
             upstreams: crate::upstream::Upstreams::new(),
             graph: crate::upstream::graph::GraphClient::new(),
+            documents: documents::Documents::default(),
+            verified: verified::VerifiedTokens::default(),
         });
         let policy = broker.policy();
         broker.seed_policy_users(&policy).await?;
