@@ -32,6 +32,8 @@ impl Broker {
             ))
         };
         let now = self.now();
+        let policy = self.policy();
+        let issuer = policy.issuer.as_str();
         // The key set in force: read before verifying, so a reload in between makes the
         // entry stale rather than wrong.
         let keys = self.keys.jwks_json();
@@ -42,13 +44,13 @@ impl Broker {
                     .keys
                     .verify(token, Some(TYP_ACCESS_TOKEN), now)
                     .map_err(|_| invalid())?;
-                if claims.iss == self.policy().issuer.as_str() && claims.exp > now {
+                if claims.iss == issuer && claims.exp > now {
                     self.verified.insert(token, &claims, keys);
                 }
                 claims
             }
         };
-        if claims.iss != self.policy().issuer.as_str() || claims.exp <= now {
+        if claims.iss != issuer || claims.exp <= now {
             return Err(invalid());
         }
         if self.store.is_access_token_denied(&claims.jti).await? {

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::support::broker::{PASSWORD, USER, WEB_SECRET};
 use crate::support::browser::{Browser, sign_in};
 use crate::support::child::ChildBroker;
-use crate::support::oauth::{SPA_CB, VERIFIER, spa_authorize_url};
+use crate::support::oauth::{redeem_spa_code_at, spa_authorize_url};
 
 /// Families refreshed at once; half stop cleanly just before the kill, half are cut off.
 const FAMILIES: usize = 24;
@@ -27,23 +27,12 @@ struct Chain {
     current: String,
 }
 
-async fn redeem(http: &reqwest::Client, base: &str, code: &str) -> String {
-    let body: Value = http
-        .post(format!("{base}/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", "spa"),
-            ("code", code),
-            ("redirect_uri", SPA_CB),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
+/// The refresh token of a redeemed `spa` code.
+async fn redeem(base: &str, code: &str) -> String {
+    redeem_spa_code_at(base, code).await["refresh_token"]
+        .as_str()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["refresh_token"].as_str().unwrap().to_owned()
+        .to_owned()
 }
 
 /// Refreshes `token` once: `Ok(new token)`, `Err(status)` when refused, or a transport
@@ -81,11 +70,11 @@ async fn refreshes_answered_before_a_kill_survive_it() {
     let mut browser = Browser::new();
     let url = spa_authorize_url(&base, "openid%20offline_access");
     let back = sign_in(&mut browser, &base, &url, USER, PASSWORD).await;
-    let mut tokens = vec![redeem(&http, &base, &back.location_param("code").unwrap()).await];
+    let mut tokens = vec![redeem(&base, &back.location_param("code").unwrap()).await];
     while tokens.len() < FAMILIES {
         let first = browser.get(&url).await;
         let back = browser.follow(&base, first).await;
-        tokens.push(redeem(&http, &base, &back.location_param("code").unwrap()).await);
+        tokens.push(redeem(&base, &back.location_param("code").unwrap()).await);
     }
 
     // Each family refreshed in a loop, as fast as the broker answers.
@@ -181,10 +170,10 @@ async fn a_restart_does_not_forget_a_client_over_its_failure_limit() {
         "rate_limits: {password_per_ip: 100, password_per_identifier: 100, token_per_client: 3, window: 5m}",
     )
     .await;
-    let http = reqwest::Client::new();
+    let (http, base) = (reqwest::Client::new(), broker.base.clone());
     let attempt = |secret: &'static str| {
         let request = http
-            .post(format!("{}/token", broker.base))
+            .post(format!("{base}/token"))
             .basic_auth("web", Some(secret))
             .form(&[("grant_type", "client_credentials")]);
         async move { request.send().await.unwrap().status().as_u16() }
@@ -198,12 +187,5 @@ async fn a_restart_does_not_forget_a_client_over_its_failure_limit() {
     // Rate counters are relaxed writes, on disk within a second.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     broker.restart().await;
-    let attempt = |secret: &'static str| {
-        let request = http
-            .post(format!("{}/token", broker.base))
-            .basic_auth("web", Some(secret))
-            .form(&[("grant_type", "client_credentials")]);
-        async move { request.send().await.unwrap().status().as_u16() }
-    };
     assert_eq!(attempt(WEB_SECRET).await, 429);
 }

@@ -323,6 +323,18 @@ async fn introspect(tb: &TestBroker, token: &str) -> Value {
         .unwrap()
 }
 
+/// Revokes `token` as `web` at this replica's own address.
+async fn revoke(tb: &TestBroker, token: &str) -> StatusCode {
+    reqwest::Client::new()
+        .post(format!("{}/revoke", local(tb)))
+        .basic_auth("web", Some(WEB_SECRET))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
 /// Polls `check` for up to a second; true as soon as it holds.
 async fn within_a_second<F, Fut>(mut check: F) -> bool
 where
@@ -351,14 +363,7 @@ async fn an_access_token_revoked_on_one_replica_is_inactive_on_the_other() {
     let at = issued["access_token"].as_str().unwrap().to_owned();
     assert_eq!(introspect(&b, &at).await["active"], true);
 
-    let revoked = reqwest::Client::new()
-        .post(format!("{}/revoke", local(&a)))
-        .basic_auth("web", Some(WEB_SECRET))
-        .form(&[("token", at.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(revoked.status(), StatusCode::OK);
+    assert_eq!(revoke(&a, &at).await, StatusCode::OK);
     assert!(
         within_a_second(|| async { introspect(&b, &at).await["active"] == false }).await,
         "B still says the revoked token is active"
@@ -382,14 +387,7 @@ async fn an_access_token_revoked_on_one_replica_is_inactive_on_the_other() {
         .await
         .unwrap();
     assert!(killed >= 2, "both replicas subscribe: {killed}");
-    let revoked = reqwest::Client::new()
-        .post(format!("{}/revoke", local(&a)))
-        .basic_auth("web", Some(WEB_SECRET))
-        .form(&[("token", at2.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(revoked.status(), StatusCode::OK);
+    assert_eq!(revoke(&a, &at2).await, StatusCode::OK);
     assert!(
         within_a_second(|| async { introspect(&b, &at2).await["active"] == false }).await,
         "B answered from a mirror that missed a denial"

@@ -42,8 +42,13 @@ pub async fn identify(b: &mut Browser, tb: &TestBroker, who: &str) -> Page {
 
 /// Redeems a code of `spa` (with [`VERIFIER`]) and returns the token response.
 pub async fn redeem_spa_code(tb: &TestBroker, code: &str) -> Value {
+    redeem_spa_code_at(&tb.base, code).await
+}
+
+/// [`redeem_spa_code`] at the broker listening at `base`.
+pub async fn redeem_spa_code_at(base: &str, code: &str) -> Value {
     let resp = reqwest::Client::new()
-        .post(tb.url("/token"))
+        .post(format!("{base}/token"))
         .form(&[
             ("grant_type", "authorization_code"),
             ("client_id", "spa"),
