@@ -79,7 +79,7 @@ fn exchange(c: &mut Criterion) {
             "openid email"
         };
         // Warms the provider cache (discovery and JWKS) outside the measurement.
-        rt.block_on(tb.broker.token(client.clone(), &params_for(scope)))
+        rt.block_on(tb.broker.tokens().token(client.clone(), &params_for(scope)))
             .unwrap();
         group.bench_function(label, |b| {
             b.to_async(&rt).iter_batched(
@@ -87,7 +87,7 @@ fn exchange(c: &mut Criterion) {
                 |params| {
                     let client = client.clone();
                     let broker = tb.broker.clone();
-                    async move { broker.token(client, &params).await.unwrap() }
+                    async move { broker.tokens().token(client, &params).await.unwrap() }
                 },
                 BatchSize::SmallInput,
             )

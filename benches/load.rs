@@ -86,7 +86,13 @@ users:
             tokens_valid_after: 0,
             email_verified: true,
         };
-        broker.store.create_user(&user).await.unwrap().unwrap();
+        broker
+            .internals()
+            .store
+            .create_user(&user)
+            .await
+            .unwrap()
+            .unwrap();
     }
     tokio::spawn(idbroker::server::serve(broker, listener, cancel.clone()));
     Setup {

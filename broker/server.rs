@@ -168,7 +168,7 @@ pub async fn serve(
         }
     };
     let result = accept_loop(broker.clone(), listener, tls, cancel).await;
-    broker.audit.flush().await;
+    broker.flush_audit().await;
     result
 }
 

@@ -24,7 +24,7 @@ pub async fn page(
     Browser(ctx): Browser,
     jar: CookieJar,
 ) -> Result<Response, PageError> {
-    let Some(view) = broker.account(ctx.session.as_deref()).await? else {
+    let Some(view) = broker.sign_in().account(ctx.session.as_deref()).await? else {
         return Ok(start_sign_in(&broker, jar));
     };
     let policy = broker.policy();
@@ -139,7 +139,7 @@ pub async fn callback(
         return Err(restart());
     }
     let code = q.code.ok_or_else(restart)?;
-    broker.account_callback(&code, verifier).await?;
+    broker.sign_in().account_callback(&code, verifier).await?;
     Ok((jar, Redirect::to("/account")).into_response())
 }
 
@@ -159,6 +159,7 @@ pub async fn sign_out(
     if let Some(session) = ctx.session.as_deref() {
         let everywhere = f.scope.as_deref() == Some("everywhere");
         broker
+            .sign_in()
             .account_sign_out(session, &f.csrf, everywhere)
             .await?;
     }

@@ -1,7 +1,7 @@
 //! The admin API (`/admin/api/…`, JSON, bearer token) and the two public pages it leads to:
 //! the admin-consent callback and the password-set page. Handlers authenticate (the
 //! [`Admin`] extractor, always first, so a bad token is a 401 whatever the body), call one
-//! `Broker` method and map [`AdminError`] here.
+//! use case of `broker.admin()` and map [`AdminError`] here.
 
 use std::sync::Arc;
 
@@ -20,10 +20,10 @@ use super::error::oauth_json;
 use super::extract::{PageForm, PageQuery, bearer, client_ip};
 use super::pages;
 use crate::service::Broker;
-use crate::service::admin::{
-    AdminCtx, AdminError, CONSENT_CALLBACK_PATH, ConsentCallback, ConsentOutcome,
-};
-use crate::service::admin_users::{AuditQuery, PASSWORD_SET_PATH};
+use crate::service::admin::audit::AuditQuery;
+use crate::service::admin::consent::{CONSENT_CALLBACK_PATH, ConsentCallback, ConsentOutcome};
+use crate::service::admin::users::PASSWORD_SET_PATH;
+use crate::service::admin::{AdminCtx, AdminError};
 use crate::upstream::graph::GraphError;
 
 pub fn routes() -> Router<Arc<Broker>> {
@@ -175,7 +175,8 @@ impl FromRequestParts<Arc<Broker>> for Admin {
         };
         let what = format!("{} {}", parts.method, parts.uri.path());
         broker
-            .admin_authenticate(bearer(&parts.headers), &ctx, &what)
+            .admin()
+            .authenticate(bearer(&parts.headers), &ctx, &what)
             .await?;
         Ok(Admin(ctx))
     }
@@ -197,7 +198,7 @@ fn ok<T: serde::Serialize>(value: T) -> ApiResult {
 }
 
 async fn organizations(State(b): State<Arc<Broker>>, Admin(ctx): Admin) -> ApiResult {
-    ok(b.admin_organizations(&ctx).await?)
+    ok(b.admin().organizations(&ctx).await?)
 }
 
 async fn organization(
@@ -205,7 +206,7 @@ async fn organization(
     Admin(ctx): Admin,
     Path(org): Path<String>,
 ) -> ApiResult {
-    ok(b.admin_organization(&org, &ctx).await?)
+    ok(b.admin().organization(&org, &ctx).await?)
 }
 
 async fn consent_link(
@@ -213,7 +214,7 @@ async fn consent_link(
     Admin(ctx): Admin,
     Path(org): Path<String>,
 ) -> ApiResult {
-    let url = b.admin_consent_link(&org, &ctx).await?;
+    let url = b.admin().consent_link(&org, &ctx).await?;
     ok(serde_json::json!({ "url": url }))
 }
 
@@ -222,7 +223,7 @@ async fn fetch_users(
     Admin(ctx): Admin,
     Path(org): Path<String>,
 ) -> ApiResult {
-    ok(b.admin_fetch_users(&org, &ctx).await?)
+    ok(b.admin().fetch_users(&org, &ctx).await?)
 }
 
 #[derive(Deserialize)]
@@ -237,7 +238,7 @@ async fn import(
     Path(org): Path<String>,
     AdminJson(body): AdminJson<ImportBody>,
 ) -> ApiResult {
-    ok(b.admin_import(&org, &body.user_ids, &ctx).await?)
+    ok(b.admin().import(&org, &body.user_ids, &ctx).await?)
 }
 
 async fn sync(
@@ -245,7 +246,7 @@ async fn sync(
     Admin(ctx): Admin,
     Path(org): Path<String>,
 ) -> ApiResult {
-    ok(b.admin_resync(&org, &ctx).await?)
+    ok(b.admin().resync(&org, &ctx).await?)
 }
 
 #[derive(Deserialize)]
@@ -259,7 +260,7 @@ async fn users(
     AdminQuery(q): AdminQuery<UsersQuery>,
 ) -> ApiResult {
     let org = q.organization.as_deref().filter(|o| !o.is_empty());
-    ok(b.admin_users(org, &ctx).await?)
+    ok(b.admin().users(org, &ctx).await?)
 }
 
 async fn user(
@@ -267,7 +268,7 @@ async fn user(
     Admin(ctx): Admin,
     Path(id): Path<String>,
 ) -> ApiResult {
-    ok(b.admin_user(&id, &ctx).await?)
+    ok(b.admin().user(&id, &ctx).await?)
 }
 
 #[derive(Deserialize)]
@@ -282,7 +283,7 @@ async fn set_sso(
     Path(id): Path<String>,
     AdminJson(body): AdminJson<SsoBody>,
 ) -> ApiResult {
-    ok(b.admin_set_sso(&id, body.enabled, &ctx).await?)
+    ok(b.admin().set_sso(&id, body.enabled, &ctx).await?)
 }
 
 #[derive(Deserialize)]
@@ -297,7 +298,7 @@ async fn set_password(
     Path(id): Path<String>,
     AdminJson(body): AdminJson<PasswordBody>,
 ) -> ApiResult {
-    ok(b.admin_set_password(&id, body.password, &ctx).await?)
+    ok(b.admin().set_password(&id, body.password, &ctx).await?)
 }
 
 #[derive(Deserialize, Default)]
@@ -321,7 +322,7 @@ async fn password_link(
             .map_err(|e| AdminError::BadRequest(format!("the body is not the expected JSON: {e}")))?
             .expires_in
     };
-    ok(b.admin_password_link(&id, ttl, &ctx).await?)
+    ok(b.admin().password_link(&id, ttl, &ctx).await?)
 }
 
 async fn disable(
@@ -329,7 +330,7 @@ async fn disable(
     Admin(ctx): Admin,
     Path(id): Path<String>,
 ) -> ApiResult {
-    ok(b.admin_disable(&id, true, &ctx).await?)
+    ok(b.admin().disable(&id, true, &ctx).await?)
 }
 
 async fn enable(
@@ -337,7 +338,7 @@ async fn enable(
     Admin(ctx): Admin,
     Path(id): Path<String>,
 ) -> ApiResult {
-    ok(b.admin_disable(&id, false, &ctx).await?)
+    ok(b.admin().disable(&id, false, &ctx).await?)
 }
 
 async fn revoke(
@@ -345,7 +346,7 @@ async fn revoke(
     Admin(ctx): Admin,
     Path(id): Path<String>,
 ) -> ApiResult {
-    ok(b.admin_revoke(&id, &ctx).await?)
+    ok(b.admin().revoke(&id, &ctx).await?)
 }
 
 async fn audit(
@@ -353,7 +354,7 @@ async fn audit(
     Admin(ctx): Admin,
     AdminQuery(q): AdminQuery<AuditQuery>,
 ) -> ApiResult {
-    ok(b.admin_audit(&q, &ctx).await?)
+    ok(b.admin().audit(&q, &ctx).await?)
 }
 
 async fn unknown(_: Admin) -> ApiResult {
@@ -365,7 +366,7 @@ async fn consent_callback(
     State(b): State<Arc<Broker>>,
     PageQuery(params): PageQuery<ConsentCallback>,
 ) -> Response {
-    match b.consent_callback(&params).await {
+    match b.admin().consent_callback(&params).await {
         Ok(ConsentOutcome::Granted { organization }) => pages::message(
             StatusCode::OK,
             "Consent granted",
@@ -404,7 +405,7 @@ async fn password_page(
     State(b): State<Arc<Broker>>,
     PageQuery(q): PageQuery<TokenQuery>,
 ) -> Response {
-    match b.password_link_email(&q.token).await {
+    match b.admin().password_link_email(&q.token).await {
         Ok(email) => pages::password_set(StatusCode::OK, &email, &q.token, None),
         Err(e) => page_error(e),
     }
@@ -423,6 +424,7 @@ async fn password_submit(
     PageForm(form): PageForm<PasswordForm>,
 ) -> Response {
     match b
+        .admin()
         .password_link_set(&form.token, form.password, form.confirm)
         .await
     {
@@ -432,12 +434,14 @@ async fn password_submit(
             "Your password is set. You can now sign in with it.",
             false,
         ),
-        Err(AdminError::BadRequest(why)) => match b.password_link_email(&form.token).await {
-            Ok(email) => {
-                pages::password_set(StatusCode::BAD_REQUEST, &email, &form.token, Some(&why))
+        Err(AdminError::BadRequest(why)) => {
+            match b.admin().password_link_email(&form.token).await {
+                Ok(email) => {
+                    pages::password_set(StatusCode::BAD_REQUEST, &email, &form.token, Some(&why))
+                }
+                Err(e) => page_error(e),
             }
-            Err(e) => page_error(e),
-        },
+        }
         Err(e) => page_error(e),
     }
 }

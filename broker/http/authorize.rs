@@ -81,7 +81,7 @@ async fn handle(
     q: AuthorizeQuery,
 ) -> Result<Response, PageError> {
     let params = AuthorizeParams::from(q);
-    match broker.authorize(&params, &ctx).await? {
+    match broker.sign_in().authorize(&params, &ctx).await? {
         AuthorizeOutcome::Redirect(url) => Ok(Redirect::to(url.as_str()).into_response()),
         AuthorizeOutcome::Page(msg) => Ok(pages::message(
             StatusCode::BAD_REQUEST,

@@ -42,8 +42,9 @@ pub async fn authorization(
             client_assertion: f.client_assertion.as_deref(),
         },
     )?;
-    let client = broker.authenticate_client(&creds).await?;
+    let client = broker.tokens().authenticate_client(&creds).await?;
     let body = broker
+        .devices()
         .device_authorization(&client, f.scope.as_deref())
         .await?;
     let mut resp = Json(body).into_response();
@@ -74,7 +75,9 @@ pub async fn page(
             (b, jar)
         }
     };
-    let view = broker.device_entry_page(&browser, q.user_code.as_deref());
+    let view = broker
+        .devices()
+        .device_entry_page(&browser, q.user_code.as_deref());
     (jar, pages::device_entry(&view)).into_response()
 }
 
@@ -91,7 +94,11 @@ pub async fn enter(
     Browser(ctx): Browser,
     PageForm(f): PageForm<EntryForm>,
 ) -> Result<Response, PageError> {
-    match broker.device_entry(&f.user_code, &f.csrf, &ctx).await? {
+    match broker
+        .devices()
+        .device_entry(&f.user_code, &f.csrf, &ctx)
+        .await?
+    {
         DeviceEntry::Show(view) => Ok(pages::device_entry(&view)),
         DeviceEntry::Login(tx) => Ok(Redirect::to(&format!("/login?tx={tx}")).into_response()),
     }
@@ -123,6 +130,7 @@ pub async fn decision(
         }
     };
     let approved = broker
+        .devices()
         .device_decision(&f.tx, &f.csrf, approve, &ctx)
         .await?;
     Ok(if approved {

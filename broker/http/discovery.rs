@@ -28,7 +28,7 @@ pub async fn openid_configuration(State(broker): State<Arc<Broker>>) -> Response
 }
 
 pub async fn jwks(State(broker): State<Arc<Broker>>) -> Response {
-    let body = broker.keys.jwks_json();
+    let body = broker.jwks_json();
     (
         [
             (

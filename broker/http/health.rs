@@ -15,7 +15,7 @@ pub async fn healthz() -> impl IntoResponse {
 }
 
 pub async fn readyz(State(broker): State<Arc<Broker>>) -> impl IntoResponse {
-    match tokio::time::timeout(Duration::from_secs(2), broker.store.ping()).await {
+    match tokio::time::timeout(Duration::from_secs(2), broker.ping_store()).await {
         Ok(Ok(())) => (StatusCode::OK, "ready\n"),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "not ready: the store does not answer");

@@ -35,7 +35,7 @@ pub async fn page(
             ("/account", "Go to your account"),
         ));
     };
-    let view = broker.login_page(&tx, &ctx).await?;
+    let view = broker.sign_in().login_page(&tx, &ctx).await?;
     Ok(pages::login(&view))
 }
 
@@ -54,6 +54,7 @@ pub async fn identifier(
     PageForm(f): PageForm<IdentifierForm>,
 ) -> Result<Response, PageError> {
     let next = broker
+        .sign_in()
         .submit_identifier(&f.tx, &f.csrf, &f.identifier, &ctx)
         .await?;
     Ok(respond(&broker, jar, next))
@@ -74,6 +75,7 @@ pub async fn password(
     PageForm(f): PageForm<PasswordForm>,
 ) -> Result<Response, PageError> {
     let next = broker
+        .sign_in()
         .submit_password(&f.tx, &f.csrf, SecretString::from(f.password), &ctx)
         .await?;
     Ok(respond(&broker, jar, next))
@@ -90,7 +92,7 @@ pub async fn restart(
     Browser(ctx): Browser,
     PageForm(f): PageForm<TxForm>,
 ) -> Result<Response, PageError> {
-    let view = broker.restart_login(&f.tx, &f.csrf, &ctx).await?;
+    let view = broker.sign_in().restart_login(&f.tx, &f.csrf, &ctx).await?;
     Ok(pages::login(&view))
 }
 
@@ -99,7 +101,10 @@ pub async fn upstream(
     Browser(ctx): Browser,
     PageForm(f): PageForm<TxForm>,
 ) -> Result<Response, PageError> {
-    let next = broker.choose_upstream(&f.tx, &f.csrf, &ctx).await?;
+    let next = broker
+        .sign_in()
+        .choose_upstream(&f.tx, &f.csrf, &ctx)
+        .await?;
     Ok(respond(&broker, CookieJar::new(), next))
 }
 
@@ -124,7 +129,7 @@ pub async fn upstream_callback(
         error: q.error,
         error_description: q.error_description,
     };
-    let next = broker.upstream_callback(&params, &ctx).await?;
+    let next = broker.sign_in().upstream_callback(&params, &ctx).await?;
     Ok(respond(&broker, jar, next))
 }
 

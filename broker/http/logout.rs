@@ -57,6 +57,7 @@ async fn handle(
         state: q.state.clone(),
     };
     match broker
+        .sign_in()
         .logout(&params, session.as_deref(), q.csrf.as_deref())
         .await?
     {

@@ -50,7 +50,7 @@ pub async fn token(
             client_assertion: f.client_assertion.as_deref(),
         },
     )?;
-    let client = broker.authenticate_client(&creds).await?;
+    let client = broker.tokens().authenticate_client(&creds).await?;
     let params = TokenParams {
         grant_type: f.grant_type,
         code: f.code,
@@ -67,7 +67,7 @@ pub async fn token(
         resource: f.resource,
         ip: ctx.ip,
     };
-    match broker.token(client, &params).await {
+    match broker.tokens().token(client, &params).await {
         Ok(body) => Ok(no_store(Json(body))),
         // RFC 8628 §3.5 answers access_denied as a §5.2 error response: 400, not 403.
         Err(ServiceError::Op(e)) if e.code == ErrorCode::AccessDenied => Ok(oauth_json(
@@ -104,11 +104,11 @@ pub async fn revoke(
             client_assertion: f.client_assertion.as_deref(),
         },
     )?;
-    let client = broker.authenticate_client(&creds).await?;
+    let client = broker.tokens().authenticate_client(&creds).await?;
     let token = f
         .token
         .ok_or_else(|| OpError::invalid_request("token is missing"))?;
-    broker.revoke(&client, &token).await?;
+    broker.tokens().revoke(&client, &token).await?;
     Ok(no_store(()))
 }
 
@@ -126,11 +126,16 @@ pub async fn introspect(
             client_assertion: f.client_assertion.as_deref(),
         },
     )?;
-    let client = broker.authenticate_confidential_client(&creds).await?;
+    let client = broker
+        .tokens()
+        .authenticate_confidential_client(&creds)
+        .await?;
     let token = f
         .token
         .ok_or_else(|| OpError::invalid_request("token is missing"))?;
-    Ok(no_store(Json(broker.introspect(&client, &token).await?)))
+    Ok(no_store(Json(
+        broker.tokens().introspect(&client, &token).await?,
+    )))
 }
 
 /// RFC 6749 §5.1: token responses carry `Cache-Control: no-store` and `Pragma: no-cache`.

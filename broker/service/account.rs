@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::logout::logout_csrf;
 use super::token::TokenParams;
-use super::{Broker, ServiceError};
+use super::{ServiceError, SignIn};
 use crate::policy::{ACCOUNT_CLIENT_ID, Client};
 use crate::secret::{ct_eq, digest};
 use crate::store::{Session, User};
@@ -20,9 +20,9 @@ pub struct AccountView {
     pub csrf: String,
 }
 
-impl Broker {
+impl SignIn<'_> {
     pub fn account_client(&self) -> Option<Arc<Client>> {
-        self.policy().client(ACCOUNT_CLIENT_ID).cloned()
+        self.broker.policy().client(ACCOUNT_CLIENT_ID).cloned()
     }
 
     /// The page for the browser's session, or `None` when it must sign in first.
@@ -34,11 +34,12 @@ impl Broker {
             return Ok(None);
         };
         let sessions = self
+            .broker
             .store
             .sessions_of_user(&user.id)
             .await?
             .into_iter()
-            .filter(|(_, s)| s.expires_at > self.now())
+            .filter(|(_, s)| s.expires_at > self.broker.now())
             .map(|(_, s)| {
                 let is_current = s.id == current.id;
                 (s, is_current)
@@ -67,7 +68,7 @@ impl Broker {
             scope: None,
             ..Default::default()
         };
-        self.token(client, &params).await?;
+        self.broker.tokens().token(client, &params).await?;
         Ok(())
     }
 
@@ -83,7 +84,7 @@ impl Broker {
                 "The form expired; please try again.".into(),
             ));
         }
-        let Some(session) = self.store.session(&digest(session_cookie)).await? else {
+        let Some(session) = self.broker.store.session(&digest(session_cookie)).await? else {
             return Ok(());
         };
         if everywhere {
@@ -97,14 +98,16 @@ impl Broker {
     /// Ends every session and refresh token of a user (admin revoke, sign out everywhere,
     /// deprovisioning).
     pub async fn revoke_user(&self, user_id: &str) -> Result<(), ServiceError> {
-        let now = self.now();
-        self.store.delete_sessions_of_user(user_id).await?;
-        self.store
+        let now = self.broker.now();
+        self.broker.store.delete_sessions_of_user(user_id).await?;
+        self.broker
+            .store
             .revoke_refresh_families_of_user(user_id, now)
             .await?;
         // Access tokens are short-lived JWTs; this stops /userinfo and /introspect honouring
         // the ones already out.
         let _ = self
+            .broker
             .store
             .update_user(user_id, |u| u.tokens_valid_after = now)
             .await?;

@@ -32,11 +32,7 @@ impl AuditLog {
 
     /// Records an event; returns at once.
     pub fn record(&self, record: AuditRecord) {
-        let outcome = if record.outcome == "success" {
-            "success"
-        } else {
-            "failure"
-        };
+        let outcome = record.outcome.as_str();
         let method = match record.event.as_str() {
             "login.password" => Some("password"),
             "login.sso" => Some("sso"),
@@ -60,25 +56,6 @@ impl AuditLog {
         if self.tx.send(Msg::Flush(tx)).await.is_ok() {
             let _ = rx.await;
         }
-    }
-}
-
-/// A record with the fields every event has; callers fill in the rest.
-pub fn event(event: &str, outcome: &str, time: u64) -> AuditRecord {
-    AuditRecord {
-        id: uuid::Uuid::now_v7().to_string(),
-        time,
-        event: event.to_owned(),
-        outcome: outcome.to_owned(),
-        reason: None,
-        user_id: None,
-        identifier: None,
-        organization: None,
-        upstream: None,
-        client_id: None,
-        ip: None,
-        user_agent: None,
-        detail: None,
     }
 }
 

@@ -2,7 +2,7 @@
 
 use url::Url;
 
-use super::{Broker, ServiceError};
+use super::{ServiceError, SignIn};
 use crate::op::authorize::{self, AuthorizeError, AuthorizeParams};
 use crate::op::session::{self, SessionUse};
 use crate::op::{ErrorCode, OpError};
@@ -57,14 +57,14 @@ fn too_many(retry_after: u64) -> OpError {
     )
 }
 
-impl Broker {
+impl SignIn<'_> {
     pub async fn authorize(
         &self,
         params: &AuthorizeParams,
         ctx: &BrowserContext,
     ) -> Result<AuthorizeOutcome, ServiceError> {
-        let policy = self.policy();
-        let now = self.now();
+        let policy = self.broker.policy();
+        let now = self.broker.now();
         let req = match authorize::validate(&policy, params) {
             Ok(r) => r,
             Err(AuthorizeError::Page(msg)) => return Ok(AuthorizeOutcome::Page(msg)),
@@ -85,6 +85,7 @@ impl Broker {
         // store towards `login_tx_per_ip` (below). RFC 6749 §4.1.2.1: `temporarily_unavailable`.
         let limits = policy.rate_limits;
         if self
+            .broker
             .ip_hit_over(
                 "authz-ip",
                 ctx.ip.as_deref(),
@@ -112,7 +113,10 @@ impl Broker {
         match session::decide(live.as_ref().map(|(s, _)| s), req.prompt, req.max_age, now) {
             SessionUse::Reuse => {
                 if let Some((session, user)) = live {
-                    let url = self.code_redirect(&code_req, &session, &user).await?;
+                    let url = self
+                        .broker
+                        .code_redirect(&code_req, &session, &user)
+                        .await?;
                     return Ok(AuthorizeOutcome::Redirect(url));
                 }
                 Err(ServiceError::Restart(
@@ -128,6 +132,7 @@ impl Broker {
                 // The live transactions of one address: at most `login_tx_per_ip` started
                 // per login lifetime, so at most twice that many alive at any moment.
                 if self
+                    .broker
                     .ip_hit_over(
                         "login-tx-ip",
                         ctx.ip.as_deref(),
@@ -171,7 +176,7 @@ impl Broker {
                     created_at: now,
                     expires_at: now + policy.lifetimes.login.as_secs(),
                 };
-                self.store.put_login_tx(&tx, now).await?;
+                self.broker.store.put_login_tx(&tx, now).await?;
                 Ok(AuthorizeOutcome::Login {
                     tx: tx.id,
                     new_browser,
@@ -188,13 +193,13 @@ impl Broker {
         let Some(handle) = cookie.filter(|c| !c.is_empty() && c.len() <= 128) else {
             return Ok(None);
         };
-        let Some(session) = self.store.session(&digest(handle)).await? else {
+        let Some(session) = self.broker.store.session(&digest(handle)).await? else {
             return Ok(None);
         };
-        let Some(user) = self.store.user_by_id(&session.user_id).await? else {
+        let Some(user) = self.broker.store.user_by_id(&session.user_id).await? else {
             return Ok(None);
         };
-        if !session::is_live(&session, &user, self.now()) {
+        if !session::is_live(&session, &user, self.broker.now()) {
             return Ok(None);
         }
         Ok(Some((session, user)))
@@ -211,7 +216,7 @@ impl Broker {
             if let Some(s) = state {
                 q.append_pair("state", s);
             }
-            q.append_pair("iss", self.policy().issuer.as_str());
+            q.append_pair("iss", self.broker.policy().issuer.as_str());
         }
         url
     }

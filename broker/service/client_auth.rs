@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{Broker, ServiceError};
+use super::{ServiceError, Tokens};
 use crate::op::OpError;
 use crate::op::client_assertion::{self, ASSERTION_TYPE, LEEWAY_SECS};
 use crate::policy::{Client, ClientSecret};
@@ -34,7 +34,7 @@ impl ClientCredentials {
     }
 }
 
-impl Broker {
+impl Tokens<'_> {
     /// Identifies and authenticates the client. A public client identifies itself by
     /// `client_id` alone; a confidential one must present its secret. Every failure is the
     /// same `invalid_client` (RFC 6749 §5.2), so the answer does not tell which part failed.
@@ -53,7 +53,7 @@ impl Broker {
             (None, None) => return Err(fail()),
         };
         let id = id.as_str();
-        let policy = self.policy();
+        let policy = self.broker.policy();
         let client = policy.client(id).cloned().ok_or_else(fail)?;
         drop(policy);
         let guarded = !client.is_public()
@@ -76,7 +76,7 @@ impl Broker {
             // case, once per request on `/token` and `/introspect`). Otherwise the count
             // decides, exactly as below.
             let verdict = self.check_client_secret(client, creds).await;
-            if verdict.is_ok() && self.store.failure_bucket_clear(&bucket) {
+            if verdict.is_ok() && self.broker.store.failure_bucket_clear(&bucket) {
                 return verdict;
             }
             let place = self.reserve_place(&bucket).await?;
@@ -95,10 +95,14 @@ impl Broker {
     /// Takes a place in the client's failure bucket, or refuses when the window is full
     /// (such an attempt does not count either).
     async fn reserve_place(&self, bucket: &str) -> Result<Reservation, ServiceError> {
-        let limits = self.policy().rate_limits;
-        let place = self.store.reserve_place(bucket, limits.window).await?;
+        let limits = self.broker.policy().rate_limits;
+        let place = self
+            .broker
+            .store
+            .reserve_place(bucket, limits.window)
+            .await?;
         if place.place > u64::from(limits.token_per_client) {
-            self.store.release_place(place).await?;
+            self.broker.store.release_place(place).await?;
             metrics::counter!("idbroker_rate_limited_total", "limit" => "client_auth").increment(1);
             return Err(ServiceError::RateLimited(limits.window.as_secs()));
         }
@@ -108,9 +112,9 @@ impl Broker {
     /// A failure (`invalid_client`) keeps its place; anything else gives it back.
     async fn settle(&self, place: Reservation, verdict: &Result<Arc<Client>, ServiceError>) {
         let done = if matches!(verdict, Err(ServiceError::Op(_))) {
-            self.store.keep_place(place).await
+            self.broker.store.keep_place(place).await
         } else {
-            self.store.release_place(place).await
+            self.broker.store.release_place(place).await
         };
         if let Err(e) = done {
             // The answer stands; a place not given back is freed when the window ends.
@@ -154,6 +158,7 @@ impl Broker {
             }
             (Some(ClientSecret::Argon2(phc)), Some(given)) => {
                 let ok = self
+                    .broker
                     .passwords
                     .verify(Some(phc.clone()), given.clone())
                     .await?;
@@ -184,9 +189,9 @@ impl Broker {
         let (Some(assertion), Some(jwks)) = (&creds.client_assertion, &client.jwks) else {
             return Err(fail("no_keys_or_no_assertion"));
         };
-        let issuer = &self.policy().issuer;
+        let issuer = &self.broker.policy().issuer;
         let token_endpoint = issuer.join("/token");
-        let now = self.now();
+        let now = self.broker.now();
         let verified = client_assertion::verify(
             assertion.expose_secret(),
             jwks,
@@ -203,6 +208,7 @@ impl Broker {
             .max(1);
         let key = crate::secret::digest(&format!("{}\n{}", client.id, verified.jti));
         let first = self
+            .broker
             .store
             .mark_once(
                 "client-assertion-jti",

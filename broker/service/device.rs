@@ -12,12 +12,14 @@ use super::authorize::BrowserContext;
 use super::issue::{TokenResponse, UserGrant};
 use super::login_flow::{DeviceConsentView, LoginNext, MSG_RESTART};
 use super::token::TokenParams;
-use super::{Broker, ServiceError, audit};
+use super::{Devices, ServiceError};
 use crate::op::claims::AuthContext;
 use crate::op::{ErrorCode, OpError, scope};
 use crate::policy::{Client, GrantType};
 use crate::secret::{digest, random_bytes, random_handle, random_id};
-use crate::store::{DeviceAuthorization, DeviceGrant, DeviceStatus, LoginStage, LoginTx, User};
+use crate::store::{
+    AuditRecord, DeviceAuthorization, DeviceGrant, DeviceStatus, LoginStage, LoginTx, User,
+};
 
 /// User-code alphabet: consonants only, no vowels (no words), none easily confused
 /// (RFC 8628 §6.1: 20 characters, 8 of them ≈ 34.5 bits, with rate limiting).
@@ -101,7 +103,7 @@ pub fn entry_csrf(browser: &str) -> String {
     digest(&format!("device-entry|{browser}"))
 }
 
-impl Broker {
+impl Devices<'_> {
     /// `POST /device_authorization` (RFC 8628 §3.1) for an authenticated client.
     pub async fn device_authorization(
         &self,
@@ -123,10 +125,10 @@ impl Broker {
                 asked
             }
         };
-        let now = self.now();
+        let now = self.broker.now();
         let device_code = random_handle();
         let key = digest(&device_code);
-        let policy = self.policy();
+        let policy = self.broker.policy();
         for _ in 0..8 {
             let record = DeviceAuthorization {
                 client_id: client.id.clone(),
@@ -139,7 +141,7 @@ impl Broker {
                 expires_at: now + DEVICE_CODE_TTL_SECS,
             };
             // A user code already in use: draw another (the device code is fresh).
-            if self.store.create_device(&key, &record, now).await? {
+            if self.broker.store.create_device(&key, &record, now).await? {
                 let shown = display_user_code(&record.user_code);
                 let verification_uri = policy.issuer.join("/device");
                 return Ok(DeviceAuthorizationResponse {
@@ -184,12 +186,12 @@ impl Broker {
         if !crate::secret::ct_eq(csrf.as_bytes(), entry_csrf(browser).as_bytes()) {
             return Err(restart());
         }
-        let now = self.now();
-        let policy = self.policy();
-        let mut ev = audit::event("device.code_entry", "failure", now);
-        ev.ip = ctx.ip.clone();
-        ev.user_agent = ctx.user_agent.clone();
+        let now = self.broker.now();
+        let policy = self.broker.policy();
+        let ev = AuditRecord::failure("device.code_entry", now)
+            .request(ctx.ip.as_deref(), ctx.user_agent.as_deref());
         if self
+            .broker
             .ip_hit_over(
                 "device-ip",
                 ctx.ip.as_deref(),
@@ -199,8 +201,7 @@ impl Broker {
             .await?
         {
             metrics::counter!("idbroker_rate_limited_total", "limit" => "user_code").increment(1);
-            ev.reason = Some("rate_limited".into());
-            self.audit.record(ev);
+            self.broker.audit.record(ev.because("rate_limited"));
             return Err(ServiceError::RateLimited(
                 policy.rate_limits.window.as_secs(),
             ));
@@ -213,24 +214,27 @@ impl Broker {
             })
         };
         let Some(code) = normalize_user_code(typed) else {
-            ev.reason = Some("malformed_user_code".into());
-            self.audit.record(ev);
+            self.broker.audit.record(ev.because("malformed_user_code"));
             return Ok(again(MSG_BAD_USER_CODE));
         };
-        let found = match self.store.device_by_user_code(&code).await? {
-            Some(key) => self.store.device(&key).await?.map(|d| (key, d.value)),
+        let found = match self.broker.store.device_by_user_code(&code).await? {
+            Some(key) => self
+                .broker
+                .store
+                .device(&key)
+                .await?
+                .map(|d| (key, d.value)),
             None => None,
         };
         let Some((key, device)) =
             found.filter(|(_, d)| d.expires_at > now && matches!(d.status, DeviceStatus::Pending))
         else {
-            ev.reason = Some("unknown_user_code".into());
-            self.audit.record(ev);
+            self.broker.audit.record(ev.because("unknown_user_code"));
             return Ok(again(MSG_BAD_USER_CODE));
         };
-        ev.outcome = "success".into();
-        ev.client_id = Some(device.client_id.clone());
-        self.audit.record(ev);
+        self.broker
+            .audit
+            .record(ev.succeeded().client(&device.client_id));
         let tx = LoginTx {
             id: random_handle(),
             client_id: device.client_id.clone(),
@@ -251,7 +255,7 @@ impl Broker {
             created_at: now,
             expires_at: (now + policy.lifetimes.login.as_secs()).min(device.expires_at),
         };
-        self.store.put_login_tx(&tx, now).await?;
+        self.broker.store.put_login_tx(&tx, now).await?;
         Ok(DeviceEntry::Login(tx.id))
     }
 
@@ -267,14 +271,19 @@ impl Broker {
         idp: Option<String>,
     ) -> Result<LoginNext, ServiceError> {
         let restart = || ServiceError::Restart(MSG_RESTART.into());
-        let now = self.now();
+        let now = self.broker.now();
         let mut done = tx.clone();
         done.stage = LoginStage::Done;
         done.identifier = Some(user.email.clone());
-        if !self.store.swap_login_tx(tx, &done, now).await? {
+        if !self.broker.store.swap_login_tx(tx, &done, now).await? {
             return Err(restart());
         }
-        let device = self.store.device(device_key).await?.ok_or_else(restart)?;
+        let device = self
+            .broker
+            .store
+            .device(device_key)
+            .await?
+            .ok_or_else(restart)?;
         if device.value.expires_at <= now || device.value.status != DeviceStatus::Pending {
             return Err(device_gone());
         }
@@ -287,18 +296,25 @@ impl Broker {
             organization: user.organization.clone(),
         });
         if !self
+            .broker
             .store
             .swap_device(device_key, &device.bytes, &next, now)
             .await?
         {
             // Polling moved the record meanwhile; one retry on the fresh bytes.
-            let again = self.store.device(device_key).await?.ok_or_else(restart)?;
+            let again = self
+                .broker
+                .store
+                .device(device_key)
+                .await?
+                .ok_or_else(restart)?;
             if again.value.status != DeviceStatus::Pending {
                 return Err(device_gone());
             }
             let mut retry = again.value.clone();
             retry.status = next.status.clone();
             if !self
+                .broker
                 .store
                 .swap_device(device_key, &again.bytes, &retry, now)
                 .await?
@@ -307,6 +323,7 @@ impl Broker {
             }
         }
         let client_name = self
+            .broker
             .policy()
             .client(&device.value.client_id)
             .map(|c| c.name.clone())
@@ -330,12 +347,17 @@ impl Broker {
         ctx: &BrowserContext,
     ) -> Result<bool, ServiceError> {
         let restart = || ServiceError::Restart(MSG_RESTART.into());
-        let tx = self.load_tx(tx, ctx, Some(csrf)).await?;
+        let tx = self.broker.sign_in().load_tx(tx, ctx, Some(csrf)).await?;
         let (LoginStage::Done, Some(key)) = (tx.stage, tx.device.as_deref()) else {
             return Err(restart());
         };
-        let now = self.now();
-        let device = self.store.device(key).await?.ok_or_else(device_gone)?;
+        let now = self.broker.now();
+        let device = self
+            .broker
+            .store
+            .device(key)
+            .await?
+            .ok_or_else(device_gone)?;
         let DeviceStatus::SignedIn(grant) = &device.value.status else {
             return Err(device_gone());
         };
@@ -349,18 +371,25 @@ impl Broker {
             DeviceStatus::Denied
         };
         if !self
+            .broker
             .store
             .swap_device(key, &device.bytes, &next, now)
             .await?
         {
             // Only polling changes a signed-in record besides us; read again once.
-            let again = self.store.device(key).await?.ok_or_else(device_gone)?;
+            let again = self
+                .broker
+                .store
+                .device(key)
+                .await?
+                .ok_or_else(device_gone)?;
             if !matches!(again.value.status, DeviceStatus::SignedIn(_)) {
                 return Err(device_gone());
             }
             let mut retry = again.value.clone();
             retry.status = next.status.clone();
             if !self
+                .broker
                 .store
                 .swap_device(key, &again.bytes, &retry, now)
                 .await?
@@ -368,21 +397,18 @@ impl Broker {
                 return Err(ServiceError::Store(crate::store::StoreError::Contended));
             }
         }
-        self.store.delete_login_tx(&tx.id).await?;
-        let mut ev = audit::event(
-            "device.decision",
-            if approve { "success" } else { "failure" },
-            now,
-        );
-        ev.reason = (!approve).then(|| "denied_by_user".into());
-        ev.user_id = Some(grant.user_id.clone());
+        self.broker.store.delete_login_tx(&tx.id).await?;
+        let mut ev = AuditRecord::success("device.decision", now)
+            .user(&grant.user_id)
+            .client(&device.value.client_id)
+            .request(ctx.ip.as_deref(), ctx.user_agent.as_deref());
+        if !approve {
+            ev = ev.because("denied_by_user");
+        }
         ev.identifier = tx.identifier.clone();
         ev.organization = grant.organization.clone();
         ev.upstream = grant.idp.clone();
-        ev.client_id = Some(device.value.client_id.clone());
-        ev.ip = ctx.ip.clone();
-        ev.user_agent = ctx.user_agent.clone();
-        self.audit.record(ev);
+        self.broker.audit.record(ev);
         Ok(approve)
     }
 
@@ -398,9 +424,9 @@ impl Broker {
             .filter(|c| !c.is_empty() && c.len() <= 128)
             .ok_or_else(|| OpError::invalid_request("device_code is missing"))?;
         let key = digest(code);
-        let now = self.now();
+        let now = self.broker.now();
         let bad = || ServiceError::Op(OpError::invalid_grant("the device code is invalid"));
-        let device = self.store.device(&key).await?.ok_or_else(bad)?;
+        let device = self.broker.store.device(&key).await?.ok_or_else(bad)?;
         if device.value.client_id != client.id {
             return Err(
                 OpError::invalid_grant("the device code was issued to another client").into(),
@@ -419,7 +445,7 @@ impl Broker {
             .into()),
             DeviceStatus::Approved(grant) => {
                 // Single use: of two polls racing for one approval, one gets the tokens.
-                if !self.store.take_device(&key, &device).await? {
+                if !self.broker.store.take_device(&key, &device).await? {
                     return Err(bad());
                 }
                 self.issue_device_tokens(client, &device.value.scope, grant)
@@ -439,6 +465,7 @@ impl Broker {
                 }
                 // Losing the swap means another poll of the same code just landed: too fast.
                 let swapped = self
+                    .broker
                     .store
                     .swap_device(&key, &device.bytes, &next, now)
                     .await?;
@@ -464,7 +491,11 @@ impl Broker {
         scopes: &[String],
         grant: &DeviceGrant,
     ) -> Result<TokenResponse, ServiceError> {
-        let user = self.usable_user(&grant.user_id, grant.auth_time).await?;
+        let user = self
+            .broker
+            .tokens()
+            .usable_user(&grant.user_id, grant.auth_time)
+            .await?;
         let ctx = AuthContext {
             auth_time: grant.auth_time,
             amr: grant.amr.clone(),
@@ -472,21 +503,22 @@ impl Broker {
             organization: grant.organization.clone(),
             session_id: None,
         };
-        let access = self.access_ticket();
+        let access = self.broker.access_ticket();
         let refresh = if client.allows_grant(GrantType::RefreshToken) {
             Some(
-                self.new_refresh_family(&random_id(), &client.id, &user, scopes, &ctx, &access)
+                self.broker
+                    .new_refresh_family(&random_id(), &client.id, &user, scopes, &ctx, &access)
                     .await?,
             )
         } else {
             None
         };
-        let mut ev = audit::event("token.device", "success", self.now());
-        ev.user_id = Some(user.id.clone());
-        ev.client_id = Some(client.id.clone());
+        let mut ev = AuditRecord::success("token.device", self.broker.now())
+            .user(&user.id)
+            .client(&client.id);
         ev.organization = user.organization.clone();
-        self.audit.record(ev);
-        self.mint_user_tokens(
+        self.broker.audit.record(ev);
+        self.broker.mint_user_tokens(
             &UserGrant {
                 client_id: &client.id,
                 user: &user,

@@ -8,13 +8,13 @@
 
 use super::issue::{TokenResponse, UserGrant};
 use super::token::TokenParams;
-use super::{Broker, ServiceError, audit};
+use super::{ServiceError, Tokens};
 use crate::hrd::LoginMethod;
 use crate::op::claims::AuthContext;
 use crate::op::{ErrorCode, OpError, scope};
 use crate::policy::{Client, GrantType, Organization, Policy, Upstream, UpstreamKind};
 use crate::secret::random_id;
-use crate::store::User;
+use crate::store::{AuditRecord, User};
 use crate::upstream::{UpstreamError, verify};
 
 /// RFC 8693 §3 token type identifiers.
@@ -29,7 +29,7 @@ const MAX_SUBJECT_TOKEN: usize = 16 * 1024;
 /// same `invalid_grant`, so it cannot be used to probe the directory.
 type Refusal = &'static str;
 
-impl Broker {
+impl Tokens<'_> {
     /// RFC 8693 §2.1 at `/token` (the client is authenticated and allowed the grant).
     pub(crate) async fn token_exchange(
         &self,
@@ -91,32 +91,29 @@ impl Broker {
             }
         };
 
-        let policy = self.policy();
-        let now = self.now();
-        let mut ev = audit::event("token.exchange", "failure", now);
-        ev.client_id = Some(client.id.clone());
-        ev.ip = p.ip.clone();
+        let policy = self.broker.policy();
+        let now = self.broker.now();
+        let mut ev = AuditRecord::failure("token.exchange", now)
+            .client(&client.id)
+            .request(p.ip.as_deref(), None);
 
         let (user, upstream, org) = match self.exchange_subject(&policy, token, &mut ev).await {
             Ok(found) => found,
             Err(Ok(reason)) => {
-                ev.reason = Some(reason.into());
-                self.audit.record(ev);
+                self.broker.audit.record(ev.because(reason));
                 return Err(OpError::invalid_grant(
                     "the subject token is not acceptable for sign-in here",
                 )
                 .into());
             }
             Err(Err(e)) => {
-                ev.reason = Some("upstream_unavailable".into());
-                self.audit.record(ev);
+                self.broker.audit.record(ev.because("upstream_unavailable"));
                 return Err(e);
             }
         };
-        ev.outcome = "success".into();
-        ev.user_id = Some(user.id.clone());
-        ev.identifier = Some(user.email.clone());
-        self.audit.record(ev);
+        self.broker
+            .audit
+            .record(ev.succeeded().user(&user.id).identifier(&user.email));
 
         let ctx = AuthContext {
             auth_time: now,
@@ -125,10 +122,11 @@ impl Broker {
             organization: user.organization.clone().or(Some(org.id.clone())),
             session_id: None,
         };
-        let access = self.access_ticket();
+        let access = self.broker.access_ticket();
         let refresh = if client.allows_grant(GrantType::RefreshToken) {
             Some(
-                self.new_refresh_family(&random_id(), &client.id, &user, &scopes, &ctx, &access)
+                self.broker
+                    .new_refresh_family(&random_id(), &client.id, &user, &scopes, &ctx, &access)
                     .await?,
             )
         } else {
@@ -142,7 +140,7 @@ impl Broker {
             ctx: &ctx,
             access: &access,
         };
-        let mut response = self.mint_user_tokens(&grant, refresh)?;
+        let mut response = self.broker.mint_user_tokens(&grant, refresh)?;
         // RFC 8693 §2.2.1: REQUIRED in a token exchange response.
         response.issued_token_type = Some(TOKEN_TYPE_ACCESS_TOKEN);
         Ok(response)
@@ -177,8 +175,9 @@ impl Broker {
         ev.upstream = Some(upstream.id.clone());
 
         let identity = match self
+            .broker
             .upstreams
-            .verify_token(&upstream, &org, token, self.now())
+            .verify_token(&upstream, &org, token, self.broker.now())
             .await
         {
             Ok(identity) => identity,
@@ -198,7 +197,7 @@ impl Broker {
         // may be traded: any other app the user signed in to could hold a token for us.
         verify::check_exchange_app(&identity, &upstream.client_id, &upstream.exchange_apps)
             .map_err(|v| Ok(v.reason()))?;
-        let user = match self.store.user_by_link(&identity.link).await {
+        let user = match self.broker.store.user_by_link(&identity.link).await {
             Ok(Some(user)) => user,
             Ok(None) => return Err(Ok("unknown_user")),
             Err(e) => return Err(Err(e.into())),
@@ -224,10 +223,11 @@ impl Broker {
         let ttl = identity
             .exp
             .saturating_add(verify::LEEWAY_SECS)
-            .saturating_sub(self.now())
+            .saturating_sub(self.broker.now())
             .max(1);
         let key = crate::secret::digest(&format!("{}\n{tid}\n{id}", upstream.id));
         match self
+            .broker
             .store
             .mark_once(
                 "exchange-subject",

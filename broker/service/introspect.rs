@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::issue::split_refresh_token;
-use super::{Broker, ServiceError};
+use super::{ServiceError, Tokens};
 use crate::op::claims::AccessTokenClaims;
 use crate::policy::Client;
 use crate::secret::digest;
@@ -35,7 +35,7 @@ pub struct Introspection {
     pub jti: Option<String>,
 }
 
-impl Broker {
+impl Tokens<'_> {
     /// RFC 7662 §2.1 for an authenticated (confidential) `client`. A token is active for the
     /// client it was issued to, or (an access token) for its audience; to any other client it
     /// is `{"active": false}`, exactly as an unknown token (§4: a client learns nothing about
@@ -90,15 +90,15 @@ impl Broker {
         let Some((family_id, secret)) = split_refresh_token(token) else {
             return Ok(None);
         };
-        let Some(family) = self.store.refresh_family(family_id).await? else {
+        let Some(family) = self.broker.store.refresh_family(family_id).await? else {
             return Ok(Some(Introspection::default()));
         };
-        let now = self.now();
+        let now = self.broker.now();
         let current = family.recognise(&digest(secret)) == SecretMatch::Current;
         if !current || family.client_id != client.id || family.revoked || family.expires_at <= now {
             return Ok(Some(Introspection::default()));
         }
-        let user = self.store.user_by_id(&family.user_id).await?;
+        let user = self.broker.store.user_by_id(&family.user_id).await?;
         let user_ok = user
             .as_ref()
             .is_some_and(|u| !u.disabled && family.auth_time >= u.tokens_valid_after);
@@ -115,7 +115,7 @@ impl Broker {
             iat: Some(family.created_at),
             sub: Some(family.user_id),
             aud: None,
-            iss: Some(self.policy().issuer.as_str().to_owned()),
+            iss: Some(self.broker.policy().issuer.as_str().to_owned()),
             jti: None,
         }))
     }
@@ -126,21 +126,25 @@ impl Broker {
     /// is not a credential. Unknown tokens, wrong secrets and tokens of other clients are
     /// answered the same way (§2.2: 200 either way) and change nothing.
     pub async fn revoke(&self, client: &Client, token: &str) -> Result<(), ServiceError> {
-        let now = self.now();
+        let now = self.broker.now();
         if let Some((family_id, secret)) = split_refresh_token(token)
-            && let Some(family) = self.store.refresh_family(family_id).await?
+            && let Some(family) = self.broker.store.refresh_family(family_id).await?
         {
             if family.client_id == client.id
                 && family.recognise(&digest(secret)) != SecretMatch::Unknown
             {
-                self.store.revoke_refresh_family(family_id, now).await?;
+                self.broker
+                    .store
+                    .revoke_refresh_family(family_id, now)
+                    .await?;
             }
             return Ok(());
         }
         if let Ok(claims) = self.check_access_token(token).await
             && claims.client_id == client.id
         {
-            self.store
+            self.broker
+                .store
                 .deny_access_token(&claims.jti, claims.exp, now)
                 .await?;
         }

@@ -64,7 +64,7 @@ pub struct NewSession {
 
 impl Broker {
     /// A new access token's `jti`, issue time and expiry, under the current policy.
-    pub fn access_ticket(&self) -> AccessTicket {
+    pub(super) fn access_ticket(&self) -> AccessTicket {
         let now = self.now();
         AccessTicket {
             jti: uuid::Uuid::new_v4().to_string(),
@@ -74,7 +74,7 @@ impl Broker {
     }
 
     /// Starts a session for `user` after a successful authentication.
-    pub async fn start_session(
+    pub(super) async fn start_session(
         &self,
         user: &User,
         amr: &str,
@@ -105,7 +105,7 @@ impl Broker {
 
     /// Issues a code for `req` from `session` and returns the redirect to the client:
     /// `redirect_uri?code=…&state=…&iss=…` (RFC 6749 §4.1.2, RFC 9207 §2).
-    pub async fn code_redirect(
+    pub(super) async fn code_redirect(
         &self,
         req: &CodeRequest,
         session: &Session,
@@ -145,7 +145,7 @@ impl Broker {
     }
 
     /// Mints the tokens of a user grant. `refresh` is the refresh token to hand out, if any.
-    pub fn mint_user_tokens(
+    pub(super) fn mint_user_tokens(
         &self,
         grant: &UserGrant<'_>,
         refresh: Option<String>,
@@ -194,7 +194,7 @@ impl Broker {
 
     /// Starts a refresh-token family and returns its first token, `{family}.{secret}`.
     /// `first_access` is the access token minted with it, which dies with the family.
-    pub async fn new_refresh_family(
+    pub(super) async fn new_refresh_family(
         &self,
         family_id: &str,
         client_id: &str,

@@ -13,18 +13,18 @@ use super::login_flow::{
     LoginNext, LoginView, MSG_BAD_CREDENTIALS, MSG_BUSY, MSG_ENTER_EMAIL, MSG_RESTART,
     MSG_TOO_MANY, Step,
 };
-use super::{Broker, ServiceError, audit};
+use super::{ServiceError, SignIn};
 use crate::hrd::{self, LoginMethod};
 use crate::password::PasswordError;
 use crate::secret::{ct_eq, digest, random_handle};
-use crate::store::{KnownDevice, LoginStage, LoginTx, RateCount, User};
+use crate::store::{AuditRecord, KnownDevice, LoginStage, LoginTx, RateCount, User};
 
 /// Longest identifier accepted (RFC 5321 caps a path at 256 octets).
 const MAX_IDENTIFIER: usize = 256;
 /// Longest password accepted; longer input is refused before any hashing.
 pub(crate) const MAX_PASSWORD: usize = 1024;
 
-impl Broker {
+impl SignIn<'_> {
     /// The page for transaction `tx` as it stands.
     pub async fn login_page(
         &self,
@@ -61,11 +61,12 @@ impl Broker {
                 Some(MSG_ENTER_EMAIL),
             )));
         }
-        let policy = self.policy();
+        let policy = self.broker.policy();
         // Per-IP, before the directory lookup: home realm discovery tells which addresses go
         // upstream, so it must not be queried at speed.
         let limits = policy.rate_limits;
         if self
+            .broker
             .ip_hit_over(
                 "ident-ip",
                 ctx.ip.as_deref(),
@@ -79,7 +80,7 @@ impl Broker {
             view.retry_after = Some(limits.window.as_secs());
             return Ok(LoginNext::Show(view));
         }
-        let user = self.store.user_by_email(&identifier).await?;
+        let user = self.broker.store.user_by_email(&identifier).await?;
         let method = hrd::decide(&policy, &identifier, user.as_deref());
         let mut next = tx.clone();
         next.identifier = Some(identifier.into_owned());
@@ -90,7 +91,12 @@ impl Broker {
             LoginMethod::Upstream(_) => next.stage = LoginStage::Upstream,
             LoginMethod::Password | LoginMethod::NoMethod => next.stage = LoginStage::Password,
         }
-        if !self.store.swap_login_tx(&tx, &next, self.now()).await? {
+        if !self
+            .broker
+            .store
+            .swap_login_tx(&tx, &next, self.broker.now())
+            .await?
+        {
             return Err(ServiceError::Restart(MSG_RESTART.into()));
         }
         let step = if next.stage == LoginStage::Upstream {
@@ -116,13 +122,12 @@ impl Broker {
         else {
             return Err(ServiceError::Restart(MSG_RESTART.into()));
         };
-        let policy = self.policy();
-        let now = self.now();
-        let mut audit = audit::event("login.password", "failure", now);
-        audit.identifier = Some(identifier.clone());
-        audit.client_id = Some(tx.client_id.clone());
-        audit.ip = ctx.ip.clone();
-        audit.user_agent = ctx.user_agent.clone();
+        let policy = self.broker.policy();
+        let now = self.broker.now();
+        let audit = AuditRecord::failure("login.password", now)
+            .identifier(&identifier)
+            .client(&tx.client_id)
+            .request(ctx.ip.as_deref(), ctx.user_agent.as_deref());
 
         // Rate limits before any Argon2 work; keyed by what was typed, never by whether the
         // account exists, so the limiter cannot be used to enumerate either.
@@ -130,8 +135,7 @@ impl Broker {
         if let Some(retry_after) = attempt.limited {
             metrics::counter!("idbroker_rate_limited_total", "limit" => "password").increment(1);
             if attempt.first_refusal {
-                audit.reason = Some("rate_limited".into());
-                self.audit.record(audit);
+                self.broker.audit.record(audit.because("rate_limited"));
             }
             let mut view = self.view(&tx, Step::Password, Some(MSG_TOO_MANY));
             view.retry_after = Some(retry_after);
@@ -139,8 +143,9 @@ impl Broker {
         }
         let password = password.expose_secret();
         if password.is_empty() || password.len() > MAX_PASSWORD {
-            audit.reason = Some("empty_or_oversized".into());
-            self.audit.record(audit);
+            self.broker
+                .audit
+                .record(audit.because("empty_or_oversized"));
             return Ok(LoginNext::Show(self.view(
                 &tx,
                 Step::Password,
@@ -148,7 +153,7 @@ impl Broker {
             )));
         }
 
-        let user = self.store.user_by_email(&identifier).await?;
+        let user = self.broker.store.user_by_email(&identifier).await?;
         let method = hrd::decide(&policy, &identifier, user.as_deref());
         let hash = match (&method, user.as_deref()) {
             (LoginMethod::Password, Some(u)) => u.password_hash.clone(),
@@ -163,6 +168,7 @@ impl Broker {
             _ => "bad_password",
         };
         let verified = self
+            .broker
             .passwords
             .verify(hash.clone(), SecretString::from(password.to_owned()))
             .await;
@@ -171,8 +177,7 @@ impl Broker {
             // Every hashing thread is busy and the queue is full: the same form again, to
             // retry shortly. Decided before any verification, whoever the user is.
             Err(PasswordError::Busy) => {
-                audit.reason = Some("busy".into());
-                self.audit.record(audit);
+                self.broker.audit.record(audit.because("busy"));
                 let mut view = self.view(&tx, Step::Password, Some(MSG_BUSY));
                 view.retry_after = Some(crate::password::BUSY_RETRY_AFTER);
                 return Ok(LoginNext::Show(view));
@@ -180,29 +185,29 @@ impl Broker {
             Err(e) => return Err(e.into()),
         };
         let Some(user) = user.filter(|_| ok) else {
-            audit.reason = Some(reason.into());
-            audit.user_id = None;
-            self.audit.record(audit);
+            self.broker.audit.record(audit.because(reason));
             return Ok(LoginNext::Show(self.view(
                 &tx,
                 Step::Password,
                 Some(MSG_BAD_CREDENTIALS),
             )));
         };
-        audit.outcome = "success".into();
-        audit.user_id = Some(user.id.clone());
+        let mut audit = audit.succeeded().user(&user.id);
         audit.organization = user.organization.clone();
-        self.audit.record(audit);
+        self.broker.audit.record(audit);
         // Only failures count (OWASP Authentication Cheat Sheet): a success takes back its
         // own attempt and clears the identifier's failures, and this browser becomes a
         // known device of the identifier.
-        self.store
+        self.broker
+            .store
             .rate_clear(&identifier_bucket(&identifier))
             .await?;
         if let Some(bucket) = &attempt.device_bucket {
-            self.store.rate_clear(bucket).await?;
+            self.broker.store.rate_clear(bucket).await?;
         }
-        self.ip_unhit(PASSWORD_IP_FAMILY, ctx.ip.as_deref()).await?;
+        self.broker
+            .ip_unhit(PASSWORD_IP_FAMILY, ctx.ip.as_deref())
+            .await?;
         let device_cookie = self.remember_device(&identifier, &user, ctx).await?;
         let next = self.finish_login(&tx, &user, "pwd", None, ctx).await?;
         Ok(match device_cookie {
@@ -222,7 +227,12 @@ impl Broker {
         let mut next = tx.clone();
         next.stage = LoginStage::Identifier;
         next.upstream = None;
-        if !self.store.swap_login_tx(&tx, &next, self.now()).await? {
+        if !self
+            .broker
+            .store
+            .swap_login_tx(&tx, &next, self.broker.now())
+            .await?
+        {
             return Err(ServiceError::Restart(MSG_RESTART.into()));
         }
         Ok(self.view(&next, Step::Identifier, None))
@@ -238,20 +248,30 @@ impl Broker {
         ctx: &BrowserContext,
     ) -> Result<LoginNext, ServiceError> {
         if let Some(device) = tx.device.as_deref() {
-            return self.finish_device_login(tx, device, user, amr, idp).await;
+            return self
+                .broker
+                .devices()
+                .finish_device_login(tx, device, user, amr, idp)
+                .await;
         }
         // One login completes a transaction once; a second submission loses the swap.
         let mut done = tx.clone();
         done.stage = LoginStage::Done;
-        if !self.store.swap_login_tx(tx, &done, self.now()).await? {
+        if !self
+            .broker
+            .store
+            .swap_login_tx(tx, &done, self.broker.now())
+            .await?
+        {
             return Err(ServiceError::Restart(MSG_RESTART.into()));
         }
         // A new sign-in replaces the browser's previous session.
         if let Some(old) = ctx.session.as_deref() {
-            self.store.delete_session(&digest(old)).await?;
+            self.broker.store.delete_session(&digest(old)).await?;
         }
         let organization = user.organization.clone();
         let new = self
+            .broker
             .start_session(
                 user,
                 amr,
@@ -269,8 +289,8 @@ impl Broker {
             nonce: tx.nonce.clone(),
             code_challenge: tx.code_challenge.clone(),
         };
-        let redirect = self.code_redirect(&req, &new.session, user).await?;
-        self.store.delete_login_tx(&tx.id).await?;
+        let redirect = self.broker.code_redirect(&req, &new.session, user).await?;
+        self.broker.store.delete_login_tx(&tx.id).await?;
         Ok(LoginNext::Complete {
             redirect,
             session_cookie: new.cookie,
@@ -288,9 +308,10 @@ impl Broker {
         if id.is_empty() || id.len() > 128 {
             return Err(restart());
         }
-        let tx = self.store.login_tx(id).await?.ok_or_else(restart)?;
+        let tx = self.broker.store.login_tx(id).await?.ok_or_else(restart)?;
         let browser = ctx.browser.as_deref().ok_or_else(restart)?;
-        if tx.expires_at <= self.now() || !ct_eq(digest(browser).as_bytes(), tx.browser.as_bytes())
+        if tx.expires_at <= self.broker.now()
+            || !ct_eq(digest(browser).as_bytes(), tx.browser.as_bytes())
         {
             return Err(restart());
         }
@@ -303,7 +324,7 @@ impl Broker {
     }
 
     pub(crate) fn view(&self, tx: &LoginTx, step: Step, error: Option<&'static str>) -> LoginView {
-        let policy = self.policy();
+        let policy = self.broker.policy();
         let client_name = policy
             .client(&tx.client_id)
             .map(|c| c.name.clone())
@@ -354,7 +375,7 @@ impl Broker {
         identifier: &str,
         ctx: &BrowserContext,
     ) -> Result<PasswordAttempt, ServiceError> {
-        let limits = self.policy().rate_limits;
+        let limits = self.broker.policy().rate_limits;
         let window = limits.window;
         let device_bucket = self
             .known_device(identifier, ctx)
@@ -363,8 +384,9 @@ impl Broker {
         let bucket = device_bucket
             .clone()
             .unwrap_or_else(|| identifier_bucket(identifier));
-        let RateCount(by_identifier) = self.store.rate_hit(&bucket, window).await?;
+        let RateCount(by_identifier) = self.broker.store.rate_hit(&bucket, window).await?;
         let by_ip = self
+            .broker
             .ip_hits(PASSWORD_IP_FAMILY, ctx.ip.as_deref(), window)
             .await?;
         let (id_limit, ip_limit) = (
@@ -394,6 +416,7 @@ impl Broker {
         };
         let handle = digest(cookie);
         let Some(known) = self
+            .broker
             .store
             .get_doc::<KnownDevice>(DEVICE_FAMILY, &handle)
             .await?
@@ -419,9 +442,10 @@ impl Broker {
         let known = KnownDevice {
             identifier: digest(identifier),
             user_id: user.id.clone(),
-            created_at: self.now(),
+            created_at: self.broker.now(),
         };
-        self.store
+        self.broker
+            .store
             .put_doc(
                 DEVICE_FAMILY,
                 &digest(&cookie),

@@ -2,7 +2,7 @@
 
 use url::Url;
 
-use super::{Broker, ServiceError};
+use super::{ServiceError, SignIn};
 use crate::op::claims::{IdTokenClaims, TYP_ID_TOKEN};
 use crate::op::redirect_uri;
 use crate::secret::{ct_eq, digest};
@@ -29,7 +29,7 @@ pub enum LogoutOutcome {
     Page(String),
 }
 
-impl Broker {
+impl SignIn<'_> {
     /// `confirmed_csrf` is the token from the confirmation form, when it was sent.
     pub async fn logout(
         &self,
@@ -37,12 +37,13 @@ impl Broker {
         session_cookie: Option<&str>,
         confirmed_csrf: Option<&str>,
     ) -> Result<LogoutOutcome, ServiceError> {
-        let policy = self.policy();
-        let now = self.now();
+        let policy = self.broker.policy();
+        let now = self.broker.now();
         // §2: the hint may have expired; its signature and issuer must still be ours.
         let hint: Option<IdTokenClaims> = match p.id_token_hint.as_deref() {
             None => None,
             Some(t) => match self
+                .broker
                 .keys
                 .verify::<IdTokenClaims>(t, Some(TYP_ID_TOKEN), now)
             {
@@ -111,15 +112,24 @@ impl Broker {
 
     /// Ends the session behind a cookie and revokes the refresh tokens issued from it.
     pub async fn end_session(&self, session_cookie: &str) -> Result<(), ServiceError> {
-        let now = self.now();
-        if let Some(session) = self.store.delete_session(&digest(session_cookie)).await? {
+        let now = self.broker.now();
+        if let Some(session) = self
+            .broker
+            .store
+            .delete_session(&digest(session_cookie))
+            .await?
+        {
             for family in self
+                .broker
                 .store
                 .refresh_families_of_user(&session.user_id, now)
                 .await?
             {
                 if family.session_id.as_deref() == Some(session.id.as_str()) {
-                    self.store.revoke_refresh_family(&family.id, now).await?;
+                    self.broker
+                        .store
+                        .revoke_refresh_family(&family.id, now)
+                        .await?;
                 }
             }
         }

@@ -5,7 +5,6 @@
 
 pub mod account;
 pub mod admin;
-pub mod admin_users;
 pub mod audit;
 pub mod authorize;
 pub mod client_auth;
@@ -20,7 +19,6 @@ pub mod login_flow;
 pub mod logout;
 pub mod rate;
 pub mod sso;
-pub mod sync;
 pub mod token;
 pub mod userinfo;
 pub mod verified;
@@ -39,17 +37,23 @@ use crate::policy::Policy;
 use crate::store::{Store, User, UserSource};
 
 /// The running broker: policy, store, keys and workers, shared by every request.
+///
+/// Its parts are private to the use cases. A handler reaches them through one of the
+/// handles below, each a group of use cases with one file per use case:
+/// [`Broker::sign_in`] (the login page, upstream SSO, sessions, logout, the account page),
+/// [`Broker::tokens`] (the token endpoint, introspection, revocation, userinfo, client
+/// authentication), [`Broker::devices`] (RFC 8628) and [`Broker::admin`].
 pub struct Broker {
     policy: ArcSwap<Policy>,
-    pub store: Arc<Store>,
-    pub keys: Arc<KeyRing>,
-    pub passwords: PasswordPool,
-    pub clock: Clock,
-    pub audit: audit::AuditLog,
+    store: Arc<Store>,
+    keys: Arc<KeyRing>,
+    passwords: PasswordPool,
+    clock: Clock,
+    audit: audit::AuditLog,
     /// Upstream providers (discovery and keys cached per upstream and tenant).
-    pub upstreams: crate::upstream::Upstreams,
+    upstreams: crate::upstream::Upstreams,
     /// Microsoft Graph (app-only tokens cached per upstream and tenant).
-    pub graph: crate::upstream::graph::GraphClient,
+    graph: crate::upstream::graph::GraphClient,
     /// Documents served as they are, rebuilt when the policy or the keys change.
     documents: documents::Documents,
     /// Access tokens whose signature was checked (see `verified.rs`).
@@ -120,6 +124,54 @@ impl Broker {
         self.clock.now()
     }
 
+    /// Signing in: the login page, upstream SSO, sessions, logout and the account page.
+    pub fn sign_in(&self) -> SignIn<'_> {
+        SignIn { broker: self }
+    }
+
+    /// The token endpoint's grants, introspection, revocation, userinfo and client
+    /// authentication.
+    pub fn tokens(&self) -> Tokens<'_> {
+        Tokens { broker: self }
+    }
+
+    /// The device authorization grant (RFC 8628).
+    pub fn devices(&self) -> Devices<'_> {
+        Devices { broker: self }
+    }
+
+    /// The admin API's use cases.
+    pub fn admin(&self) -> admin::Admin<'_> {
+        admin::Admin::new(self)
+    }
+
+    /// The JWK Set document (RFC 7517 §5) as served.
+    pub fn jwks_json(&self) -> Arc<[u8]> {
+        self.keys.jwks_json()
+    }
+
+    /// Answers when the store answers (readiness).
+    pub async fn ping_store(&self) -> Result<(), crate::store::StoreError> {
+        self.store.ping().await
+    }
+
+    /// Waits until every audit record sent so far is written (shutdown, tests).
+    pub async fn flush_audit(&self) {
+        self.audit.flush().await;
+    }
+
+    /// The broker's parts, for tests and benches that check what a use case stored. The
+    /// HTTP layer never uses this (the import-direction test fails if it does).
+    #[doc(hidden)]
+    pub fn internals(&self) -> Internals<'_> {
+        Internals {
+            store: &self.store,
+            keys: &self.keys,
+            clock: &self.clock,
+            graph: &self.graph,
+        }
+    }
+
     /// Creates or updates the users listed in the policy file. The file is their source of
     /// truth for name, password hash, link and flags; their broker id never changes.
     async fn seed_policy_users(&self, policy: &Policy) -> Result<(), StartError> {
@@ -181,6 +233,11 @@ impl Broker {
         Ok(())
     }
 
+    /// Re-syncs organisations with `sync.interval` on schedule (see [`admin::sync`]).
+    pub fn spawn_sync(self: &Arc<Self>, cancel: tokio_util::sync::CancellationToken) {
+        admin::sync::spawn_scheduler(self, cancel);
+    }
+
     /// Background upkeep: sweeping expired records and picking up rotated keys.
     pub fn spawn_upkeep(self: &Arc<Self>, cancel: tokio_util::sync::CancellationToken) {
         let weak = Arc::downgrade(self);
@@ -209,6 +266,33 @@ impl Broker {
             }
         });
     }
+}
+
+/// See [`Broker::internals`].
+#[doc(hidden)]
+pub struct Internals<'a> {
+    pub store: &'a Store,
+    pub keys: &'a KeyRing,
+    pub clock: &'a Clock,
+    pub graph: &'a crate::upstream::graph::GraphClient,
+}
+
+/// Signing in; see [`Broker::sign_in`].
+#[derive(Clone, Copy)]
+pub struct SignIn<'a> {
+    broker: &'a Broker,
+}
+
+/// Tokens; see [`Broker::tokens`].
+#[derive(Clone, Copy)]
+pub struct Tokens<'a> {
+    broker: &'a Broker,
+}
+
+/// Devices; see [`Broker::devices`].
+#[derive(Clone, Copy)]
+pub struct Devices<'a> {
+    broker: &'a Broker,
 }
 
 /// Adds what every policy carries beyond the file: the built-in account page's client.

@@ -39,7 +39,7 @@ impl Broker {
     /// Counts one hit of `ip` in the per-IP bucket family `family` (fixed window of
     /// `window`): `true` when this hit is over `limit`. A request without a known address
     /// is not counted.
-    pub(crate) async fn ip_hit_over(
+    pub(super) async fn ip_hit_over(
         &self,
         family: &str,
         ip: Option<&str>,
@@ -51,7 +51,7 @@ impl Broker {
 
     /// Counts one hit of `ip` in `family` and returns the window's count so far (0 for a
     /// request without a known address, which is not counted).
-    pub(crate) async fn ip_hits(
+    pub(super) async fn ip_hits(
         &self,
         family: &str,
         ip: Option<&str>,
@@ -64,7 +64,7 @@ impl Broker {
     }
 
     /// Takes back one hit of `ip` in `family` (an attempt that turned out not to count).
-    pub(crate) async fn ip_unhit(&self, family: &str, ip: Option<&str>) -> Result<(), StoreError> {
+    pub(super) async fn ip_unhit(&self, family: &str, ip: Option<&str>) -> Result<(), StoreError> {
         if let Some(ip) = ip {
             self.store.rate_unhit(&ip_bucket(family, ip)).await?;
         }

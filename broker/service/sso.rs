@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::authorize::BrowserContext;
 use super::login_flow::{LoginNext, MSG_RESTART, Step};
-use super::{Broker, ServiceError, audit};
+use super::{ServiceError, SignIn};
 use crate::hrd::{LoginMethod, UpstreamRoute};
 use crate::policy::{Organization, Policy, SsoMode, Upstream};
 use crate::secret::{digest, random_handle};
@@ -31,7 +31,7 @@ pub struct CallbackParams {
     pub error_description: Option<String>,
 }
 
-impl Broker {
+impl SignIn<'_> {
     /// Sends the user to their upstream.
     pub(crate) async fn begin_upstream(
         &self,
@@ -40,8 +40,8 @@ impl Broker {
         route: UpstreamRoute<'_>,
         ctx: &BrowserContext,
     ) -> Result<LoginNext, ServiceError> {
-        let now = self.now();
-        let policy = self.policy();
+        let now = self.broker.now();
+        let policy = self.broker.policy();
         let login_hint = next.identifier.clone().unwrap_or_default();
         let state = random_handle();
         let leg = UpstreamLeg {
@@ -55,6 +55,7 @@ impl Broker {
         let redirect_uri = policy.issuer.join(CALLBACK_PATH);
         let started = std::time::Instant::now();
         let url = self
+            .broker
             .upstreams
             .authorization_url(
                 route.upstream,
@@ -72,19 +73,18 @@ impl Broker {
         let url = match url {
             Ok(url) => url,
             Err(e) => {
-                let mut record =
-                    sso_event(&next, route.upstream, Some(route.organization), ctx, now);
-                record.reason = Some(failure_reason(&e).into());
-                self.audit.record(record);
+                let record = sso_event(&next, route.upstream, Some(route.organization), ctx, now);
+                self.broker.audit.record(record.because(failure_reason(&e)));
                 return Err(upstream_failure(route.upstream, &e));
             }
         };
         next.stage = LoginStage::Upstream;
         next.upstream = Some(leg);
-        if !self.store.swap_login_tx(tx, &next, now).await? {
+        if !self.broker.store.swap_login_tx(tx, &next, now).await? {
             return Err(ServiceError::Restart(MSG_RESTART.into()));
         }
-        self.store
+        self.broker
+            .store
             .put_upstream_state(&digest(&state), &next.id, next.expires_at, now)
             .await?;
         Ok(LoginNext::Upstream(url))
@@ -104,6 +104,7 @@ impl Broker {
             .ok_or_else(restart)?;
         // Taken once: a replayed `state` (or one that never existed) finds nothing.
         let tx_id = self
+            .broker
             .store
             .take_upstream_state(&digest(state))
             .await?
@@ -115,8 +116,8 @@ impl Broker {
             (LoginStage::Upstream, Some(leg)) => leg.clone(),
             _ => return Err(restart()),
         };
-        let policy = self.policy();
-        let now = self.now();
+        let policy = self.broker.policy();
+        let now = self.broker.now();
         let upstream = policy
             .upstream(&leg.upstream)
             .cloned()
@@ -134,8 +135,9 @@ impl Broker {
             tracing::info!(upstream = %upstream.id, error = %code,
                 description = params.error_description.as_deref().unwrap_or(""),
                 "upstream returned an error");
-            record.reason = Some(format!("upstream_error:{}", short(code)));
-            self.audit.record(record);
+            self.broker
+                .audit
+                .record(record.because(format!("upstream_error:{}", short(code))));
             return Err(match code {
                 "access_denied"
                 | "consent_required"
@@ -148,14 +150,14 @@ impl Broker {
             });
         }
         let Some(code) = params.code.as_deref().filter(|c| !c.is_empty()) else {
-            record.reason = Some("missing_code".into());
-            self.audit.record(record);
+            self.broker.audit.record(record.because("missing_code"));
             return Err(restart());
         };
 
         let redirect_uri = policy.issuer.join(CALLBACK_PATH);
         let started = std::time::Instant::now();
         let redeemed = self
+            .broker
             .upstreams
             .redeem(
                 &upstream,
@@ -174,8 +176,7 @@ impl Broker {
             Ok(identity) => identity,
             Err(e) => {
                 tracing::warn!(upstream = %upstream.id, error = %e, "upstream sign-in failed");
-                record.reason = Some(failure_reason(&e).into());
-                self.audit.record(record);
+                self.broker.audit.record(record.because(failure_reason(&e)));
                 return Err(upstream_failure(&upstream, &e));
             }
         };
@@ -184,26 +185,24 @@ impl Broker {
             .user_for_identity(&policy, &upstream, organization.as_deref(), &identity, now)
             .await?
         {
-            Ok(user) => user,
-            Err(reason) => {
-                record.reason = Some(reason.into());
+            Matched::User(user) => user,
+            Matched::Refused(refusal) => {
                 record.identifier = identity.email.clone().or(record.identifier);
-                self.audit.record(record);
+                self.broker.audit.record(record.because(refusal.reason()));
                 return Err(refused(
                     &upstream,
                     "Your account is not set up for sign-in here. Contact your administrator.",
                 ));
             }
         };
-        record.outcome = "success".into();
-        record.user_id = Some(user.id.clone());
+        let mut record = record.succeeded().user(&user.id);
         record.organization = user.organization.clone();
-        self.audit.record(record);
+        self.broker.audit.record(record);
         self.finish_login(&tx, &user, "fed", Some(upstream.id.clone()), ctx)
             .await
     }
 
-    /// The directory user of a verified upstream identity, or the reason code for refusing.
+    /// The directory user of a verified upstream identity, or why it is refused.
     /// Matched by the immutable link only; SSO must still apply to them (a policy or user
     /// change since the login began counts).
     async fn user_for_identity(
@@ -213,25 +212,25 @@ impl Broker {
         organization: Option<&Organization>,
         identity: &VerifiedIdentity,
         now: u64,
-    ) -> Result<Result<Arc<User>, &'static str>, ServiceError> {
-        let user = match self.store.user_by_link(&identity.link).await? {
+    ) -> Result<Matched, ServiceError> {
+        let user = match self.broker.store.user_by_link(&identity.link).await? {
             Some(user) => Arc::new(user),
             None => match self.create_jit_user(organization, identity, now).await? {
-                Ok(user) => user,
-                Err(reason) => return Ok(Err(reason)),
+                Matched::User(user) => user,
+                refused => return Ok(refused),
             },
         };
         if user.disabled {
-            return Ok(Err("disabled"));
+            return Ok(Matched::Refused(Refusal::Disabled));
         }
         match crate::hrd::decide(policy, &user.email, Some(&user)) {
             LoginMethod::Upstream(route)
                 if route.upstream.id == upstream.id
                     && organization.is_some_and(|o| o.id == route.organization.id) =>
             {
-                Ok(Ok(user))
+                Ok(Matched::User(user))
             }
-            _ => Ok(Err("sso_not_enabled")),
+            _ => Ok(Matched::Refused(Refusal::SsoNotEnabled)),
         }
     }
 
@@ -242,16 +241,17 @@ impl Broker {
         organization: Option<&Organization>,
         identity: &VerifiedIdentity,
         now: u64,
-    ) -> Result<Result<Arc<User>, &'static str>, ServiceError> {
+    ) -> Result<Matched, ServiceError> {
+        let deny = |refusal| Ok(Matched::Refused(refusal));
         let Some(org) = organization.filter(|o| o.jit && o.sso != SsoMode::Off) else {
-            return Ok(Err("unknown_user"));
+            return deny(Refusal::UnknownUser);
         };
         let Some(email) = identity.email.as_deref() else {
-            return Ok(Err("jit_without_email"));
+            return deny(Refusal::JitWithoutEmail);
         };
         let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
         if !org.domains.iter().any(|d| d == domain) {
-            return Ok(Err("jit_foreign_domain"));
+            return deny(Refusal::JitForeignDomain);
         }
         let user = User {
             id: uuid::Uuid::new_v4().to_string(),
@@ -270,26 +270,27 @@ impl Broker {
             // the organisation's domains, an OIDC `email_verified`).
             email_verified: identity.email_verified,
         };
-        match self.store.create_user(&user).await? {
+        match self.broker.store.create_user(&user).await? {
             Ok(()) => {
-                let mut record = audit::event("user.jit_created", "success", now);
-                record.user_id = Some(user.id.clone());
-                record.identifier = Some(user.email.clone());
-                record.organization = Some(org.id.clone());
-                self.audit.record(record);
-                Ok(Ok(Arc::new(user)))
+                self.broker.audit.record(
+                    AuditRecord::success("user.jit_created", now)
+                        .user(&user.id)
+                        .identifier(&user.email)
+                        .organization(&org.id),
+                );
+                Ok(Matched::User(Arc::new(user)))
             }
             // Two first sign-ins at once: the other one created the user; use it.
-            Err(_) => match self.store.user_by_link(&identity.link).await? {
-                Some(user) => Ok(Ok(Arc::new(user))),
+            Err(_) => match self.broker.store.user_by_link(&identity.link).await? {
+                Some(user) => Ok(Matched::User(Arc::new(user))),
                 // The email belongs to another (unlinked) user: never merge by email.
-                None => Ok(Err("jit_email_taken")),
+                None => deny(Refusal::JitEmailTaken),
             },
         }
     }
 }
 
-impl Broker {
+impl SignIn<'_> {
     /// The choice step's "Continue with …" button (`password_fallback: true`).
     pub async fn choose_upstream(
         &self,
@@ -303,14 +304,48 @@ impl Broker {
             .clone()
             .filter(|_| tx.stage == LoginStage::Upstream)
             .ok_or_else(|| ServiceError::Restart(MSG_RESTART.into()))?;
-        let policy = self.policy();
-        let user = self.store.user_by_email(&identifier).await?;
+        let policy = self.broker.policy();
+        let user = self.broker.store.user_by_email(&identifier).await?;
         match crate::hrd::decide(&policy, &identifier, user.as_deref()) {
             LoginMethod::Upstream(route) => {
                 let next = tx.clone();
                 self.begin_upstream(&tx, next, route, ctx).await
             }
             _ => Ok(LoginNext::Show(self.view(&tx, Step::Password, None))),
+        }
+    }
+}
+
+/// A verified upstream identity: the directory user it signs in as, or why it may not.
+enum Matched {
+    User(Arc<User>),
+    Refused(Refusal),
+}
+
+/// Why a verified upstream identity does not sign in (its audit reason code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// No linked user, and just-in-time provisioning does not apply.
+    UnknownUser,
+    Disabled,
+    /// The user no longer signs in with this upstream (policy or user changed meanwhile).
+    SsoNotEnabled,
+    JitWithoutEmail,
+    /// Just-in-time provisioning only takes emails of the organisation's domains.
+    JitForeignDomain,
+    /// The email belongs to another, unlinked user: never merged by email.
+    JitEmailTaken,
+}
+
+impl Refusal {
+    fn reason(self) -> &'static str {
+        match self {
+            Refusal::UnknownUser => "unknown_user",
+            Refusal::Disabled => "disabled",
+            Refusal::SsoNotEnabled => "sso_not_enabled",
+            Refusal::JitWithoutEmail => "jit_without_email",
+            Refusal::JitForeignDomain => "jit_foreign_domain",
+            Refusal::JitEmailTaken => "jit_email_taken",
         }
     }
 }
@@ -329,13 +364,12 @@ fn sso_event(
     ctx: &BrowserContext,
     now: u64,
 ) -> AuditRecord {
-    let mut record = audit::event("login.sso", "failure", now);
+    let mut record = AuditRecord::failure("login.sso", now)
+        .upstream(&upstream.id)
+        .client(&tx.client_id)
+        .request(ctx.ip.as_deref(), ctx.user_agent.as_deref());
     record.identifier = tx.identifier.clone();
-    record.upstream = Some(upstream.id.clone());
     record.organization = organization.map(|o| o.id.clone());
-    record.client_id = Some(tx.client_id.clone());
-    record.ip = ctx.ip.clone();
-    record.user_agent = ctx.user_agent.clone();
     record
 }
 

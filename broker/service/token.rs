@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use super::issue::{TokenResponse, UserGrant, split_refresh_token};
-use super::{Broker, ServiceError, audit};
+use super::{ServiceError, Tokens};
 use crate::op::claims::{self, AuthContext, TYP_ACCESS_TOKEN};
 use crate::op::{ErrorCode, OpError, pkce, scope};
 use crate::policy::{Client, GrantType, Policy};
 use crate::secret::{digest, random_handle, random_id};
 use crate::store::{
-    CodeRecord, CodeRedemption, Redemption, RefreshStep, Rotation, SPENT_SECRETS_KEPT, SecretMatch,
-    User,
+    AuditRecord, CodeRecord, CodeRedemption, Redemption, RefreshStep, Rotation, SPENT_SECRETS_KEPT,
+    SecretMatch, User,
 };
 
 /// The grant parameters of a token request (client credentials are separate).
@@ -35,7 +35,7 @@ pub struct TokenParams {
     pub ip: Option<String>,
 }
 
-impl Broker {
+impl Tokens<'_> {
     /// Answers a token request from an authenticated client.
     pub async fn token(
         &self,
@@ -62,7 +62,7 @@ impl Broker {
             GrantType::AuthorizationCode => self.redeem_code(&client, p).await,
             GrantType::RefreshToken => self.refresh(&client, p).await,
             GrantType::ClientCredentials => self.client_credentials(&client, p),
-            GrantType::DeviceCode => self.device_code_grant(&client, p).await,
+            GrantType::DeviceCode => self.broker.devices().device_code_grant(&client, p).await,
             GrantType::TokenExchange => self.token_exchange(&client, p).await,
         };
         let name = if result.is_ok() {
@@ -80,7 +80,7 @@ impl Broker {
         client: &Client,
         p: &TokenParams,
     ) -> Result<TokenResponse, ServiceError> {
-        let now = self.now();
+        let now = self.broker.now();
         let code = p
             .code
             .as_deref()
@@ -89,6 +89,7 @@ impl Broker {
         let key = digest(code);
         let bad = |d: &'static str| ServiceError::Op(OpError::invalid_grant(d));
         let record = self
+            .broker
             .store
             .code(&key)
             .await?
@@ -130,7 +131,7 @@ impl Broker {
         }
         let user = self.usable_user(&record.user_id, record.auth_time).await?;
 
-        let access = self.access_ticket();
+        let access = self.broker.access_ticket();
         // Refresh tokens go to every client allowed the grant (as Keycloak and Entra do);
         // `offline_access` is accepted but not required.
         let family = client.allows_grant(GrantType::RefreshToken).then(random_id);
@@ -140,6 +141,7 @@ impl Broker {
             refresh_family: family.clone(),
         };
         match self
+            .broker
             .store
             .redeem_code(&key, &record, redemption, now)
             .await?
@@ -164,16 +166,17 @@ impl Broker {
         };
         let refresh = match &family {
             Some(f) => Some(
-                self.new_refresh_family(f, &client.id, &user, &record.scope, &ctx, &access)
+                self.broker
+                    .new_refresh_family(f, &client.id, &user, &record.scope, &ctx, &access)
                     .await?,
             ),
             None => None,
         };
-        let mut ev = audit::event("token.code", "success", now);
-        ev.user_id = Some(user.id.clone());
-        ev.client_id = Some(client.id.clone());
+        let mut ev = AuditRecord::success("token.code", now)
+            .user(&user.id)
+            .client(&client.id);
         ev.organization = user.organization.clone();
-        self.audit.record(ev);
+        self.broker.audit.record(ev);
         let grant = UserGrant {
             client_id: &client.id,
             user: &user,
@@ -182,7 +185,7 @@ impl Broker {
             ctx: &ctx,
             access: &access,
         };
-        self.mint_user_tokens(&grant, refresh)
+        self.broker.mint_user_tokens(&grant, refresh)
     }
 
     /// Revokes the access token and refresh family a code's first redemption issued, with
@@ -192,18 +195,20 @@ impl Broker {
         record: &CodeRecord,
         first: &Redemption,
     ) -> Result<(), ServiceError> {
-        let now = self.now();
-        self.store
+        let now = self.broker.now();
+        self.broker
+            .store
             .deny_access_token(&first.access_jti, first.access_expires_at, now)
             .await?;
         if let Some(f) = &first.refresh_family {
-            self.store.revoke_refresh_family(f, now).await?;
+            self.broker.store.revoke_refresh_family(f, now).await?;
         }
-        let mut ev = audit::event("token.code", "failure", now);
-        ev.reason = Some("code_replayed".into());
-        ev.user_id = Some(record.user_id.clone());
-        ev.client_id = Some(record.client_id.clone());
-        self.audit.record(ev);
+        self.broker.audit.record(
+            AuditRecord::failure("token.code", now)
+                .because("code_replayed")
+                .user(&record.user_id)
+                .client(&record.client_id),
+        );
         Ok(())
     }
 
@@ -213,7 +218,7 @@ impl Broker {
         client: &Client,
         p: &TokenParams,
     ) -> Result<TokenResponse, ServiceError> {
-        let now = self.now();
+        let now = self.broker.now();
         let bad = |d: &'static str| ServiceError::Op(OpError::invalid_grant(d));
         let token = p
             .refresh_token
@@ -223,6 +228,7 @@ impl Broker {
             split_refresh_token(token).ok_or_else(|| bad("the refresh token is invalid"))?;
         let presented = digest(secret);
         let family = self
+            .broker
             .store
             .refresh_family(family_id)
             .await?
@@ -246,32 +252,39 @@ impl Broker {
         };
         let user = self.usable_user(&family.user_id, family.auth_time).await?;
         let next_secret = random_handle();
-        let access = self.access_ticket();
+        let access = self.broker.access_ticket();
         let step = RefreshStep {
             presented: &presented,
             next: &digest(&next_secret),
             access: access.issued(),
-            spent_window: spent_window(&self.policy()),
+            spent_window: spent_window(&self.broker.policy()),
         };
-        match self.store.rotate_refresh(family_id, &step, now).await? {
+        match self
+            .broker
+            .store
+            .rotate_refresh(family_id, &step, now)
+            .await?
+        {
             Rotation::Rotated(_) => {}
             Rotation::Reused(f) => {
-                let mut ev = audit::event("token.refresh", "failure", now);
-                ev.reason = Some("refresh_token_reused".into());
-                ev.user_id = Some(f.user_id.clone());
-                ev.client_id = Some(f.client_id.clone());
-                self.audit.record(ev);
+                self.broker.audit.record(
+                    AuditRecord::failure("token.refresh", now)
+                        .because("refresh_token_reused")
+                        .user(&f.user_id)
+                        .client(&f.client_id),
+                );
                 return Err(bad(
                     "the refresh token was already used; the session has been revoked",
                 ));
             }
             Rotation::Revoked => return Err(bad("the refresh token has been revoked")),
             Rotation::TooFrequent => {
-                let mut ev = audit::event("token.refresh", "failure", now);
-                ev.reason = Some("refresh_too_frequent".into());
-                ev.user_id = Some(family.user_id.clone());
-                ev.client_id = Some(family.client_id.clone());
-                self.audit.record(ev);
+                self.broker.audit.record(
+                    AuditRecord::failure("token.refresh", now)
+                        .because("refresh_too_frequent")
+                        .user(&family.user_id)
+                        .client(&family.client_id),
+                );
                 return Err(bad("the refresh token is used too often; try again later"));
             }
             Rotation::Unknown => return Err(bad("the refresh token is invalid or expired")),
@@ -291,7 +304,8 @@ impl Broker {
             ctx: &ctx,
             access: &access,
         };
-        self.mint_user_tokens(&grant, Some(format!("{family_id}.{next_secret}")))
+        self.broker
+            .mint_user_tokens(&grant, Some(format!("{family_id}.{next_secret}")))
     }
 
     /// RFC 6749 §4.4: the client acts for itself; no user, no refresh token, no ID token.
@@ -316,7 +330,7 @@ impl Broker {
                 "openid" | "offline_access" | "email" | "profile"
             )
         });
-        let policy = self.policy();
+        let policy = self.broker.policy();
         let ttl = policy.lifetimes.access_token.as_secs();
         let jti = uuid::Uuid::new_v4().to_string();
         let claims = claims::client_access_token(
@@ -324,11 +338,11 @@ impl Broker {
             &client.id,
             &scopes,
             &jti,
-            self.now(),
+            self.broker.now(),
             ttl,
         );
         Ok(TokenResponse {
-            access_token: self.keys.sign(TYP_ACCESS_TOKEN, &claims)?,
+            access_token: self.broker.keys.sign(TYP_ACCESS_TOKEN, &claims)?,
             token_type: "Bearer",
             expires_in: ttl,
             refresh_token: None,
@@ -345,7 +359,7 @@ impl Broker {
         user_id: &str,
         auth_time: u64,
     ) -> Result<User, ServiceError> {
-        match self.store.user_by_id(user_id).await? {
+        match self.broker.store.user_by_id(user_id).await? {
             Some(u) if !u.disabled && auth_time >= u.tokens_valid_after => Ok(u),
             _ => Err(OpError::invalid_grant("the user can no longer sign in").into()),
         }

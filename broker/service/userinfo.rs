@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Broker, ServiceError};
+use super::{ServiceError, Tokens};
 use crate::op::claims::{AccessTokenClaims, TYP_ACCESS_TOKEN};
 use crate::op::{ErrorCode, OpError, scope};
 use crate::store::User;
@@ -21,7 +21,7 @@ pub struct UserInfo {
     pub org: Option<String>,
 }
 
-impl Broker {
+impl Tokens<'_> {
     /// Checks one of our access tokens: signature, `typ: at+jwt`, issuer, expiry, not
     /// revoked. Returns its claims.
     pub async fn check_access_token(&self, token: &str) -> Result<AccessTokenClaims, ServiceError> {
@@ -31,21 +31,22 @@ impl Broker {
                 "the access token is invalid",
             ))
         };
-        let now = self.now();
-        let policy = self.policy();
+        let now = self.broker.now();
+        let policy = self.broker.policy();
         let issuer = policy.issuer.as_str();
         // The key set in force: read before verifying, so a reload in between makes the
         // entry stale rather than wrong.
-        let keys = self.keys.jwks_json();
-        let claims = match self.verified.get(token, &keys) {
+        let keys = self.broker.keys.jwks_json();
+        let claims = match self.broker.verified.get(token, &keys) {
             Some(claims) => claims,
             None => {
                 let claims: AccessTokenClaims = self
+                    .broker
                     .keys
                     .verify(token, Some(TYP_ACCESS_TOKEN), now)
                     .map_err(|_| invalid())?;
                 if claims.iss == issuer && claims.exp > now {
-                    self.verified.insert(token, &claims, keys);
+                    self.broker.verified.insert(token, &claims, keys);
                 }
                 claims
             }
@@ -53,7 +54,12 @@ impl Broker {
         if claims.iss != issuer || claims.exp <= now {
             return Err(invalid());
         }
-        if self.store.is_access_token_denied(&claims.jti).await? {
+        if self
+            .broker
+            .store
+            .is_access_token_denied(&claims.jti)
+            .await?
+        {
             return Err(invalid());
         }
         Ok(claims)
@@ -68,6 +74,7 @@ impl Broker {
             return Ok(None);
         }
         Ok(self
+            .broker
             .store
             .user_by_id(&claims.sub)
             .await?

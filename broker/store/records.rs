@@ -162,6 +162,33 @@ impl RefreshFamily {
     }
 }
 
+/// How an audited action or a Graph operation ended (stored as `success` or `failure`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+impl Outcome {
+    /// `Success` when `ok`.
+    pub fn of(ok: bool) -> Outcome {
+        if ok {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        }
+    }
+
+    /// The stored word, also the `outcome` label of the metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+        }
+    }
+}
+
 /// One audit event: a sign-in attempt or an admin action.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRecord {
@@ -169,8 +196,7 @@ pub struct AuditRecord {
     pub time: UnixTime,
     /// `login.password`, `login.sso`, `token.exchange`, `admin.user.sso`, …
     pub event: String,
-    /// `success` or `failure`.
-    pub outcome: String,
+    pub outcome: Outcome,
     /// A stable, machine-readable reason code (`bad_password`, `sso_required`, …).
     pub reason: Option<String>,
     pub user_id: Option<String>,
@@ -182,6 +208,95 @@ pub struct AuditRecord {
     pub user_agent: Option<String>,
     /// Free-form, never secret.
     pub detail: Option<String>,
+}
+
+impl AuditRecord {
+    /// An event that ended well; the other fields are filled in by the methods below.
+    pub fn success(event: &str, time: UnixTime) -> AuditRecord {
+        AuditRecord::new(event, Outcome::Success, time)
+    }
+
+    /// An event that failed (its reason given with [`AuditRecord::because`]), or one that
+    /// counts as failed until [`AuditRecord::succeeded`] says otherwise.
+    pub fn failure(event: &str, time: UnixTime) -> AuditRecord {
+        AuditRecord::new(event, Outcome::Failure, time)
+    }
+
+    fn new(event: &str, outcome: Outcome, time: UnixTime) -> AuditRecord {
+        AuditRecord {
+            // Time-ordered, so the store lists records in the order they happened.
+            id: uuid::Uuid::now_v7().to_string(),
+            time,
+            event: event.to_owned(),
+            outcome,
+            reason: None,
+            user_id: None,
+            identifier: None,
+            organization: None,
+            upstream: None,
+            client_id: None,
+            ip: None,
+            user_agent: None,
+            detail: None,
+        }
+    }
+
+    /// Marks the event failed, for `reason` (a stable code: `bad_password`, …).
+    pub fn because(mut self, reason: impl Into<String>) -> AuditRecord {
+        self.outcome = Outcome::Failure;
+        self.reason = Some(reason.into());
+        self
+    }
+
+    /// Marks the event successful.
+    pub fn succeeded(mut self) -> AuditRecord {
+        self.outcome = Outcome::Success;
+        self
+    }
+
+    pub fn user(mut self, id: impl Into<String>) -> AuditRecord {
+        self.user_id = Some(id.into());
+        self
+    }
+
+    pub fn identifier(mut self, identifier: impl Into<String>) -> AuditRecord {
+        self.identifier = Some(identifier.into());
+        self
+    }
+
+    pub fn organization(mut self, id: impl Into<String>) -> AuditRecord {
+        self.organization = Some(id.into());
+        self
+    }
+
+    pub fn upstream(mut self, id: impl Into<String>) -> AuditRecord {
+        self.upstream = Some(id.into());
+        self
+    }
+
+    pub fn client(mut self, id: impl Into<String>) -> AuditRecord {
+        self.client_id = Some(id.into());
+        self
+    }
+
+    /// Where the request came from.
+    pub fn request(mut self, ip: Option<&str>, user_agent: Option<&str>) -> AuditRecord {
+        self.ip = ip.map(str::to_owned);
+        self.user_agent = user_agent.map(str::to_owned);
+        self
+    }
+
+    pub fn detail(mut self, detail: impl Into<String>) -> AuditRecord {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// Names the directory user the event is about (id, email, organisation).
+    pub fn name_user(&mut self, user: &User) {
+        self.user_id = Some(user.id.clone());
+        self.identifier = Some(user.email.clone());
+        self.organization = user.organization.clone();
+    }
 }
 
 /// The connection state of one organisation's upstream tenant, as the admin API shows it.
@@ -212,8 +327,7 @@ pub struct SyncState {
     pub at: UnixTime,
     /// `fetch` or `import`.
     pub operation: String,
-    /// `success` or `failure`.
-    pub outcome: String,
+    pub outcome: Outcome,
     /// Users seen in the tenant (fetch) or changed in the directory (import).
     pub users: Option<usize>,
     /// Why it failed; never secret.

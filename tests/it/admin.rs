@@ -433,7 +433,7 @@ async fn consent_from_another_tenant_or_with_a_made_up_state_is_refused() {
 async fn fetch_follows_every_page_despite_a_429() {
     let w = world("per_user", 25).await;
     consent(&w).await;
-    w.tb.broker.graph.set_page_size(10);
+    w.tb.broker.internals().graph.set_page_size(10);
     w.fake.graph_throttle(1, 429);
     let started = Instant::now();
     let (status, body) = w
@@ -475,7 +475,7 @@ async fn fetch_follows_every_page_despite_a_429() {
     assert_eq!(org["last_sync"]["users"], 25);
 
     // Unthrottled, 999 per page: one request; the token is reused from the cache.
-    w.tb.broker.graph.set_page_size(999);
+    w.tb.broker.internals().graph.set_page_size(999);
     let started = Instant::now();
     let (status, body) = w
         .api
@@ -625,7 +625,7 @@ async fn import_takes_exactly_the_selected_users_and_twice_changes_nothing() {
         .collect();
     assert_eq!(imported, vec![a.id.as_str(), b.id.as_str()]);
 
-    let directory_before = w.tb.broker.store.list_users().await.unwrap();
+    let directory_before = w.tb.broker.internals().store.list_users().await.unwrap();
     let (_, again) = w
         .api
         .post(
@@ -637,7 +637,7 @@ async fn import_takes_exactly_the_selected_users_and_twice_changes_nothing() {
     assert_eq!(again["updated"], json!([]));
     assert_eq!(again["unchanged"].as_array().unwrap().len(), 2);
     assert_eq!(
-        w.tb.broker.store.list_users().await.unwrap(),
+        w.tb.broker.internals().store.list_users().await.unwrap(),
         directory_before
     );
 
@@ -687,7 +687,16 @@ async fn import_takes_exactly_the_selected_users_and_twice_changes_nothing() {
         )
         .await;
     assert_eq!(status, 400);
-    assert_eq!(w.tb.broker.store.list_users().await.unwrap().len(), 4);
+    assert_eq!(
+        w.tb.broker
+            .internals()
+            .store
+            .list_users()
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
 }
 
 #[tokio::test]
@@ -915,7 +924,7 @@ async fn password_set_directly_and_by_a_single_use_expiring_link() {
             Some(json!({"expires_in": 60})),
         )
         .await;
-    w.tb.broker.clock.advance(61);
+    w.tb.broker.internals().clock.advance(61);
     let mut b = Browser::new();
     let page = b.get(link["url"].as_str().unwrap()).await;
     assert_eq!(page.status, 400);
@@ -1121,7 +1130,14 @@ async fn resync_follows_entra_and_deprovisioning_revokes_a_live_refresh_token() 
     t.delete(&b.id);
     t.rename(&c.id, "Carol Renamed");
     t.rename(&d.id, "Not Imported");
-    let before = w.tb.broker.store.list_users().await.unwrap().len();
+    let before =
+        w.tb.broker
+            .internals()
+            .store
+            .list_users()
+            .await
+            .unwrap()
+            .len();
     let (status, report) = w
         .api
         .post("/admin/api/organizations/contoso/sync", None)
@@ -1135,7 +1151,13 @@ async fn resync_follows_entra_and_deprovisioning_revokes_a_live_refresh_token() 
     );
     assert_eq!(report["updated"].as_array().unwrap().len(), 1, "{report}");
     assert_eq!(
-        w.tb.broker.store.list_users().await.unwrap().len(),
+        w.tb.broker
+            .internals()
+            .store
+            .list_users()
+            .await
+            .unwrap()
+            .len(),
         before,
         "nobody created"
     );
@@ -1150,6 +1172,7 @@ async fn resync_follows_entra_and_deprovisioning_revokes_a_live_refresh_token() 
     // Revoked, not merely refused for a disabled user: re-enabling would not revive it.
     let live =
         w.tb.broker
+            .internals()
             .store
             .refresh_families_of_user(a_view["id"].as_str().unwrap(), system_now())
             .await
@@ -1256,7 +1279,7 @@ async fn refresh_spa(tb: &TestBroker, rt: &str) -> (StatusCode, String) {
 #[tokio::test]
 async fn consent_fetch_import_switch_on_and_the_user_signs_in_by_sso() {
     let w = world("per_user", 25).await;
-    w.tb.broker.graph.set_page_size(10);
+    w.tb.broker.internals().graph.set_page_size(10);
     let started = Instant::now();
     // 1. Connect the tenant.
     let page = consent(&w).await;
@@ -1404,6 +1427,7 @@ async fn resync_leaves_policy_file_users_alone() {
         email_verified: true,
     };
     w.tb.broker
+        .internals()
         .store
         .create_user(&pinned)
         .await
@@ -1417,6 +1441,7 @@ async fn resync_leaves_policy_file_users_alone() {
     assert_eq!(report["checked"], 0, "{report}");
     let after =
         w.tb.broker
+            .internals()
             .store
             .user_by_id("policy-user-1")
             .await

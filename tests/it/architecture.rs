@@ -113,3 +113,18 @@ fn the_domain_module_depends_on_nothing_of_the_crate() {
         found.join("\n")
     );
 }
+
+#[test]
+fn handlers_reach_the_broker_only_through_its_handles() {
+    // The broker's parts are private; `internals()` is for tests and benches only, and the
+    // store is the services' business, never a handler's.
+    let found = offenders(
+        &["http", "server.rs", "reload.rs", "main.rs"],
+        &["internals()", "crate::store::Store", ".store."],
+    );
+    assert!(
+        found.is_empty(),
+        "handlers that reach past the use cases:\n{}",
+        found.join("\n")
+    );
+}

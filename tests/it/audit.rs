@@ -104,6 +104,7 @@ async fn every_sign_in_attempt_leaves_one_complete_record() {
     // The same records are kept in the store for the admin API.
     let stored = tb
         .broker
+        .internals()
         .store
         .audit(&AuditFilter::default())
         .await

@@ -412,6 +412,7 @@ fn ok(out: &CliOut) -> serde_json::Value {
 
 async fn sso_flag(tb: &TestBroker, email: &str) -> bool {
     tb.broker
+        .internals()
         .store
         .user_by_email(email)
         .await

@@ -137,7 +137,7 @@ async fn decide(b: &mut Browser, tb: &TestBroker, consent: &Page, decision: &str
 #[tokio::test]
 async fn the_whole_device_flow_polls_slows_down_and_issues_tokens_once() {
     let tb = broker(manual_clock()).await;
-    let clock = &tb.broker.clock;
+    let clock = tb.broker.internals().clock;
     let d = start_device(&tb, "openid email offline_access").await;
     // RFC 8628 §3.2.
     let user_code = d["user_code"].as_str().unwrap().to_owned();
@@ -209,7 +209,14 @@ async fn the_whole_device_flow_polls_slows_down_and_issues_tokens_once() {
     assert_eq!(tokens["scope"], "openid email offline_access");
     assert!(tokens["refresh_token"].is_string());
     let id = claims(tokens["id_token"].as_str().unwrap());
-    let alice = tb.broker.store.user_by_email(USER).await.unwrap().unwrap();
+    let alice = tb
+        .broker
+        .internals()
+        .store
+        .user_by_email(USER)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(id["sub"], alice.id.as_str());
     assert_eq!(id["aud"], "tv");
     assert_eq!(id["email"], USER);
@@ -249,7 +256,7 @@ async fn a_denied_device_gets_access_denied() {
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert!(done.body.contains("not connected"), "{}", done.body);
     assert_error(poll(&tb, device_code).await, "access_denied");
-    tb.broker.clock.advance(10);
+    tb.broker.internals().clock.advance(10);
     assert_error(poll(&tb, device_code).await, "access_denied");
     let audit = tb.audit_lines().await;
     let decision = audit
@@ -265,7 +272,7 @@ async fn an_expired_device_code_gets_expired_token_and_its_user_code_stops_worki
     let tb = broker(manual_clock()).await;
     let d = start_device(&tb, "openid").await;
     let device_code = d["device_code"].as_str().unwrap();
-    tb.broker.clock.advance(600);
+    tb.broker.internals().clock.advance(600);
     assert_error(poll(&tb, device_code).await, "expired_token");
     let mut b = Browser::new();
     let entered = enter_code(&mut b, &tb, d["user_code"].as_str().unwrap()).await;
@@ -284,7 +291,7 @@ async fn an_approval_after_expiry_issues_nothing() {
     let d = start_device(&tb, "openid").await;
     let mut b = Browser::new();
     let consent = sign_in_for_device(&mut b, &tb, d["user_code"].as_str().unwrap()).await;
-    tb.broker.clock.advance(601);
+    tb.broker.internals().clock.advance(601);
     let late = decide(&mut b, &tb, &consent, "approve").await;
     assert_eq!(late.status, StatusCode::BAD_REQUEST, "{}", late.body);
     assert_error(

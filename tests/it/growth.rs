@@ -77,7 +77,7 @@ async fn oversized_authorize_values_are_refused_and_store_nothing() {
         let url = authorize_with(&tb.base, &state, &nonce, &hint);
         assert_eq!(authorize_outcome(&http, &url).await, "invalid_request");
     }
-    tb.broker.store.sweep().await.unwrap();
+    tb.broker.internals().store.sweep().await.unwrap();
     let before = db_size(&tb);
     for _ in 0..300 {
         let url = authorize_with(&tb.base, &big, &big, &big);
@@ -188,6 +188,7 @@ async fn refused_admin_authentications_beyond_the_limit_are_counted_not_stored()
     assert_eq!(audited, limit as usize);
     let stored = tb
         .broker
+        .internals()
         .store
         .audit(&AuditFilter::default())
         .await

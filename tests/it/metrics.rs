@@ -46,7 +46,7 @@ async fn sign_ins_tokens_and_cache_lookups_are_counted() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    tb.broker.audit.flush().await;
+    tb.broker.flush_audit().await;
 
     assert!(sample(&tb, ok).await >= ok0 + 1.0);
     assert!(sample(&tb, bad).await >= bad0 + 1.0);

@@ -270,7 +270,7 @@ async fn expired_code_is_refused() {
     )
     .await;
     let code = code(&tb).await;
-    tb.broker.clock.advance(61);
+    tb.broker.internals().clock.advance(61);
     let (status, body) = token(
         &tb,
         &[

@@ -82,7 +82,14 @@ async fn public_client_signs_in_with_pkce_and_verifies_tokens() {
         .collect();
     assert_eq!(amr, vec!["pwd"]);
     let sub = claims.subject().as_str().to_owned();
-    let user = tb.broker.store.user_by_email(USER).await.unwrap().unwrap();
+    let user = tb
+        .broker
+        .internals()
+        .store
+        .user_by_email(USER)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(sub, user.id, "sub is the stable broker user id");
 
     // The access token is an RFC 9068 JWT.

@@ -95,6 +95,7 @@ async fn a_user_removed_from_the_file_is_disabled_not_deleted() {
     let tb = TestBroker::start_with("", None, Clock::System).await;
     let before = tb
         .broker
+        .internals()
         .store
         .user_by_email("nopass@example.com")
         .await
@@ -116,6 +117,7 @@ async fn a_user_removed_from_the_file_is_disabled_not_deleted() {
     );
     let after = tb
         .broker
+        .internals()
         .store
         .user_by_email("nopass@example.com")
         .await

@@ -189,18 +189,39 @@ async fn a_user_change_on_one_replica_reaches_the_others_cache_within_a_second()
     let redis = RedisServer::start();
     let (a, b, _keys) = replicas(&redis).await;
     // B has alice cached (the routing path reads the cache).
-    let cached = b.broker.store.user_by_email(USER).await.unwrap().unwrap();
+    let cached = b
+        .broker
+        .internals()
+        .store
+        .user_by_email(USER)
+        .await
+        .unwrap()
+        .unwrap();
     assert!(!cached.sso);
-    assert!(b.broker.store.cached_user_by_email(USER).is_some());
+    assert!(
+        b.broker
+            .internals()
+            .store
+            .cached_user_by_email(USER)
+            .is_some()
+    );
     let started = Instant::now();
     a.broker
+        .internals()
         .store
         .update_user(&cached.id, |u| u.sso = true)
         .await
         .unwrap()
         .unwrap();
     loop {
-        let seen = b.broker.store.user_by_email(USER).await.unwrap().unwrap();
+        let seen = b
+            .broker
+            .internals()
+            .store
+            .user_by_email(USER)
+            .await
+            .unwrap()
+            .unwrap();
         if seen.sso {
             break;
         }

@@ -54,6 +54,7 @@ impl World {
         let ada = self
             .tb
             .broker
+            .internals()
             .store
             .user_by_email("ada@contoso.com")
             .await
@@ -61,6 +62,7 @@ impl World {
             .unwrap();
         self.tb
             .broker
+            .internals()
             .store
             .update_user(&ada.id, change)
             .await
@@ -177,6 +179,7 @@ async fn an_sso_user_is_sent_to_their_tenant_and_gets_broker_tokens() {
     let id = claims(tokens["id_token"].as_str().unwrap());
     let ada =
         w.tb.broker
+            .internals()
             .store
             .user_by_email("ada@contoso.com")
             .await
@@ -385,6 +388,7 @@ async fn unknown_upstream_identities_are_refused_without_jit_and_created_with_it
         };
         let user =
             w.tb.broker
+                .internals()
                 .store
                 .user_by_link(&link)
                 .await

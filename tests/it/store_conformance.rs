@@ -197,7 +197,7 @@ fn audit_record(id: &str, time: u64, user: &str, org: &str) -> AuditRecord {
         id: id.into(),
         time,
         event: "login.password".into(),
-        outcome: "success".into(),
+        outcome: idbroker::store::Outcome::Success,
         reason: None,
         user_id: Some(user.into()),
         identifier: None,
@@ -1620,7 +1620,7 @@ async fn org_state_concurrent_updates(kv: Backend) {
                         s.last_sync = Some(idbroker::store::SyncState {
                             at: i as u64,
                             operation: "fetch".into(),
-                            outcome: "success".into(),
+                            outcome: idbroker::store::Outcome::Success,
                             users: Some(n + 1),
                             error: None,
                         });

@@ -412,7 +412,7 @@ async fn a_remembered_token_of_a_removed_key_is_refused_after_the_reload() {
     for path in old {
         std::fs::remove_file(path).unwrap();
     }
-    assert!(tb.broker.keys.reload().unwrap());
+    assert!(tb.broker.internals().keys.reload().unwrap());
     assert_eq!(
         introspect_as(&tb, "web", WEB_SECRET, &at).await["active"],
         false,

@@ -188,6 +188,7 @@ async fn an_entra_id_token_of_an_imported_sso_user_becomes_broker_tokens() {
 
     let ada =
         w.tb.broker
+            .internals()
             .store
             .user_by_email("ada@contoso.com")
             .await

@@ -204,7 +204,7 @@ impl TestBroker {
 
     /// Every audit line written so far.
     pub async fn audit_lines(&self) -> Vec<serde_json::Value> {
-        self.broker.audit.flush().await;
+        self.broker.flush_audit().await;
         std::fs::read_to_string(self.dir.path().join("audit.jsonl"))
             .unwrap_or_default()
             .lines()

@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::Broker;
-use super::admin::{AdminCtx, AdminError, entra_of, org};
-use crate::store::{UpstreamLink, User};
+use super::{Admin, AdminCtx, AdminError, entra_of, org};
+use crate::service::Broker;
+use crate::store::{AuditRecord, Outcome, UpstreamLink, User};
 use crate::upstream::graph::GraphUser;
 
 /// How often the scheduler looks for organisations due a re-sync.
@@ -34,12 +34,12 @@ pub struct SyncReport {
     pub conflicts: Vec<String>,
 }
 
-impl Broker {
+impl Admin<'_> {
     /// Re-syncs one organisation now (the admin API's `sync`, and the scheduler).
-    pub async fn admin_resync(&self, id: &str, ctx: &AdminCtx) -> Result<SyncReport, AdminError> {
-        let mut record = self.admin_event("admin.sync", ctx);
+    pub async fn resync(&self, id: &str, ctx: &AdminCtx) -> Result<SyncReport, AdminError> {
+        let mut record = self.event("admin.sync", ctx);
         record.organization = Some(id.to_owned());
-        let result = self.resync(id).await;
+        let result = self.run_resync(id).await;
         if let Ok(r) = &result {
             record.detail = Some(format!(
                 "checked {}, updated {}, deprovisioned {}",
@@ -51,14 +51,14 @@ impl Broker {
         self.audited(record, result)
     }
 
-    async fn resync(&self, id: &str) -> Result<SyncReport, AdminError> {
-        let policy = self.policy();
+    async fn run_resync(&self, id: &str) -> Result<SyncReport, AdminError> {
+        let policy = self.broker.policy();
         let org = org(&policy, id)?;
         let (upstream, tenant) = entra_of(&policy, org)?;
         let listed = self.graph_users(org, upstream, tenant, "resync").await;
         metrics::counter!("idbroker_sync_total",
             "organization" => org.id.clone(),
-            "outcome" => if listed.is_ok() { "success" } else { "failure" })
+            "outcome" => Outcome::of(listed.is_ok()).as_str())
         .increment(1);
         let by_oid: HashMap<String, GraphUser> = listed?
             .into_iter()
@@ -66,7 +66,7 @@ impl Broker {
             .collect();
         let tenant = tenant.to_lowercase();
         let mut report = SyncReport::default();
-        for user in self.store.list_users().await? {
+        for user in self.broker.store.list_users().await? {
             let Some(UpstreamLink::Entra { tid, oid }) = &user.link else {
                 continue;
             };
@@ -89,9 +89,10 @@ impl Broker {
                     } else {
                         "deleted_in_entra"
                     };
-                    let now = self.now();
+                    let now = self.broker.now();
                     // One user that cannot be changed must not stop the rest of the sync.
                     if let Err(e) = self
+                        .broker
                         .store
                         .update_user(&user.id, |u| {
                             u.disabled = true;
@@ -104,17 +105,18 @@ impl Broker {
                         continue;
                     }
                     let revoked = self.revoke_user_counted(&user.id).await?;
-                    let mut record = super::audit::event("sync.user.deprovision", "success", now);
-                    record.user_id = Some(user.id.clone());
-                    record.identifier = Some(user.email.clone());
-                    record.organization = Some(org.id.clone());
-                    record.upstream = Some(upstream.id.clone());
+                    // A success, with the reason the user was deprovisioned.
+                    let mut record = AuditRecord::success("sync.user.deprovision", now)
+                        .user(&user.id)
+                        .identifier(&user.email)
+                        .organization(&org.id)
+                        .upstream(&upstream.id)
+                        .detail(format!(
+                            "{} sessions, {} refresh token families revoked",
+                            revoked.sessions, revoked.refresh_token_families
+                        ));
                     record.reason = Some(reason.into());
-                    record.detail = Some(format!(
-                        "{} sessions, {} refresh token families revoked",
-                        revoked.sessions, revoked.refresh_token_families
-                    ));
-                    self.audit.record(record);
+                    self.broker.audit.record(record);
                     report.deprovisioned.push(user.id.clone());
                 }
             }
@@ -139,8 +141,9 @@ impl Broker {
         if user.email == email && user.name == name {
             return Ok(());
         }
-        let now = self.now();
+        let now = self.broker.now();
         let changed = self
+            .broker
             .store
             .update_user(&user.id, |u| {
                 u.email = email.clone();
@@ -148,63 +151,64 @@ impl Broker {
                 u.updated_at = now;
             })
             .await?;
-        let mut record = super::audit::event("sync.user.update", "success", now);
-        record.user_id = Some(user.id.clone());
-        record.identifier = Some(email.clone());
+        let mut record = AuditRecord::success("sync.user.update", now)
+            .user(&user.id)
+            .identifier(&email);
         record.organization = user.organization.clone();
-        match changed {
+        let record = match changed {
             Ok(_) => {
-                record.detail = Some(if user.email != email {
+                report.updated.push(user.id.clone());
+                record.detail(if user.email != email {
                     format!("email {} -> {email}", user.email)
                 } else {
                     "name".into()
-                });
-                report.updated.push(user.id.clone());
+                })
             }
             Err(e) => {
-                record.outcome = "failure".into();
-                record.reason = Some("conflict".into());
-                record.detail = Some(e.to_string());
                 report.conflicts.push(user.id.clone());
+                record.because("conflict").detail(e.to_string())
             }
-        }
-        self.audit.record(record);
+        };
+        self.broker.audit.record(record);
         Ok(())
     }
+}
 
-    /// Re-syncs every organisation with `sync.interval`, each at most once per interval
-    /// across all replicas (a shared fixed-window counter decides who runs).
-    pub fn spawn_sync(self: &Arc<Self>, cancel: tokio_util::sync::CancellationToken) {
-        let weak = Arc::downgrade(self);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(SYNC_TICK);
-            loop {
-                tokio::select! {
-                    _ = cancel.cancelled() => return,
-                    _ = tick.tick() => {}
+/// Re-syncs every organisation with `sync.interval`, each at most once per interval
+/// across all replicas (a shared fixed-window counter decides who runs).
+pub(in crate::service) fn spawn_scheduler(
+    broker: &Arc<Broker>,
+    cancel: tokio_util::sync::CancellationToken,
+) {
+    let weak = Arc::downgrade(broker);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SYNC_TICK);
+        loop {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            let Some(broker) = weak.upgrade() else { return };
+            let policy = broker.policy();
+            for org in &policy.organizations {
+                let Some(interval) = org.sync_interval else {
+                    continue;
+                };
+                let due = broker
+                    .store
+                    .rate_hit(&format!("sync/{}", org.id), interval)
+                    .await;
+                if !matches!(due, Ok(crate::store::RateCount(1))) {
+                    continue;
                 }
-                let Some(broker) = weak.upgrade() else { return };
-                let policy = broker.policy();
-                for org in &policy.organizations {
-                    let Some(interval) = org.sync_interval else {
-                        continue;
-                    };
-                    let due = broker
-                        .store
-                        .rate_hit(&format!("sync/{}", org.id), interval)
-                        .await;
-                    if !matches!(due, Ok(crate::store::RateCount(1))) {
-                        continue;
-                    }
-                    let ctx = AdminCtx {
-                        ip: None,
-                        user_agent: Some("idbroker scheduled sync".into()),
-                    };
-                    if let Err(e) = broker.admin_resync(&org.id, &ctx).await {
-                        tracing::warn!(organization = %org.id, error = %e, "scheduled re-sync failed");
-                    }
+                let ctx = AdminCtx {
+                    ip: None,
+                    user_agent: Some("idbroker scheduled sync".into()),
+                };
+                if let Err(e) = broker.admin().resync(&org.id, &ctx).await {
+                    tracing::warn!(organization = %org.id, error = %e, "scheduled re-sync failed");
                 }
             }
-        });
-    }
+        }
+    });
 }

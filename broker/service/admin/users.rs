@@ -1,7 +1,7 @@
-//! The admin surface, user side: listing directory users with their effective sign-in
+//! The directory's users: listing directory users with their effective sign-in
 //! method (home realm discovery's own answer, [`crate::hrd::decide`]), the per-user SSO
 //! switch, setting a password or sending a one-time password-set link, disabling, revoking
-//! sessions and refresh tokens, and reading the audit trail.
+//! sessions and refresh tokens.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,24 +9,25 @@ use std::time::Duration;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::{Deserialize, Serialize};
 
-use super::Broker;
-use super::admin::{AdminCtx, AdminError};
+use super::{Admin, AdminCtx, AdminError};
 use crate::clock::UnixTime;
 use crate::hrd::{self, LoginMethod};
 use crate::policy::Policy;
 use crate::secret::{digest, random_handle};
-use crate::store::{AuditFilter, AuditRecord, UpstreamLink, User, UserConflict, UserSource};
+use crate::store::{AuditRecord, UpstreamLink, User, UserConflict, UserSource};
 
 /// The page where a password-set link leads.
 pub const PASSWORD_SET_PATH: &str = "/password/set";
+
 /// Default and longest lifetime of a password-set link.
 pub const PASSWORD_LINK_TTL: Duration = Duration::from_secs(24 * 3600);
+
 pub const PASSWORD_LINK_MAX_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// NIST SP 800-63B §5.1.1.2: at least 8 characters; we allow up to 1024.
 pub const PASSWORD_MIN_CHARS: usize = 8;
+
 pub const PASSWORD_MAX_CHARS: usize = 1024;
-/// Audit records returned when the query sets no limit.
-pub const AUDIT_DEFAULT_LIMIT: usize = 1000;
 
 const ONCE_PASSWORD: &str = "password-link";
 
@@ -74,17 +75,6 @@ struct PasswordLinkState {
     expires_at: UnixTime,
 }
 
-/// The audit query of the admin API.
-#[derive(Debug, Default, Deserialize)]
-pub struct AuditQuery {
-    /// A broker user id or sign-in email.
-    pub user: Option<String>,
-    pub organization: Option<String>,
-    /// Unix seconds.
-    pub since: Option<u64>,
-    pub limit: Option<usize>,
-}
-
 pub fn user_view(policy: &Policy, user: &User) -> UserView {
     let (method, upstream, password_allowed) = match hrd::decide(policy, &user.email, Some(user)) {
         LoginMethod::Password => ("password", None, true),
@@ -113,31 +103,31 @@ pub fn user_view(policy: &Policy, user: &User) -> UserView {
     }
 }
 
-impl Broker {
+impl<'a> Admin<'a> {
     /// `{id}` of the admin API: a broker user id, or a sign-in email (normalised).
     pub async fn resolve_user(&self, id: &str) -> Result<User, AdminError> {
         let not_found = || AdminError::NotFound("no such user".into());
         if id.is_empty() || id.len() > 320 {
             return Err(not_found());
         }
-        if let Some(user) = self.store.user_by_id(id).await? {
+        if let Some(user) = self.broker.store.user_by_id(id).await? {
             return Ok(user);
         }
         let email = hrd::normalize(id);
-        match self.store.user_by_email(&email).await? {
+        match self.broker.store.user_by_email(&email).await? {
             Some(user) => Ok(Arc::unwrap_or_clone(user)),
             None => Err(not_found()),
         }
     }
 
-    pub async fn admin_users(
+    pub async fn users(
         &self,
         organization: Option<&str>,
         ctx: &AdminCtx,
     ) -> Result<Vec<UserView>, AdminError> {
-        let mut record = self.admin_event("admin.users.list", ctx);
+        let mut record = self.event("admin.users.list", ctx);
         record.organization = organization.map(str::to_owned);
-        let policy = self.policy();
+        let policy = self.broker.policy();
         let result = async {
             if let Some(org) = organization
                 && !policy.org_by_id.contains_key(org)
@@ -145,6 +135,7 @@ impl Broker {
                 return Err(AdminError::NotFound(format!("no organization {org}")));
             }
             Ok(self
+                .broker
                 .store
                 .list_users()
                 .await?
@@ -157,65 +148,66 @@ impl Broker {
         self.audited(record, result)
     }
 
-    pub async fn admin_user(&self, id: &str, ctx: &AdminCtx) -> Result<UserView, AdminError> {
-        let record = self.admin_event("admin.user.get", ctx);
+    pub async fn user(&self, id: &str, ctx: &AdminCtx) -> Result<UserView, AdminError> {
+        let record = self.event("admin.user.get", ctx);
         self.user_action(record, id, |_, user| async move { Ok(user) })
             .await
     }
 
     /// The per-user SSO switch. Sessions already open run on (SPEC step 5).
-    pub async fn admin_set_sso(
+    pub async fn set_sso(
         &self,
         id: &str,
         enabled: bool,
         ctx: &AdminCtx,
     ) -> Result<UserView, AdminError> {
-        let mut record = self.admin_event("admin.user.sso", ctx);
-        record.detail = Some(if enabled { "enabled" } else { "disabled" }.into());
-        self.user_action(record, id, |b, user| async move {
-            let now = b.now();
-            b.change_user(&user.id, |u| {
-                u.sso = enabled;
-                u.updated_at = now;
-            })
-            .await
+        let record =
+            self.event("admin.user.sso", ctx)
+                .detail(if enabled { "enabled" } else { "disabled" });
+        self.user_action(record, id, |admin, user| async move {
+            let now = admin.broker.now();
+            admin
+                .change_user(&user.id, |u| {
+                    u.sso = enabled;
+                    u.updated_at = now;
+                })
+                .await
         })
         .await
     }
 
-    pub async fn admin_set_password(
+    pub async fn set_password(
         &self,
         id: &str,
         password: SecretString,
         ctx: &AdminCtx,
     ) -> Result<UserView, AdminError> {
-        let record = self.admin_event("admin.user.password", ctx);
-        self.user_action(record, id, |b, user| async move {
+        let record = self.event("admin.user.password", ctx);
+        self.user_action(record, id, |admin, user| async move {
             check_password(password.expose_secret())?;
-            let hash = b.passwords.hash(password).await?;
-            let now = b.now();
-            b.change_user(&user.id, |u| {
-                u.password_hash = Some(hash.clone());
-                u.updated_at = now;
-            })
-            .await
+            let hash = admin.broker.passwords.hash(password).await?;
+            let now = admin.broker.now();
+            admin
+                .change_user(&user.id, |u| {
+                    u.password_hash = Some(hash.clone());
+                    u.updated_at = now;
+                })
+                .await
         })
         .await
     }
 
     /// A one-time link to `/password/set` that expires after `ttl` (default one day).
-    pub async fn admin_password_link(
+    pub async fn password_link(
         &self,
         id: &str,
         ttl: Option<u64>,
         ctx: &AdminCtx,
     ) -> Result<PasswordLink, AdminError> {
-        let mut record = self.admin_event("admin.user.password_link", ctx);
+        let mut record = self.event("admin.user.password_link", ctx);
         let result = async {
             let user = self.resolve_user(id).await?;
-            record.user_id = Some(user.id.clone());
-            record.organization = user.organization.clone();
-            record.identifier = Some(user.email.clone());
+            record.name_user(&user);
             let ttl = match ttl {
                 None => PASSWORD_LINK_TTL,
                 Some(s) if (60..=PASSWORD_LINK_MAX_TTL.as_secs()).contains(&s) => {
@@ -229,8 +221,9 @@ impl Broker {
                 }
             };
             let token = random_handle();
-            let expires_at = self.now() + ttl.as_secs();
-            self.store
+            let expires_at = self.broker.now() + ttl.as_secs();
+            self.broker
+                .store
                 .put_once(
                     ONCE_PASSWORD,
                     &digest(&token),
@@ -243,7 +236,7 @@ impl Broker {
                 .await?;
             let url = format!(
                 "{}?token={token}",
-                self.policy().issuer.join(PASSWORD_SET_PATH)
+                self.broker.policy().issuer.join(PASSWORD_SET_PATH)
             );
             Ok(PasswordLink { url, expires_at })
         }
@@ -258,12 +251,14 @@ impl Broker {
             return Err(gone());
         }
         let state: PasswordLinkState = self
+            .broker
             .store
             .peek_once(ONCE_PASSWORD, &digest(token))
             .await?
-            .filter(|s: &PasswordLinkState| s.expires_at > self.now())
+            .filter(|s: &PasswordLinkState| s.expires_at > self.broker.now())
             .ok_or_else(gone)?;
         let user = self
+            .broker
             .store
             .user_by_id(&state.user_id)
             .await?
@@ -278,7 +273,7 @@ impl Broker {
         password: SecretString,
         confirm: SecretString,
     ) -> Result<(), AdminError> {
-        let mut record = super::audit::event("user.password.set_by_link", "success", self.now());
+        let mut record = AuditRecord::success("user.password.set_by_link", self.broker.now());
         let result = async {
             let gone = || AdminError::NotFound("This link has expired or was already used.".into());
             if token.is_empty() || token.len() > 128 {
@@ -295,14 +290,16 @@ impl Broker {
             // Hash before spending the link, so that a busy hashing queue (or a failure)
             // leaves it usable; but only for a link that exists, so an invalid token costs
             // no Argon2 work.
-            let usable = |s: &PasswordLinkState| s.expires_at > self.now();
-            self.store
+            let usable = |s: &PasswordLinkState| s.expires_at > self.broker.now();
+            self.broker
+                .store
                 .peek_once(ONCE_PASSWORD, &digest(token))
                 .await?
                 .filter(usable)
                 .ok_or_else(gone)?;
-            let hash = self.passwords.hash(password).await?;
+            let hash = self.broker.passwords.hash(password).await?;
             let state: PasswordLinkState = self
+                .broker
                 .store
                 .take_once(ONCE_PASSWORD, &digest(token))
                 .await?
@@ -311,15 +308,14 @@ impl Broker {
             if !usable(&state) {
                 return Err(gone());
             }
-            let now = self.now();
+            let now = self.broker.now();
             let user = self
                 .change_user(&state.user_id, |u| {
                     u.password_hash = Some(hash.clone());
                     u.updated_at = now;
                 })
                 .await?;
-            record.organization = user.organization.clone();
-            record.identifier = Some(user.email);
+            record.name_user(&user);
             Ok(())
         }
         .await;
@@ -327,7 +323,7 @@ impl Broker {
     }
 
     /// Disables a user and ends what they hold (sessions, refresh tokens, access tokens).
-    pub async fn admin_disable(
+    pub async fn disable(
         &self,
         id: &str,
         disabled: bool,
@@ -338,17 +334,17 @@ impl Broker {
         } else {
             "admin.user.enable"
         };
-        let record = self.admin_event(event, ctx);
-        self.user_action(record, id, |b, user| async move {
-            let now = b.now();
-            let user = b
+        let record = self.event(event, ctx);
+        self.user_action(record, id, |admin, user| async move {
+            let now = admin.broker.now();
+            let user = admin
                 .change_user(&user.id, |u| {
                     u.disabled = disabled;
                     u.updated_at = now;
                 })
                 .await?;
             if disabled {
-                b.revoke_user_counted(&user.id).await?;
+                admin.revoke_user_counted(&user.id).await?;
             }
             Ok(user)
         })
@@ -357,13 +353,11 @@ impl Broker {
 
     /// Ends every session and refresh-token family of the user; access tokens issued until
     /// now stop being honoured at `/userinfo` and `/introspect`.
-    pub async fn admin_revoke(&self, id: &str, ctx: &AdminCtx) -> Result<Revoked, AdminError> {
-        let mut record = self.admin_event("admin.user.revoke", ctx);
+    pub async fn revoke(&self, id: &str, ctx: &AdminCtx) -> Result<Revoked, AdminError> {
+        let mut record = self.event("admin.user.revoke", ctx);
         let result = async {
             let user = self.resolve_user(id).await?;
-            record.user_id = Some(user.id.clone());
-            record.organization = user.organization.clone();
-            record.identifier = Some(user.email.clone());
+            record.name_user(&user);
             let revoked = self.revoke_user_counted(&user.id).await?;
             record.detail = Some(format!(
                 "{} sessions, {} refresh token families",
@@ -377,12 +371,13 @@ impl Broker {
 
     /// Like [`Broker::revoke_user`], counting what was ended.
     pub(crate) async fn revoke_user_counted(&self, user_id: &str) -> Result<Revoked, AdminError> {
-        let now = self.now();
+        let now = self.broker.now();
         // Everything issued up to the end of this second is covered (`iat` has seconds).
         self.change_user(user_id, |u| u.tokens_valid_after = now + 1)
             .await?;
-        let sessions = self.store.delete_sessions_of_user(user_id).await?;
+        let sessions = self.broker.store.delete_sessions_of_user(user_id).await?;
         let refresh_token_families = self
+            .broker
             .store
             .revoke_refresh_families_of_user(user_id, now)
             .await?;
@@ -392,55 +387,22 @@ impl Broker {
         })
     }
 
-    pub async fn admin_audit(
-        &self,
-        query: &AuditQuery,
-        ctx: &AdminCtx,
-    ) -> Result<Vec<AuditRecord>, AdminError> {
-        let mut record = self.admin_event("admin.audit.query", ctx);
-        record.organization = query.organization.clone();
-        // The trail shows every record sent so far, this admin's own actions included.
-        self.audit.flush().await;
-        let result = async {
-            let user_id = match query.user.as_deref().filter(|u| !u.is_empty()) {
-                None => None,
-                Some(u) => Some(match self.resolve_user(u).await {
-                    Ok(user) => user.id,
-                    // A user since deleted or never created: records may still name the id.
-                    Err(AdminError::NotFound(_)) => u.to_owned(),
-                    Err(e) => return Err(e),
-                }),
-            };
-            let filter = AuditFilter {
-                user_id,
-                organization: query.organization.clone().filter(|o| !o.is_empty()),
-                since: query.since,
-                limit: Some(query.limit.unwrap_or(AUDIT_DEFAULT_LIMIT).min(10_000)),
-            };
-            Ok(self.store.audit(&filter).await?)
-        }
-        .await;
-        self.audited(record, result)
-    }
-
     /// Resolves `id`, runs `action`, audits with the user named, answers the user's view.
-    async fn user_action<'a, F, Fut>(
-        &'a self,
+    async fn user_action<F, Fut>(
+        self,
         mut record: AuditRecord,
         id: &str,
         action: F,
     ) -> Result<UserView, AdminError>
     where
-        F: FnOnce(&'a Broker, User) -> Fut,
+        F: FnOnce(Admin<'a>, User) -> Fut,
         Fut: Future<Output = Result<User, AdminError>> + 'a,
     {
         let result = async {
             let user = self.resolve_user(id).await?;
-            record.user_id = Some(user.id.clone());
-            record.organization = user.organization.clone();
-            record.identifier = Some(user.email.clone());
+            record.name_user(&user);
             let user = action(self, user).await?;
-            Ok(user_view(&self.policy(), &user))
+            Ok(user_view(&self.broker.policy(), &user))
         }
         .await;
         self.audited(record, result)
@@ -451,7 +413,8 @@ impl Broker {
         id: &str,
         change: impl FnMut(&mut User),
     ) -> Result<User, AdminError> {
-        self.store
+        self.broker
+            .store
             .update_user(id, change)
             .await?
             .map_err(|e| match e {
@@ -470,10 +433,10 @@ fn check_password(p: &str) -> Result<(), AdminError> {
     }
     // The login page refuses more than 1024 bytes before hashing; a password set here must
     // be usable there, so the cap is in bytes too.
-    if n > PASSWORD_MAX_CHARS || p.len() > super::login::MAX_PASSWORD {
+    if n > PASSWORD_MAX_CHARS || p.len() > crate::service::login::MAX_PASSWORD {
         return Err(AdminError::BadRequest(format!(
             "The password may have at most {} bytes.",
-            super::login::MAX_PASSWORD
+            crate::service::login::MAX_PASSWORD
         )));
     }
     Ok(())
