@@ -7,8 +7,15 @@
 //! - refresh-token rotation at `/token` (the token endpoint without Argon2);
 //!
 //! once on the embedded store and once on a private `redis-server`, and prints operations
-//! per second and latency percentiles. Without `--bench` (as under
-//! `cargo test --all-targets`) it runs a few requests of each kind as a smoke test.
+//! per second and latency percentiles.
+//!
+//! Then the large store: refresh rotation and `/introspect` (a user's access token, so the
+//! user is read) on an empty embedded store, and again once it holds 100,000 users and
+//! 1,000,000 live refresh families, with the ratio of the two (issue 12: within 20%).
+//! `cargo bench --bench load -- hot` or `-- large` runs one part only.
+//!
+//! Without `--bench` (as under `cargo test --all-targets`) it runs a few requests of each
+//! kind, on a store of a few hundred records, as a smoke test.
 // The integration tests' helpers (a private redis-server, reading our pages' form fields).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
@@ -25,11 +32,13 @@ use idbroker::clock::Clock;
 use tokio_util::sync::CancellationToken;
 
 const PASSWORD: &str = "load-test-password";
+const RS_SECRET: &str = "resource-server-secret";
 const VERIFIER: &str = "verifier-verifier-verifier-verifier-verifier-0001";
 
 struct Setup {
     base: String,
     users: usize,
+    broker: Arc<idbroker::service::Broker>,
     _dir: tempfile::TempDir,
     _cancel: tokio_util::sync::DropGuard,
 }
@@ -55,6 +64,11 @@ clients:
     redirect_uris: [http://127.0.0.1:9000/callback]
     grants: [authorization_code, refresh_token]
     scopes: [openid, email, offline_access]
+  - id: rs
+    secret_env: RS_SECRET
+    redirect_uris: [http://127.0.0.1:9000/callback]
+    grants: [authorization_code, refresh_token]
+    scopes: [openid, email, offline_access]
 users:
   - email: user0@example.com
     name: User 0
@@ -63,7 +77,8 @@ users:
     );
     let path = dir.path().join("broker.yaml");
     std::fs::write(&path, &yaml).unwrap();
-    let policy = idbroker::policy::load_str_with_env(&path, &yaml, &|_| None).unwrap();
+    let env = |k: &str| (k == "RS_SECRET").then(|| RS_SECRET.to_owned());
+    let policy = idbroker::policy::load_str_with_env(&path, &yaml, &env).unwrap();
     let cancel = CancellationToken::new();
     let broker = idbroker::server::assemble(policy, Clock::System, cancel.clone())
         .await
@@ -94,10 +109,15 @@ users:
             .unwrap()
             .unwrap();
     }
-    tokio::spawn(idbroker::server::serve(broker, listener, cancel.clone()));
+    tokio::spawn(idbroker::server::serve(
+        broker.clone(),
+        listener,
+        cancel.clone(),
+    ));
     Setup {
         base,
         users,
+        broker,
         _dir: dir,
         _cancel: cancel.drop_guard(),
     }
@@ -115,10 +135,18 @@ fn field(html: &str, name: &str) -> String {
     support::browser::field(html, name).unwrap()
 }
 
-/// One login page opened: (tx, csrf, browser cookie).
+/// One login page opened for the `app` client: (tx, csrf, browser cookie).
 async fn open_login(http: &reqwest::Client, base: &str) -> (String, String, String) {
+    open_login_for(http, base, "app").await
+}
+
+async fn open_login_for(
+    http: &reqwest::Client,
+    base: &str,
+    client: &str,
+) -> (String, String, String) {
     let url = format!(
-        "{base}/authorize?response_type=code&client_id=app&redirect_uri=http://127.0.0.1:9000/callback&scope=openid%20offline_access&state=s&code_challenge={}&code_challenge_method=S256",
+        "{base}/authorize?response_type=code&client_id={client}&redirect_uri=http://127.0.0.1:9000/callback&scope=openid%20offline_access&state=s&code_challenge={}&code_challenge_method=S256",
         idbroker::op::pkce::s256_challenge(VERIFIER)
     );
     let first = http.get(url).send().await.unwrap();
@@ -163,9 +191,21 @@ async fn full_sign_in(http: &reqwest::Client, base: &str, who: &str) -> Duration
 
 /// A full sign-in; returns its duration and the refresh token it yielded.
 async fn sign_in_for_refresh(http: &reqwest::Client, base: &str, who: &str) -> (Duration, String) {
+    let (took, body) = sign_in_as(http, base, who, "app").await;
+    (took, body["refresh_token"].as_str().unwrap().to_owned())
+}
+
+/// A full sign-in of `who` at `client` (`rs` authenticates with its secret); returns its
+/// duration and the token response.
+async fn sign_in_as(
+    http: &reqwest::Client,
+    base: &str,
+    who: &str,
+    client: &str,
+) -> (Duration, serde_json::Value) {
     let started = Instant::now();
-    let mut refresh = String::new();
-    let (tx, csrf, cookie) = open_login(http, base).await;
+    let mut tokens = serde_json::Value::Null;
+    let (tx, csrf, cookie) = open_login_for(http, base, client).await;
     for (path, form) in [
         ("/login/identifier", ("identifier", who)),
         ("/login/password", ("password", PASSWORD)),
@@ -187,38 +227,40 @@ async fn sign_in_for_refresh(http: &reqwest::Client, base: &str, who: &str) -> (
                 .unwrap()
                 .1
                 .into_owned();
-            let token = http
-                .post(format!("{base}/token"))
-                .form(&[
-                    ("grant_type", "authorization_code"),
-                    ("client_id", "app"),
-                    ("code", &code),
-                    ("redirect_uri", "http://127.0.0.1:9000/callback"),
-                    ("code_verifier", VERIFIER),
-                ])
-                .send()
-                .await
-                .unwrap();
+            let mut token = http.post(format!("{base}/token")).form(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", client),
+                ("code", &code),
+                ("redirect_uri", "http://127.0.0.1:9000/callback"),
+                ("code_verifier", VERIFIER),
+            ]);
+            if client == "rs" {
+                token = token.basic_auth("rs", Some(RS_SECRET));
+            }
+            let token = token.send().await.unwrap();
             assert_eq!(token.status(), 200);
-            let body: serde_json::Value = token.json().await.unwrap();
-            refresh = body["refresh_token"].as_str().unwrap().to_owned();
+            tokens = token.json().await.unwrap();
         } else {
             let _ = resp.bytes().await.unwrap();
         }
     }
-    (started.elapsed(), refresh)
+    (started.elapsed(), tokens)
 }
 
-/// `rounds` refresh rotations per worker, each with the token the last one returned.
-async fn run_refresh(setup: &Setup, concurrency: usize, rounds: usize) {
-    let started = Instant::now();
+/// `rounds` refresh rotations per worker, each with the token the last one returned;
+/// returns rotations per second.
+async fn run_refresh(setup: &Setup, concurrency: usize, rounds: usize) -> f64 {
+    // The sign-ins (Argon2) happen before the clock starts.
+    let ready = Arc::new(tokio::sync::Barrier::new(concurrency + 1));
     let mut workers = Vec::new();
     for w in 0..concurrency {
         let base = setup.base.clone();
         let who = format!("user{}@example.com", w % setup.users);
+        let ready = ready.clone();
         workers.push(tokio::spawn(async move {
             let http = client();
             let (_, mut refresh) = sign_in_for_refresh(&http, &base, &who).await;
+            ready.wait().await;
             let mut times = Vec::with_capacity(rounds);
             for _ in 0..rounds {
                 let t = Instant::now();
@@ -240,6 +282,8 @@ async fn run_refresh(setup: &Setup, concurrency: usize, rounds: usize) {
             times
         }));
     }
+    ready.wait().await;
+    let started = Instant::now();
     let mut times = Vec::new();
     for w in workers {
         times.extend(w.await.unwrap());
@@ -249,20 +293,175 @@ async fn run_refresh(setup: &Setup, concurrency: usize, rounds: usize) {
         concurrency,
         started.elapsed(),
         times,
+    )
+}
+
+/// `rounds` introspections per worker of one user's access token, by the confidential
+/// client it was issued to (so the user is read each time); returns requests per second.
+async fn run_introspect(setup: &Setup, concurrency: usize, rounds: usize) -> f64 {
+    let http = client();
+    let (_, tokens) = sign_in_as(&http, &setup.base, "user0@example.com", "rs").await;
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (base, access) = (setup.base.clone(), access.clone());
+        workers.push(tokio::spawn(async move {
+            let http = client();
+            let mut times = Vec::with_capacity(rounds);
+            for _ in 0..rounds {
+                let t = Instant::now();
+                let resp = http
+                    .post(format!("{base}/introspect"))
+                    .basic_auth("rs", Some(RS_SECRET))
+                    .form(&[("token", access.as_str())])
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(resp.status(), 200);
+                let body: serde_json::Value = resp.json().await.unwrap();
+                assert_eq!(body["active"], true, "{body}");
+                times.push(t.elapsed());
+            }
+            times
+        }));
+    }
+    let mut times = Vec::new();
+    for w in workers {
+        times.extend(w.await.unwrap());
+    }
+    report(
+        "introspection of a user token (/introspect)",
+        concurrency,
+        started.elapsed(),
+        times,
+    )
+}
+
+/// Adds `users` users and `families` live refresh families (spread over those users) to
+/// the store, many writes in flight so that the store's group commit batches them.
+async fn populate(setup: &Setup, users: usize, families: usize) {
+    const IN_FLIGHT: usize = 256;
+    let started = Instant::now();
+    let now = setup.broker.now();
+    let ids: Arc<Vec<String>> = Arc::new(
+        (0..users)
+            .map(|_| uuid::Uuid::new_v4().to_string())
+            .collect(),
+    );
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut workers = Vec::new();
+    for _ in 0..IN_FLIGHT {
+        let (broker, ids, next) = (setup.broker.clone(), ids.clone(), next.clone());
+        workers.push(tokio::spawn(async move {
+            let store = broker.internals().store;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= ids.len() {
+                    return;
+                }
+                let user = idbroker::store::User {
+                    id: ids[i].clone(),
+                    email: format!("bulk{i}@example.com"),
+                    name: format!("Bulk {i}"),
+                    organization: None,
+                    password_hash: None,
+                    link: None,
+                    sso: false,
+                    disabled: false,
+                    source: idbroker::store::UserSource::Admin,
+                    created_at: now,
+                    updated_at: now,
+                    tokens_valid_after: 0,
+                    email_verified: true,
+                };
+                store.create_user(&user).await.unwrap().unwrap();
+            }
+        }));
+    }
+    for w in workers.drain(..) {
+        w.await.unwrap();
+    }
+    let made_users = started.elapsed();
+    let next = Arc::new(AtomicUsize::new(0));
+    for _ in 0..IN_FLIGHT {
+        let (broker, ids, next) = (setup.broker.clone(), ids.clone(), next.clone());
+        workers.push(tokio::spawn(async move {
+            let store = broker.internals().store;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= families {
+                    return;
+                }
+                let family = idbroker::store::RefreshFamily {
+                    id: uuid::Uuid::new_v4().simple().to_string(),
+                    user_id: ids[i % ids.len()].clone(),
+                    client_id: "app".into(),
+                    session_id: Some(uuid::Uuid::new_v4().simple().to_string()),
+                    scope: vec!["openid".into(), "offline_access".into()],
+                    auth_time: now,
+                    amr: vec!["pwd".into()],
+                    idp: None,
+                    organization: None,
+                    current: idbroker::secret::digest(&uuid::Uuid::new_v4().to_string()),
+                    generation: 0,
+                    created_at: now,
+                    expires_at: now + 30 * 86_400,
+                    revoked: false,
+                    spent: Vec::new(),
+                    access: Vec::new(),
+                };
+                store.create_refresh_family(&family, now).await.unwrap();
+            }
+        }));
+    }
+    for w in workers {
+        w.await.unwrap();
+    }
+    println!(
+        "populated {users} users in {made_users:.1?} and {families} refresh families in {:.1?}",
+        started.elapsed() - made_users
     );
 }
 
-fn report(label: &str, concurrency: usize, wall: Duration, mut times: Vec<Duration>) {
+/// Refresh and introspection on an empty embedded store, then on a large one.
+async fn large_store(full: bool) {
+    let (users, families, concurrency, rounds) = if full {
+        (100_000, 1_000_000, 16, 400)
+    } else {
+        (200, 1_000, 2, 3)
+    };
+    let setup = start(1, None).await;
+    println!("== large store: embedded, empty, then {users} users and {families} families");
+    let empty = (
+        run_refresh(&setup, concurrency, rounds).await,
+        run_introspect(&setup, concurrency, rounds * 4).await,
+    );
+    populate(&setup, users, families).await;
+    let large = (
+        run_refresh(&setup, concurrency, rounds).await,
+        run_introspect(&setup, concurrency, rounds * 4).await,
+    );
+    println!(
+        "large store / empty store: refresh {:.0}%, introspect {:.0}%",
+        100.0 * large.0 / empty.0,
+        100.0 * large.1 / empty.1
+    );
+}
+
+/// Prints one line of figures; returns operations per second.
+fn report(label: &str, concurrency: usize, wall: Duration, mut times: Vec<Duration>) -> f64 {
     times.sort();
     let total = times.len();
     let pct = |p: f64| times[((total as f64 - 1.0) * p) as usize];
+    let rate = total as f64 / wall.as_secs_f64();
     println!(
-        "{label}: {total} ops, {concurrency} concurrent, {:.0} ops/s; latency p50 {:.2?} p99 {:.2?} max {:.2?}",
-        total as f64 / wall.as_secs_f64(),
+        "{label}: {total} ops, {concurrency} concurrent, {rate:.0} ops/s; latency p50 {:.2?} p99 {:.2?} max {:.2?}",
         pct(0.50),
         pct(0.99),
         pct(1.0)
     );
+    rate
 }
 
 /// Runs `total` operations over `concurrency` workers; prints throughput and percentiles.
@@ -303,48 +502,63 @@ where
 }
 
 fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let full = args.iter().any(|a| a == "--bench");
+    // A filter word (`hot`, `large`) runs that part only; none runs both.
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let wants =
+        |part: &str| filters.is_empty() || filters.iter().any(|f| part.contains(f.as_str()));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async {
-        let (users, n_ident, n_login, refresh_rounds) = if full {
-            (10_000, 4_000, 200, 100)
-        } else {
-            (50, 20, 4, 3)
-        };
-        let redis = redis_server::RedisServer::start();
-        for (engine, url) in [("embedded", None), ("redis", Some(redis.url()))] {
-            let setup = start(users, url.as_deref()).await;
-            println!("== {engine} store, directory of {users} users");
-            run(
-                "identifier step (HRD)",
-                &setup,
-                32,
-                n_ident,
-                |http, base, who| async move { identifier_step(&http, &base, &who).await },
-            )
-            .await;
-            run(
-                "password sign-in + code redemption",
-                &setup,
-                8,
-                n_login,
-                |http, base, who| {
-                    async move {
-                        // Unknown identifiers cannot complete a sign-in: use a known one.
-                        let who = if who.starts_with("nobody") {
-                            "user0@example.com".to_owned()
-                        } else {
-                            who
-                        };
-                        full_sign_in(&http, &base, &who).await
-                    }
-                },
-            )
-            .await;
-            run_refresh(&setup, 16, refresh_rounds).await;
+        if wants("hot") {
+            hot_paths(full).await;
+        }
+        if wants("large") {
+            large_store(full).await;
         }
     });
+}
+
+/// The login page's steps and refresh rotation, on both engines.
+async fn hot_paths(full: bool) {
+    let (users, n_ident, n_login, refresh_rounds) = if full {
+        (10_000, 4_000, 200, 100)
+    } else {
+        (50, 20, 4, 3)
+    };
+    let redis = redis_server::RedisServer::start();
+    for (engine, url) in [("embedded", None), ("redis", Some(redis.url()))] {
+        let setup = start(users, url.as_deref()).await;
+        println!("== {engine} store, directory of {users} users");
+        run(
+            "identifier step (HRD)",
+            &setup,
+            32,
+            n_ident,
+            |http, base, who| async move { identifier_step(&http, &base, &who).await },
+        )
+        .await;
+        run(
+            "password sign-in + code redemption",
+            &setup,
+            8,
+            n_login,
+            |http, base, who| {
+                async move {
+                    // Unknown identifiers cannot complete a sign-in: use a known one.
+                    let who = if who.starts_with("nobody") {
+                        "user0@example.com".to_owned()
+                    } else {
+                        who
+                    };
+                    full_sign_in(&http, &base, &who).await
+                }
+            },
+        )
+        .await;
+        run_refresh(&setup, 16, refresh_rounds).await;
+    }
 }
