@@ -19,6 +19,13 @@ pub fn random_id() -> String {
     URL_SAFE_NO_PAD.encode(random_bytes::<16>())
 }
 
+/// A random (version 4) UUID, from aws-lc's generator like every other random value here.
+/// `uuid`'s own `new_v4` asks the kernel (`getrandom`) on every call: one system call per
+/// token minted.
+pub fn random_uuid() -> uuid::Uuid {
+    uuid::Builder::from_random_bytes(random_bytes::<16>()).into_uuid()
+}
+
 /// `N` bytes from the operating system's CSPRNG (through aws-lc).
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];

@@ -67,7 +67,7 @@ impl Broker {
     pub(super) fn access_ticket(&self) -> AccessTicket {
         let now = self.now();
         AccessTicket {
-            jti: uuid::Uuid::new_v4().to_string(),
+            jti: crate::secret::random_uuid().to_string(),
             issued_at: now,
             expires_at: now + self.policy().lifetimes.access_token.as_secs(),
         }
@@ -86,7 +86,7 @@ impl Broker {
         let now = self.now();
         let cookie = random_handle();
         let session = Session {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: crate::secret::random_uuid().to_string(),
             user_id: user.id.clone(),
             auth_time: now,
             amr: vec![amr.to_owned()],

@@ -181,7 +181,7 @@ impl Broker {
             match existing {
                 None => {
                     let user = User {
-                        id: uuid::Uuid::new_v4().to_string(),
+                        id: crate::secret::random_uuid().to_string(),
                         email: pu.email.clone(),
                         name: pu.name.clone(),
                         organization: pu.organization.clone(),

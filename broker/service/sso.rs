@@ -254,7 +254,7 @@ impl SignIn<'_> {
             return deny(Refusal::JitForeignDomain);
         }
         let user = User {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: crate::secret::random_uuid().to_string(),
             email: email.to_owned(),
             name: identity.name.clone().unwrap_or_else(|| email.to_owned()),
             organization: Some(org.id.clone()),

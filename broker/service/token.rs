@@ -332,7 +332,7 @@ impl Tokens<'_> {
         });
         let policy = self.broker.policy();
         let ttl = policy.lifetimes.access_token.as_secs();
-        let jti = uuid::Uuid::new_v4().to_string();
+        let jti = crate::secret::random_uuid().to_string();
         let claims = claims::client_access_token(
             policy.issuer.as_str(),
             &client.id,

@@ -85,7 +85,7 @@ impl CertificateKey {
             aud: token_endpoint,
             iss: client_id,
             sub: client_id,
-            jti: uuid::Uuid::new_v4().to_string(),
+            jti: crate::secret::random_uuid().to_string(),
             iat: now,
             nbf: now,
             exp: now + 300,

@@ -214,7 +214,7 @@ impl Admin<'_> {
             }
             None => {
                 let user = User {
-                    id: uuid::Uuid::new_v4().to_string(),
+                    id: crate::secret::random_uuid().to_string(),
                     email: email.clone(),
                     name,
                     organization: Some(org.id.clone()),
