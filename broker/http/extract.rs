@@ -12,6 +12,7 @@ use axum_extra::extract::CookieJar;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use secrecy::SecretString;
+use serde::Deserialize;
 
 use super::cookies;
 use super::error::{ApiError, PageError};
@@ -146,14 +147,17 @@ fn forwarded_for(headers: &axum::http::HeaderMap) -> Vec<IpAddr> {
         .collect()
 }
 
-/// The client authentication fields an endpoint's form carries (RFC 6749 §2.3.1, RFC 7523
-/// §2.2).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ClientAuthFields<'a> {
-    pub client_id: Option<&'a str>,
-    pub client_secret: Option<&'a str>,
-    pub client_assertion_type: Option<&'a str>,
-    pub client_assertion: Option<&'a str>,
+/// The client authentication parameters of an endpoint's form (RFC 6749 §2.3.1, RFC 7523
+/// §2.2), embedded in each endpoint's form with `#[serde(flatten)]`. Only `Option<String>`
+/// fields, here and in the forms that embed it: under `flatten` serde buffers every value
+/// as a string, which a number or a bool would not accept. A repeated parameter is still
+/// refused, as in a plain form.
+#[derive(Default, Deserialize)]
+pub struct ClientAuthForm {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub client_assertion_type: Option<String>,
+    pub client_assertion: Option<String>,
 }
 
 /// Client credentials from `Authorization: Basic` (RFC 6749 §2.3.1, values form-encoded
@@ -161,10 +165,18 @@ pub struct ClientAuthFields<'a> {
 /// One method per request (RFC 6749 §2.3): any two together are refused.
 pub fn client_credentials(
     headers: &axum::http::HeaderMap,
-    form: ClientAuthFields<'_>,
+    form: &ClientAuthForm,
 ) -> Result<ClientCredentials, ApiError> {
-    let creds = secret_credentials(headers, form.client_id, form.client_secret)?;
-    with_client_assertion(creds, form.client_assertion_type, form.client_assertion)
+    let creds = secret_credentials(
+        headers,
+        form.client_id.as_deref(),
+        form.client_secret.as_deref(),
+    )?;
+    with_client_assertion(
+        creds,
+        form.client_assertion_type.as_deref(),
+        form.client_assertion.as_deref(),
+    )
 }
 
 fn secret_credentials(
