@@ -175,7 +175,7 @@ impl FromRequestParts<Arc<Broker>> for Admin {
         };
         let what = format!("{} {}", parts.method, parts.uri.path());
         broker
-            .admin_authenticate(bearer(&parts.headers), &ctx, &what)
+            .admin_authenticate(bearer(&parts.headers).as_deref(), &ctx, &what)
             .await?;
         Ok(Admin(ctx))
     }
