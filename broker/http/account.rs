@@ -13,10 +13,8 @@ use super::cookies::Names;
 use super::error::PageError;
 use super::extract::{Browser, PageForm, PageQuery};
 use super::pages::{self, AccountPage, SessionLine, format_time};
-use crate::op::pkce;
-use crate::policy::ACCOUNT_CLIENT_ID;
-use crate::secret::{ct_eq, random_handle};
-use crate::service::{Broker, ServiceError};
+use crate::service::Broker;
+use crate::service::account::ACCOUNT_SIGN_IN_SECS;
 use crate::store::Session;
 
 pub async fn page(
@@ -63,36 +61,20 @@ pub async fn page(
     ))
 }
 
-/// Sends the browser through `/authorize` as the account client, remembering `state` and
-/// the PKCE verifier in a short-lived cookie.
+/// Sends the browser through `/authorize` as the account client, remembering what the
+/// callback needs in a short-lived cookie.
 fn start_sign_in(broker: &Broker, jar: CookieJar) -> Response {
-    let policy = broker.policy();
-    let names = Names::for_issuer(&policy.issuer);
-    let state = random_handle();
-    let verifier = random_handle();
-    let mut url = match url::Url::parse(&policy.issuer.join("/authorize")) {
-        Ok(u) => u,
-        Err(_) => {
-            return pages::message(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Account page unavailable",
-                "The issuer URL is not valid.",
-                true,
-            );
-        }
+    let Ok(start) = broker.sign_in().account_sign_in() else {
+        return pages::message(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Account page unavailable",
+            "The issuer URL is not valid.",
+            true,
+        );
     };
-    url.query_pairs_mut()
-        .append_pair("client_id", ACCOUNT_CLIENT_ID)
-        .append_pair("redirect_uri", &policy.issuer.join("/account/callback"))
-        .append_pair("response_type", "code")
-        .append_pair("scope", "openid email profile")
-        .append_pair("state", &state)
-        .append_pair("code_challenge", &pkce::s256_challenge(&verifier))
-        .append_pair("code_challenge_method", "S256");
-    let jar = jar.add(names.build(names.account, format!("{state}.{verifier}"), Some(900)));
-    // Relative, so the browser stays on the origin it used (a proxy may front the issuer).
-    let target = format!("/authorize?{}", url.query().unwrap_or_default());
-    (jar, Redirect::to(&target)).into_response()
+    let names = Names::for_issuer(&broker.policy().issuer);
+    let jar = jar.add(names.build(names.account, start.flow, Some(ACCOUNT_SIGN_IN_SECS)));
+    (jar, Redirect::to(&start.location)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -125,21 +107,10 @@ pub async fn callback(
         )
             .into_response());
     }
-    let restart = || {
-        PageError(ServiceError::Restart(
-            "The sign-in expired. Open your account page again.".into(),
-        ))
-    };
-    let (state, verifier) = flow
-        .as_deref()
-        .and_then(|f| f.split_once('.'))
-        .ok_or_else(restart)?;
-    let given_state = q.state.as_deref().unwrap_or_default();
-    if !ct_eq(state.as_bytes(), given_state.as_bytes()) {
-        return Err(restart());
-    }
-    let code = q.code.ok_or_else(restart)?;
-    broker.sign_in().account_callback(&code, verifier).await?;
+    broker
+        .sign_in()
+        .account_callback(flow.as_deref(), q.state.as_deref(), q.code.as_deref())
+        .await?;
     Ok((jar, Redirect::to("/account")).into_response())
 }
 

@@ -176,7 +176,7 @@ impl FromRequestParts<Arc<Broker>> for Admin {
         let what = format!("{} {}", parts.method, parts.uri.path());
         broker
             .admin()
-            .authenticate(bearer(&parts.headers), &ctx, &what)
+            .authenticate(bearer(&parts.headers).as_deref(), &ctx, &what)
             .await?;
         Ok(Admin(ctx))
     }

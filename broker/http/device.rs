@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::cookies::Names;
 use super::error::{ApiError, PageError};
-use super::extract::{ApiForm, Browser, ClientAuthFields, PageForm, PageQuery, client_credentials};
+use super::extract::{ApiForm, Browser, ClientAuthForm, PageForm, PageQuery, client_credentials};
 use super::pages;
 use crate::secret::random_handle;
 use crate::service::Broker;
@@ -20,10 +20,8 @@ use crate::service::device::DeviceEntry;
 
 #[derive(Deserialize)]
 pub struct AuthorizationForm {
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    client_assertion_type: Option<String>,
-    client_assertion: Option<String>,
+    #[serde(flatten)]
+    client: ClientAuthForm,
     scope: Option<String>,
 }
 
@@ -33,15 +31,7 @@ pub async fn authorization(
     headers: HeaderMap,
     ApiForm(f): ApiForm<AuthorizationForm>,
 ) -> Result<Response, ApiError> {
-    let creds = client_credentials(
-        &headers,
-        ClientAuthFields {
-            client_id: f.client_id.as_deref(),
-            client_secret: f.client_secret.as_deref(),
-            client_assertion_type: f.client_assertion_type.as_deref(),
-            client_assertion: f.client_assertion.as_deref(),
-        },
-    )?;
+    let creds = client_credentials(&headers, &f.client)?;
     let client = broker.tokens().authenticate_client(&creds).await?;
     let body = broker
         .devices()

@@ -22,5 +22,5 @@ pub async fn userinfo(
             "send the access token as a Bearer token",
         )
     })?;
-    Ok(Json(broker.tokens().userinfo(token).await?).into_response())
+    Ok(Json(broker.tokens().userinfo(&token).await?).into_response())
 }

@@ -6,9 +6,28 @@ use std::sync::Arc;
 use super::logout::logout_csrf;
 use super::token::TokenParams;
 use super::{ServiceError, SignIn};
+use crate::op::pkce;
 use crate::policy::{ACCOUNT_CLIENT_ID, Client};
-use crate::secret::{ct_eq, digest};
+use crate::secret::{ct_eq, digest, random_handle};
 use crate::store::{Session, User};
+
+/// How long the account page's sign-in may take, from the redirect to `/authorize` to the
+/// callback (the life of the cookie that carries [`AccountSignIn::flow`]).
+pub const ACCOUNT_SIGN_IN_SECS: u64 = 900;
+
+/// The start of the account page's own sign-in.
+#[derive(Debug)]
+pub struct AccountSignIn {
+    /// Where to send the browser: `/authorize?…`, relative, so the browser stays on the
+    /// origin it used (a proxy may front the issuer).
+    pub location: String,
+    /// What the browser keeps until the callback (`state` and the PKCE verifier), opaque to
+    /// the caller: given back to [`SignIn::account_callback`].
+    pub flow: String,
+}
+
+/// Shown when the account page's sign-in cannot be completed and must start again.
+const MSG_SIGN_IN_EXPIRED: &str = "The sign-in expired. Open your account page again.";
 
 /// What the account page shows.
 #[derive(Debug)]
@@ -53,9 +72,47 @@ impl SignIn<'_> {
         }))
     }
 
-    /// Completes the account page's own sign-in: redeems the code like any client would
-    /// (PKCE included), so the page goes through the same checks as an application.
-    pub async fn account_callback(&self, code: &str, verifier: &str) -> Result<(), ServiceError> {
+    /// Starts the account page's own sign-in, as any application would: an authorization
+    /// request (RFC 6749 §4.1.1) with a fresh `state` (§10.12) and a PKCE S256 challenge
+    /// (RFC 7636 §4.2, §4.3). Fails only when the issuer does not make a valid URL.
+    pub fn account_sign_in(&self) -> Result<AccountSignIn, url::ParseError> {
+        let policy = self.broker.policy();
+        let state = random_handle();
+        let verifier = random_handle();
+        let mut url = url::Url::parse(&policy.issuer.join("/authorize"))?;
+        url.query_pairs_mut()
+            .append_pair("client_id", ACCOUNT_CLIENT_ID)
+            .append_pair("redirect_uri", &policy.issuer.join("/account/callback"))
+            .append_pair("response_type", "code")
+            .append_pair("scope", "openid email profile")
+            .append_pair("state", &state)
+            .append_pair("code_challenge", &pkce::s256_challenge(&verifier))
+            .append_pair("code_challenge_method", "S256");
+        Ok(AccountSignIn {
+            location: format!("/authorize?{}", url.query().unwrap_or_default()),
+            // Neither contains a dot: both are base64url.
+            flow: format!("{state}.{verifier}"),
+        })
+    }
+
+    /// Completes the account page's own sign-in. `flow` is what [`SignIn::account_sign_in`]
+    /// gave the browser, `state` and `code` what came back to the callback. The `state` must
+    /// be the one sent (RFC 6749 §10.12, compared in constant time); then the code is
+    /// redeemed like any client would (PKCE included, RFC 7636 §4.5), so the page goes
+    /// through the same checks as an application.
+    pub async fn account_callback(
+        &self,
+        flow: Option<&str>,
+        state: Option<&str>,
+        code: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        let verifier = account_verifier(flow, state)?;
+        let code = code.ok_or_else(sign_in_expired)?;
+        self.account_redeem(code, verifier).await
+    }
+
+    /// Redeems the account page's code with its PKCE verifier.
+    async fn account_redeem(&self, code: &str, verifier: &str) -> Result<(), ServiceError> {
         let client = self
             .account_client()
             .ok_or_else(|| ServiceError::Restart("The account page is not available.".into()))?;
@@ -112,5 +169,44 @@ impl SignIn<'_> {
             .update_user(user_id, |u| u.tokens_valid_after = now)
             .await?;
         Ok(())
+    }
+}
+
+fn sign_in_expired() -> ServiceError {
+    ServiceError::Restart(MSG_SIGN_IN_EXPIRED.into())
+}
+
+/// The PKCE verifier of the account page's sign-in, if `state` is the one `flow` was started
+/// with (RFC 6749 §10.12; compared in constant time).
+fn account_verifier<'a>(
+    flow: Option<&'a str>,
+    state: Option<&str>,
+) -> Result<&'a str, ServiceError> {
+    let (sent, verifier) = flow
+        .and_then(|f| f.split_once('.'))
+        .ok_or_else(sign_in_expired)?;
+    if !ct_eq(sent.as_bytes(), state.unwrap_or_default().as_bytes()) {
+        return Err(sign_in_expired());
+    }
+    Ok(verifier)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::account_verifier;
+
+    #[test]
+    fn the_callback_needs_the_state_it_was_started_with() {
+        let flow = Some("st4te.ver1fier");
+        assert_eq!(account_verifier(flow, Some("st4te")).unwrap(), "ver1fier");
+        for (flow, state) in [
+            (flow, Some("other")),
+            (flow, Some("st4t")),
+            (flow, None),
+            (None, Some("st4te")),
+            (Some("no-dot"), Some("no-dot")),
+        ] {
+            assert!(account_verifier(flow, state).is_err(), "{flow:?} {state:?}");
+        }
     }
 }

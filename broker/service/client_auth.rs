@@ -222,7 +222,7 @@ impl Tokens<'_> {
         Ok(client)
     }
 
-    /// Like [`Broker::authenticate_client`], and the client must be confidential
+    /// Like [`Tokens::authenticate_client`], and the client must be confidential
     /// (`/introspect`, `client_credentials`).
     pub async fn authenticate_confidential_client(
         &self,

@@ -464,7 +464,7 @@ pub const DEVICE_COOKIE_TTL: Duration = Duration::from_secs(30 * 86_400);
 /// Store family of known devices: `v1/known-device/{digest of the cookie}`.
 const DEVICE_FAMILY: &str = "known-device";
 
-/// What [`Broker::password_attempt`] found.
+/// What [`SignIn::password_attempt`] found.
 struct PasswordAttempt {
     limited: Option<u64>,
     /// This refusal is the first of its bucket in the window (the one that is audited).

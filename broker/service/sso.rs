@@ -1,8 +1,8 @@
 //! The upstream leg of a login: single sign-on at an Entra tenant or another OIDC provider.
 //!
-//! Out: [`Broker::begin_upstream`] stores what the callback will need (nonce, PKCE verifier,
+//! Out: [`SignIn::begin_upstream`] stores what the callback will need (nonce, PKCE verifier,
 //! upstream, organisation) in the login transaction, maps a fresh `state` to the transaction
-//! and sends the browser upstream. Back: [`Broker::upstream_callback`] takes the `state` once,
+//! and sends the browser upstream. Back: [`SignIn::upstream_callback`] takes the `state` once,
 //! checks that the same browser returns, redeems the code, verifies the ID token (see
 //! [`crate::upstream::verify`]) and maps (`tid`,`oid`) or (`iss`,`sub`) to a directory user —
 //! never the email (SPEC "Upstream verification").

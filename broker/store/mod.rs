@@ -27,6 +27,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use audit::AuditFilter;
+use backend::{Check, Expect};
 pub use backend::{KvBackend, Txn};
 pub use device::{DeviceAuthorization, DeviceGrant, DeviceStatus, Versioned};
 pub use misc::{RateCount, Reservation};
@@ -241,6 +242,42 @@ impl Store {
         }
     }
 
+    /// One compare-and-swap on the record at `key`: reads it, lets `step` decide from the
+    /// record (`None` when absent) whether to stop or what to commit, and commits only if
+    /// `key` still holds what was read (or is still absent). A lost race reads again, up to
+    /// [`CAS_ATTEMPTS`] times, then gives up with [`StoreError::Contended`]. `step` may run
+    /// more than once and must decide from the record it gets (and what it captured) alone.
+    pub(crate) async fn cas<T, R>(
+        &self,
+        key: &str,
+        mut step: impl FnMut(Option<T>) -> Result<Cas<R>, StoreError>,
+    ) -> Result<R, StoreError>
+    where
+        T: DeserializeOwned,
+    {
+        for _ in 0..CAS_ATTEMPTS {
+            let (check, current) = match self.get_versioned::<T>(key).await? {
+                Some((bytes, value)) => (Expect::Equals(bytes), Some(value)),
+                None => (Expect::Absent, None),
+            };
+            let (mut txn, answer) = match step(current)? {
+                Cas::Stop(answer) => return Ok(answer),
+                Cas::Commit(txn, answer) => (txn, answer),
+            };
+            txn.checks.insert(
+                0,
+                Check {
+                    key: key.to_owned(),
+                    expect: check,
+                },
+            );
+            if self.kv.commit(txn).await? {
+                return Ok(answer);
+            }
+        }
+        Err(StoreError::Contended)
+    }
+
     /// A JSON value under a caller-chosen key family (`v1/{family}/{id}`), for features that
     /// keep small state documents (organisation connection state, device codes).
     pub async fn get_doc<T: DeserializeOwned>(
@@ -299,6 +336,15 @@ pub(crate) fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, 
         key: key.to_owned(),
         reason: e.to_string(),
     })
+}
+
+/// What one step of [`Store::cas`] decides from the record it read.
+pub(crate) enum Cas<R> {
+    /// Write nothing and answer `R`.
+    Stop(R),
+    /// Commit these writes (and any further checks), then answer `R`; [`Store::cas`] adds
+    /// the check that the record is still the one read.
+    Commit(Txn, R),
 }
 
 /// How many times a compare-and-swap retries before giving up with [`StoreError::Contended`].

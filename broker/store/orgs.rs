@@ -4,8 +4,7 @@
 //! store keeps only what the broker learns about them at run time. Changes are
 //! compare-and-swap, so a consent callback and a concurrent fetch both land.
 
-use super::backend::KvBackend;
-use super::{CAS_ATTEMPTS, OrgState, Store, StoreError, Txn, encode};
+use super::{Cas, OrgState, Store, StoreError, Txn, encode};
 
 fn org_key(id: &str) -> String {
     format!("v1/org/{id}")
@@ -24,17 +23,14 @@ impl Store {
         mut change: impl FnMut(&mut OrgState),
     ) -> Result<OrgState, StoreError> {
         let key = org_key(id);
-        for _ in 0..CAS_ATTEMPTS {
-            let current = self.get_versioned::<OrgState>(&key).await?;
-            let (txn, mut next) = match current {
-                Some((bytes, state)) => (Txn::new().expect_equals(&key, bytes), state),
-                None => (Txn::new().expect_absent(&key), OrgState::default()),
-            };
+        self.cas(&key, |current: Option<OrgState>| {
+            let mut next = current.unwrap_or_default();
             change(&mut next);
-            if self.kv.commit(txn.put(&key, encode(&next)?, None)).await? {
-                return Ok(next);
-            }
-        }
-        Err(StoreError::Contended)
+            Ok(Cas::Commit(
+                Txn::new().put(&key, encode(&next)?, None),
+                next,
+            ))
+        })
+        .await
     }
 }

@@ -4,9 +4,7 @@
 //! digests), `v1/tx/{id}`, `v1/upstream-state/{digest of state}` (→ transaction id).
 
 use super::backend::KvBackend;
-use super::{
-    CAS_ATTEMPTS, LoginTx, Session, Store, StoreError, Txn, encode, records::UnixTime, ttl_until,
-};
+use super::{Cas, LoginTx, Session, Store, StoreError, Txn, encode, records::UnixTime, ttl_until};
 
 fn session_key(digest: &str) -> String {
     format!("v1/session/{digest}")
@@ -103,28 +101,18 @@ impl Store {
         next: &LoginTx,
         now: UnixTime,
     ) -> Result<bool, StoreError> {
-        for _ in 0..CAS_ATTEMPTS {
-            let Some((bytes, current)) =
-                self.get_versioned::<LoginTx>(&tx_key(&expected.id)).await?
-            else {
-                return Ok(false);
-            };
-            if &current != expected {
-                return Ok(false);
+        self.cas(&tx_key(&expected.id), |current: Option<LoginTx>| {
+            if current.as_ref() != Some(expected) {
+                return Ok(Cas::Stop(false));
             }
-            let txn = Txn::new()
-                .relaxed()
-                .expect_equals(tx_key(&expected.id), bytes)
-                .put(
-                    tx_key(&next.id),
-                    encode(next)?,
-                    Some(ttl_until(now, next.expires_at)),
-                );
-            if self.kv.commit(txn).await? {
-                return Ok(true);
-            }
-        }
-        Err(StoreError::Contended)
+            let txn = Txn::new().relaxed().put(
+                tx_key(&next.id),
+                encode(next)?,
+                Some(ttl_until(now, next.expires_at)),
+            );
+            Ok(Cas::Commit(txn, true))
+        })
+        .await
     }
 
     pub async fn delete_login_tx(&self, id: &str) -> Result<(), StoreError> {

@@ -7,9 +7,8 @@ use std::sync::Arc;
 
 use super::backend::KvBackend;
 use super::{
-    CAS_ATTEMPTS, CodeRecord, IssuedAccess, MSG_DENIED, Redemption, RefreshFamily,
-    SPENT_SECRETS_KEPT, SecretMatch, SpentSecret, Store, StoreError, Txn, encode,
-    records::UnixTime, ttl_until,
+    Cas, CodeRecord, IssuedAccess, MSG_DENIED, Redemption, RefreshFamily, SPENT_SECRETS_KEPT,
+    SecretMatch, SpentSecret, Store, StoreError, Txn, encode, records::UnixTime, ttl_until,
 };
 
 fn code_key(digest: &str) -> String {
@@ -103,29 +102,23 @@ impl Store {
         now: UnixTime,
     ) -> Result<CodeRedemption, StoreError> {
         let key = code_key(digest);
-        for _ in 0..CAS_ATTEMPTS {
-            let Some((bytes, current)) = self.get_versioned::<CodeRecord>(&key).await? else {
-                return Ok(CodeRedemption::Unknown);
+        self.cas(&key, |current: Option<CodeRecord>| {
+            let Some(current) = current else {
+                return Ok(Cas::Stop(CodeRedemption::Unknown));
             };
             if current.redeemed.is_some() {
-                return Ok(CodeRedemption::Replayed(current));
+                return Ok(Cas::Stop(CodeRedemption::Replayed(current)));
             }
             if &current != expected {
-                return Ok(CodeRedemption::Unknown);
+                return Ok(Cas::Stop(CodeRedemption::Unknown));
             }
             let keep_until = redemption.access_expires_at.max(current.expires_at);
             let mut next = current.clone();
             next.redeemed = Some(redemption.clone());
-            let txn = Txn::new().expect_equals(&key, bytes).put(
-                &key,
-                encode(&next)?,
-                Some(ttl_until(now, keep_until)),
-            );
-            if self.kv.commit(txn).await? {
-                return Ok(CodeRedemption::Fresh(current));
-            }
-        }
-        Err(StoreError::Contended)
+            let txn = Txn::new().put(&key, encode(&next)?, Some(ttl_until(now, keep_until)));
+            Ok(Cas::Commit(txn, CodeRedemption::Fresh(current)))
+        })
+        .await
     }
 
     pub async fn create_refresh_family(
@@ -158,24 +151,25 @@ impl Store {
         now: UnixTime,
     ) -> Result<Rotation, StoreError> {
         let key = family_key(family_id);
-        for _ in 0..CAS_ATTEMPTS {
-            let Some((bytes, family)) = self.get_versioned::<RefreshFamily>(&key).await? else {
-                return Ok(Rotation::Unknown);
-            };
-            let matched = family.recognise(step.presented);
-            if matched == SecretMatch::Unknown {
-                return Ok(Rotation::Unknown);
-            }
-            if family.revoked {
-                return Ok(Rotation::Revoked);
-            }
-            if family.expires_at <= now {
-                return Ok(Rotation::Unknown);
-            }
-            let (txn, outcome, denials) = if matched == SecretMatch::Spent {
-                let (txn, updated, denials) = revocation(&key, bytes, &family, now)?;
-                (txn, Rotation::Reused(updated), denials)
-            } else {
+        let (outcome, denials) = self
+            .cas(&key, |family: Option<RefreshFamily>| {
+                let Some(family) = family else {
+                    return Ok(Cas::Stop((Rotation::Unknown, Vec::new())));
+                };
+                let matched = family.recognise(step.presented);
+                if matched == SecretMatch::Unknown {
+                    return Ok(Cas::Stop((Rotation::Unknown, Vec::new())));
+                }
+                if family.revoked {
+                    return Ok(Cas::Stop((Rotation::Revoked, Vec::new())));
+                }
+                if family.expires_at <= now {
+                    return Ok(Cas::Stop((Rotation::Unknown, Vec::new())));
+                }
+                if matched == SecretMatch::Spent {
+                    let (txn, updated, denials) = revocation(&key, &family, now)?;
+                    return Ok(Cas::Commit(txn, (Rotation::Reused(updated), denials)));
+                }
                 let mut updated = family.clone();
                 updated.spent.push(SpentSecret {
                     digest: std::mem::replace(&mut updated.current, step.next.to_owned()),
@@ -184,45 +178,39 @@ impl Store {
                 if updated.spent.len() > SPENT_SECRETS_KEPT {
                     let forgotten = updated.spent.remove(0);
                     if forgotten.spent_at.saturating_add(step.spent_window) > now {
-                        return Ok(Rotation::TooFrequent);
+                        return Ok(Cas::Stop((Rotation::TooFrequent, Vec::new())));
                     }
                 }
                 updated.generation += 1;
                 updated.access.retain(|a| a.expires_at > now);
                 updated.access.push(step.access.clone());
-                let txn = Txn::new().expect_equals(&key, bytes).put(
+                let txn = Txn::new().put(
                     &key,
                     encode(&updated)?,
                     Some(ttl_until(now, family.expires_at)),
                 );
-                (txn, Rotation::Rotated(updated), Vec::new())
-            };
-            if self.kv.commit(txn).await? {
-                self.denied_now(&denials).await;
-                return Ok(outcome);
-            }
-        }
-        Err(StoreError::Contended)
+                Ok(Cas::Commit(txn, (Rotation::Rotated(updated), Vec::new())))
+            })
+            .await?;
+        self.denied_now(&denials).await;
+        Ok(outcome)
     }
 
     /// Revokes a family and denies the access tokens minted from it that are still live;
     /// true if it was live.
     pub async fn revoke_refresh_family(&self, id: &str, now: UnixTime) -> Result<bool, StoreError> {
         let key = family_key(id);
-        for _ in 0..CAS_ATTEMPTS {
-            let Some((bytes, family)) = self.get_versioned::<RefreshFamily>(&key).await? else {
-                return Ok(false);
-            };
-            if family.revoked {
-                return Ok(false);
-            }
-            let (txn, _, denials) = revocation(&key, bytes, &family, now)?;
-            if self.kv.commit(txn).await? {
-                self.denied_now(&denials).await;
-                return Ok(true);
-            }
-        }
-        Err(StoreError::Contended)
+        let (revoked, denials) = self
+            .cas(&key, |family: Option<RefreshFamily>| match family {
+                Some(family) if !family.revoked => {
+                    let (txn, _, denials) = revocation(&key, &family, now)?;
+                    Ok(Cas::Commit(txn, (true, denials)))
+                }
+                _ => Ok(Cas::Stop((false, Vec::new()))),
+            })
+            .await?;
+        self.denied_now(&denials).await;
+        Ok(revoked)
     }
 
     /// Revokes every refresh-token family of a user; returns how many were live.
@@ -356,19 +344,19 @@ fn stored_denial_until(value: &[u8], now: UnixTime) -> UnixTime {
 /// Access tokens denied by a change: `(jti, expires_at)`.
 type Denials = Vec<(String, UnixTime)>;
 
-/// The compare-and-swap that revokes `family` (read as `bytes`): the family marked revoked,
-/// and every access token minted from it that is still live put on the deny list, in one
-/// atomic step (RFC 7009 §2.1: revoking a grant invalidates the access tokens based on it).
+/// The writes that revoke `family` (stored under `key`): the family marked revoked, and
+/// every access token minted from it that is still live put on the deny list, in one atomic
+/// step with the compare-and-swap (RFC 7009 §2.1: revoking a grant invalidates the access
+/// tokens based on it).
 fn revocation(
     key: &str,
-    bytes: Vec<u8>,
     family: &RefreshFamily,
     now: UnixTime,
 ) -> Result<(Txn, RefreshFamily, Denials), StoreError> {
     let mut updated = family.clone();
     updated.revoked = true;
     let live = std::mem::take(&mut updated.access);
-    let mut txn = Txn::new().expect_equals(key, bytes).put(
+    let mut txn = Txn::new().put(
         key,
         encode(&updated)?,
         Some(ttl_until(now, family.expires_at)),

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use super::backend::KvBackend;
-use super::{CAS_ATTEMPTS, MSG_USER, Store, StoreError, Txn, UpstreamLink, User, encode};
+use super::{Cas, MSG_USER, Store, StoreError, Txn, UpstreamLink, User, encode};
 
 /// Why a directory change was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,55 +96,79 @@ impl Store {
         id: &str,
         mut change: impl FnMut(&mut User),
     ) -> Result<Result<User, UserConflict>, StoreError> {
-        for _ in 0..CAS_ATTEMPTS {
-            let Some((old_bytes, old)) = self.get_versioned::<User>(&user_key(id)).await? else {
-                return Ok(Err(UserConflict::NotFound));
-            };
-            let mut new = old.clone();
-            change(&mut new);
-            new.id = old.id.clone();
-            if new == old {
-                return Ok(Ok(new));
-            }
-            let id_bytes = encode(&new.id)?;
-            let mut txn = Txn::new().expect_equals(user_key(id), old_bytes).put(
-                user_key(id),
-                encode(&new)?,
-                None,
-            );
-            if new.email != old.email {
-                txn = txn
-                    .expect_absent(email_key(&new.email))
-                    .delete(email_key(&old.email))
-                    .put(email_key(&new.email), id_bytes.clone(), None);
-            }
-            if new.link != old.link {
-                if let Some(link) = &old.link {
-                    txn = txn.delete(link_key(link));
+        let key = user_key(id);
+        // What the last attempt tried. Reading its record again unchanged means that attempt
+        // lost to a taken index, not to a concurrent change.
+        let mut tried: Option<(User, User)> = None;
+        let attempt = self
+            .cas(&key, |current: Option<User>| {
+                let Some(old) = current else {
+                    return Ok(Cas::Stop(Attempt::NotFound));
+                };
+                if let Some((before, new)) = tried.take_if(|(before, _)| *before == old) {
+                    return Ok(Cas::Stop(Attempt::IndexTaken(before, new)));
                 }
-                if let Some(link) = &new.link {
+                let mut new = old.clone();
+                change(&mut new);
+                new.id = old.id.clone();
+                if new == old {
+                    return Ok(Cas::Stop(Attempt::Unchanged(new)));
+                }
+                let id_bytes = encode(&new.id)?;
+                let mut txn = Txn::new().put(&key, encode(&new)?, None);
+                if new.email != old.email {
                     txn = txn
-                        .expect_absent(link_key(link))
-                        .put(link_key(link), id_bytes, None);
+                        .expect_absent(email_key(&new.email))
+                        .delete(email_key(&old.email))
+                        .put(email_key(&new.email), id_bytes.clone(), None);
                 }
-            }
-            if self.kv.commit(txn).await? {
+                if new.link != old.link {
+                    if let Some(link) = &old.link {
+                        txn = txn.delete(link_key(link));
+                    }
+                    if let Some(link) = &new.link {
+                        txn = txn
+                            .expect_absent(link_key(link))
+                            .put(link_key(link), id_bytes, None);
+                    }
+                }
+                tried = Some((old.clone(), new.clone()));
+                Ok(Cas::Commit(txn, Attempt::Stored(old, new)))
+            })
+            .await;
+        let attempt = match attempt {
+            // The last attempt lost too: look once more whether it lost to an index.
+            Err(StoreError::Contended) => match tried {
+                Some((old, new))
+                    if self
+                        .kv
+                        .get(&key)
+                        .await?
+                        .is_some_and(|c| decode_eq(&c, &old)) =>
+                {
+                    Attempt::IndexTaken(old, new)
+                }
+                _ => return Err(StoreError::Contended),
+            },
+            other => other?,
+        };
+        match attempt {
+            Attempt::NotFound => Ok(Err(UserConflict::NotFound)),
+            Attempt::Unchanged(user) => Ok(Ok(user)),
+            Attempt::Stored(old, new) => {
                 self.invalidate_user(&old.email).await;
                 if new.email != old.email {
                     self.invalidate_user(&new.email).await;
                 }
-                return Ok(Ok(new));
+                Ok(Ok(new))
             }
-            // Lost a race, or an index is taken: find out which before retrying.
-            let current = self.kv.get(&user_key(id)).await?;
-            if current.is_some_and(|c| decode_eq(&c, &old)) {
+            Attempt::IndexTaken(old, new) => {
                 if new.email != old.email && self.kv.get(&email_key(&new.email)).await?.is_some() {
                     return Ok(Err(UserConflict::EmailTaken));
                 }
-                return Ok(Err(UserConflict::LinkTaken));
+                Ok(Err(UserConflict::LinkTaken))
             }
         }
-        Err(StoreError::Contended)
     }
 
     /// Every directory user, ordered by id. For the admin API and sync, not for logins.
@@ -164,6 +188,17 @@ impl Store {
         // entries expire with the cache's time to live.
         let _ = self.kv.publish(&format!("{MSG_USER}{email}")).await;
     }
+}
+
+/// How one attempt of [`Store::update_user`] ended.
+enum Attempt {
+    NotFound,
+    /// The change changes nothing; nothing was written.
+    Unchanged(User),
+    /// Stored: the record before and after.
+    Stored(User, User),
+    /// The record before and the change that lost to a taken email or link.
+    IndexTaken(User, User),
 }
 
 fn decode_eq(bytes: &[u8], user: &User) -> bool {

@@ -476,6 +476,49 @@ async fn logout_without_hint_asks_for_confirmation() {
     );
 }
 
+/// The account page signs in as a client of the broker: its callback accepts only the
+/// `state` it sent (RFC 6749 §10.12), then redeems the code with its PKCE verifier (RFC 7636
+/// §4.5).
+#[tokio::test]
+async fn the_account_page_signs_in_with_its_own_state_and_pkce() {
+    let tb = TestBroker::start().await;
+    let mut browser = Browser::new();
+    let start = browser.get(&tb.url("/account")).await;
+    assert_eq!(start.status, 303);
+    assert_eq!(
+        start.location_param("code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    let state = start.location_param("state").unwrap();
+    let authorize = format!("{}{}", tb.base, start.location.unwrap());
+    let back = sign_in(&mut browser, &tb.base, &authorize, USER, PASSWORD).await;
+    let callback = back.location.unwrap();
+    let callback = if callback.starts_with('/') {
+        format!("{}{callback}", tb.base)
+    } else {
+        callback
+    };
+    assert!(callback.contains("/account/callback?"), "{callback}");
+    assert!(callback.contains(&format!("state={state}")), "{callback}");
+    // Another state is refused before the code is redeemed.
+    let forged = browser.get(&callback.replace(&state, "forged")).await;
+    assert_eq!(forged.status, 400);
+    assert!(
+        forged.body.contains("The sign-in expired"),
+        "{}",
+        forged.body
+    );
+    let done = browser.get(&callback).await;
+    assert_eq!(
+        (done.status.as_u16(), done.location.as_deref()),
+        (303, Some("/account")),
+        "{}",
+        done.body
+    );
+    let account = browser.get(&tb.url("/account")).await;
+    assert_eq!(account.status, 200);
+}
+
 /// The account page's own name reads as part of a sentence on the login page ("to continue to
 /// your account", not "Your account"), and is not made the subject of the sign-out question.
 #[tokio::test]

@@ -369,7 +369,7 @@ impl<'a> Admin<'a> {
         self.audited(record, result)
     }
 
-    /// Like [`Broker::revoke_user`], counting what was ended.
+    /// Like [`SignIn::revoke_user`](crate::service::SignIn::revoke_user), counting what was ended.
     pub(crate) async fn revoke_user_counted(&self, user_id: &str) -> Result<Revoked, AdminError> {
         let now = self.broker.now();
         // Everything issued up to the end of this second is covered (`iat` has seconds).
