@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
@@ -373,7 +373,6 @@ fn closed(why: &'static str) {
 ///   there only the idle deadline applies).
 struct Activity {
     start: Instant,
-    changed: Notify,
     in_flight: AtomicUsize,
     started: AtomicBool,
     http1: AtomicBool,
@@ -389,7 +388,6 @@ impl Activity {
     fn new() -> Activity {
         Activity {
             start: Instant::now(),
-            changed: Notify::new(),
             in_flight: AtomicUsize::new(0),
             started: AtomicBool::new(false),
             http1: AtomicBool::new(false),
@@ -420,7 +418,6 @@ impl Activity {
             && self.head_since.load(Ordering::SeqCst) == NONE
         {
             self.head_since.store(self.millis(), Ordering::SeqCst);
-            self.changed.notify_one();
         }
     }
 
@@ -445,23 +442,23 @@ impl Activity {
     }
 
     /// Resolves when a deadline has passed, with the reason.
+    ///
+    /// Nothing wakes this task when a request starts, ends or its first bytes arrive:
+    /// that cost a wake-up and a timer per request. Deadlines only move later, except the
+    /// head deadline that arriving bytes set, and that one is at least `header_read_timeout`
+    /// after now. So the task looks again at the earliest deadline it knows, or
+    /// `header_read_timeout` from now, whichever comes first, and never misses one.
     async fn expired(&self, limits: &ServerLimits) -> &'static str {
         loop {
-            let notified = self.changed.notified();
-            let mut notified = std::pin::pin!(notified);
-            notified.as_mut().enable();
-            match self.deadline(limits) {
-                None => notified.await,
-                Some((at, why)) => {
-                    if Instant::now() >= at {
-                        return why;
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep_until(at.into()) => {}
-                        _ = notified => {}
-                    }
+            let now = Instant::now();
+            let mut wake = now + limits.header_read_timeout;
+            if let Some((at, why)) = self.deadline(limits) {
+                if now >= at {
+                    return why;
                 }
+                wake = wake.min(at);
             }
+            tokio::time::sleep_until(wake.into()).await;
         }
     }
 }
@@ -474,9 +471,7 @@ impl Drop for InFlight {
         let a = &self.0;
         a.idle_since.store(a.millis(), Ordering::SeqCst);
         a.head_since.store(NONE, Ordering::SeqCst);
-        if a.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
-            a.changed.notify_one();
-        }
+        a.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
