@@ -227,12 +227,13 @@ impl Tokens<'_> {
         let (family_id, secret) =
             split_refresh_token(token).ok_or_else(|| bad("the refresh token is invalid"))?;
         let presented = digest(secret);
-        let family = self
+        let seen = self
             .broker
             .store
-            .refresh_family(family_id)
+            .refresh_family_seen(family_id)
             .await?
             .ok_or_else(|| bad("the refresh token is invalid"))?;
+        let family = &seen.family;
         // A secret this family never issued is no token of it: it tells nothing about the
         // family and changes nothing (knowing a family id is not a credential).
         if family.recognise(&presented) == SecretMatch::Unknown {
@@ -262,7 +263,7 @@ impl Tokens<'_> {
         match self
             .broker
             .store
-            .rotate_refresh(family_id, &step, now)
+            .rotate_seen(&seen, &step, now)
             .await?
         {
             Rotation::Rotated(_) => {}

@@ -32,7 +32,7 @@ pub use backend::{KvBackend, Txn};
 pub use device::{DeviceAuthorization, DeviceGrant, DeviceStatus, Versioned};
 pub use misc::{RateCount, Reservation};
 pub use records::*;
-pub use tokens::{CodeRedemption, RefreshStep, Rotation};
+pub use tokens::{CodeRedemption, RefreshStep, Rotation, SeenFamily};
 pub use users::UserConflict;
 
 use embedded::EmbeddedKv;
@@ -250,13 +250,31 @@ impl Store {
     pub(crate) async fn cas<T, R>(
         &self,
         key: &str,
+        step: impl FnMut(Option<T>) -> Result<Cas<R>, StoreError>,
+    ) -> Result<R, StoreError>
+    where
+        T: DeserializeOwned,
+    {
+        self.cas_from(key, None, step).await
+    }
+
+    /// [`Store::cas`] whose first attempt starts from `seen`, the record as the caller read
+    /// it (its bytes and value; `None` when absent), saving one read when nobody raced.
+    pub(crate) async fn cas_from<T, R>(
+        &self,
+        key: &str,
+        mut seen: Option<Option<(Vec<u8>, T)>>,
         mut step: impl FnMut(Option<T>) -> Result<Cas<R>, StoreError>,
     ) -> Result<R, StoreError>
     where
         T: DeserializeOwned,
     {
         for _ in 0..CAS_ATTEMPTS {
-            let (check, current) = match self.get_versioned::<T>(key).await? {
+            let read = match seen.take() {
+                Some(read) => read,
+                None => self.get_versioned::<T>(key).await?,
+            };
+            let (check, current) = match read {
                 Some((bytes, value)) => (Expect::Equals(bytes), Some(value)),
                 None => (Expect::Absent, None),
             };

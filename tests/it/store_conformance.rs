@@ -86,6 +86,7 @@ conformance!(
     code_redemption_race,
     refresh_rotation_race,
     reused_refresh_secret_revokes_family,
+    rotation_from_a_stale_read_sees_the_race,
     refresh_family_memory_and_its_access_tokens,
     sessions_of_a_user,
     login_tx_swap_is_compare_and_swap,
@@ -1080,6 +1081,32 @@ async fn refresh_rotation_race(kv: Backend) {
     assert_eq!(revoked, RACERS - 2);
     let fam = store.refresh_family("fam-1").await.unwrap().unwrap();
     assert!(fam.revoked, "the family ends revoked");
+    assert_eq!(fam.generation, 1);
+}
+
+/// The token endpoint reads a family once and rotates from that read; a rotation that won
+/// meanwhile must still be seen, as reuse.
+async fn rotation_from_a_stale_read_sees_the_race(kv: Backend) {
+    let store = Store::new(kv, 100);
+    let now = now();
+    store
+        .create_refresh_family(&family("fam-s", "u1", "s0", now), now)
+        .await
+        .unwrap();
+    // Two requests with the same token read the family before either rotates it.
+    let first = store.refresh_family_seen("fam-s").await.unwrap().unwrap();
+    let second = store.refresh_family_seen("fam-s").await.unwrap().unwrap();
+    assert!(matches!(
+        store.rotate_seen(&first, &step("s0", "s1", "jti-1", now), now).await.unwrap(),
+        Rotation::Rotated(f) if f.generation == 1 && f.current == "s1"
+    ));
+    // The second rotates from a stale read: not a second rotation but reuse.
+    assert!(matches!(
+        store.rotate_seen(&second, &step("s0", "s2", "jti-2", now), now).await.unwrap(),
+        Rotation::Reused(f) if f.revoked
+    ));
+    let fam = store.refresh_family("fam-s").await.unwrap().unwrap();
+    assert!(fam.revoked);
     assert_eq!(fam.generation, 1);
 }
 
