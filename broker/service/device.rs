@@ -17,7 +17,10 @@ use crate::op::claims::AuthContext;
 use crate::op::{ErrorCode, OpError, scope};
 use crate::policy::{Client, GrantType};
 use crate::secret::{digest, random_bytes, random_handle, random_id};
-use crate::store::{DeviceAuthorization, DeviceGrant, DeviceStatus, LoginStage, LoginTx, User};
+use crate::store::{
+    AuthRequest, Authentication, DeviceAuthorization, DeviceGrant, DeviceStatus, LoginStage,
+    LoginTx, User,
+};
 
 /// User-code alphabet: consonants only, no vowels (no words), none easily confused
 /// (RFC 8628 §6.1: 20 characters, 8 of them ≈ 34.5 bits, with rate limiting).
@@ -233,12 +236,14 @@ impl Broker {
         self.audit.record(ev);
         let tx = LoginTx {
             id: random_handle(),
-            client_id: device.client_id.clone(),
-            redirect_uri: String::new(),
-            scope: device.scope.clone(),
+            request: AuthRequest {
+                client_id: device.client_id.clone(),
+                redirect_uri: String::new(),
+                scope: device.scope.clone(),
+                nonce: None,
+                code_challenge: None,
+            },
             state: None,
-            nonce: None,
-            code_challenge: None,
             response_mode: None,
             max_age: None,
             login_hint: None,
@@ -281,10 +286,12 @@ impl Broker {
         let mut next = device.value.clone();
         next.status = DeviceStatus::SignedIn(DeviceGrant {
             user_id: user.id.clone(),
-            auth_time: now,
-            amr: vec![amr.to_owned()],
-            idp,
-            organization: user.organization.clone(),
+            auth: Authentication {
+                auth_time: now,
+                amr: vec![amr.to_owned()],
+                idp,
+                organization: user.organization.clone(),
+            },
         });
         if !self
             .store
@@ -377,8 +384,8 @@ impl Broker {
         ev.reason = (!approve).then(|| "denied_by_user".into());
         ev.user_id = Some(grant.user_id.clone());
         ev.identifier = tx.identifier.clone();
-        ev.organization = grant.organization.clone();
-        ev.upstream = grant.idp.clone();
+        ev.organization = grant.auth.organization.clone();
+        ev.upstream = grant.auth.idp.clone();
         ev.client_id = Some(device.value.client_id.clone());
         ev.ip = ctx.ip.clone();
         ev.user_agent = ctx.user_agent.clone();
@@ -464,12 +471,11 @@ impl Broker {
         scopes: &[String],
         grant: &DeviceGrant,
     ) -> Result<TokenResponse, ServiceError> {
-        let user = self.usable_user(&grant.user_id, grant.auth_time).await?;
+        let user = self
+            .usable_user(&grant.user_id, grant.auth.auth_time)
+            .await?;
         let ctx = AuthContext {
-            auth_time: grant.auth_time,
-            amr: grant.amr.clone(),
-            idp: grant.idp.clone(),
-            organization: grant.organization.clone(),
+            auth: grant.auth.clone(),
             session_id: None,
         };
         let access = self.access_ticket();

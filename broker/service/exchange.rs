@@ -14,7 +14,7 @@ use crate::op::claims::AuthContext;
 use crate::op::{ErrorCode, OpError, scope};
 use crate::policy::{Client, GrantType, Organization, Policy, Upstream, UpstreamKind};
 use crate::secret::random_id;
-use crate::store::User;
+use crate::store::{Authentication, User};
 use crate::upstream::{UpstreamError, verify};
 
 /// RFC 8693 §3 token type identifiers.
@@ -119,10 +119,12 @@ impl Broker {
         self.audit.record(ev);
 
         let ctx = AuthContext {
-            auth_time: now,
-            amr: vec!["fed".into()],
-            idp: Some(upstream.id.clone()),
-            organization: user.organization.clone().or(Some(org.id.clone())),
+            auth: Authentication {
+                auth_time: now,
+                amr: vec!["fed".into()],
+                idp: Some(upstream.id.clone()),
+                organization: user.organization.clone().or(Some(org.id.clone())),
+            },
             session_id: None,
         };
         let access = self.access_ticket();

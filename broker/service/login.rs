@@ -120,7 +120,7 @@ impl Broker {
         let now = self.now();
         let mut audit = audit::event("login.password", "failure", now);
         audit.identifier = Some(identifier.clone());
-        audit.client_id = Some(tx.client_id.clone());
+        audit.client_id = Some(tx.request.client_id.clone());
         audit.ip = ctx.ip.clone();
         audit.user_agent = ctx.user_agent.clone();
 
@@ -262,12 +262,8 @@ impl Broker {
             )
             .await?;
         let req = CodeRequest {
-            client_id: tx.client_id.clone(),
-            redirect_uri: tx.redirect_uri.clone(),
-            scope: tx.scope.clone(),
+            request: tx.request.clone(),
             state: tx.state.clone(),
-            nonce: tx.nonce.clone(),
-            code_challenge: tx.code_challenge.clone(),
         };
         let redirect = self.code_redirect(&req, &new.session, user).await?;
         self.store.delete_login_tx(&tx.id).await?;
@@ -305,7 +301,7 @@ impl Broker {
     pub(crate) fn view(&self, tx: &LoginTx, step: Step, error: Option<&'static str>) -> LoginView {
         let policy = self.policy();
         let client_name = policy
-            .client(&tx.client_id)
+            .client(&tx.request.client_id)
             .map(|c| c.name.clone())
             .unwrap_or_default();
         let upstream_name = tx

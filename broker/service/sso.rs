@@ -333,7 +333,7 @@ fn sso_event(
     record.identifier = tx.identifier.clone();
     record.upstream = Some(upstream.id.clone());
     record.organization = organization.map(|o| o.id.clone());
-    record.client_id = Some(tx.client_id.clone());
+    record.client_id = Some(tx.request.client_id.clone());
     record.ip = ctx.ip.clone();
     record.user_agent = ctx.user_agent.clone();
     record

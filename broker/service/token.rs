@@ -101,7 +101,7 @@ impl Broker {
             ));
         }
         // Each check below refuses without consuming the code ("changes nothing").
-        if record.client_id != client.id {
+        if record.request.client_id != client.id {
             return Err(bad("the code was issued to another client"));
         }
         if record.expires_at <= now {
@@ -114,11 +114,11 @@ impl Broker {
             .redirect_uri
             .as_deref()
             .and_then(|r| url::Url::parse(r).ok())
-            .is_some_and(|r| url::Url::parse(&record.redirect_uri).is_ok_and(|s| s == r));
+            .is_some_and(|r| url::Url::parse(&record.request.redirect_uri).is_ok_and(|s| s == r));
         if !same {
             return Err(bad("redirect_uri does not match the authorization request"));
         }
-        match (&record.code_challenge, p.code_verifier.as_deref()) {
+        match (&record.request.code_challenge, p.code_verifier.as_deref()) {
             (Some(challenge), Some(verifier)) if pkce::verify_s256(verifier, challenge) => {}
             (Some(_), Some(_)) => return Err(bad("the PKCE code_verifier does not match")),
             (Some(_), None) => return Err(bad("the PKCE code_verifier is missing")),
@@ -128,7 +128,9 @@ impl Broker {
             }
             (None, None) => {}
         }
-        let user = self.usable_user(&record.user_id, record.auth_time).await?;
+        let user = self
+            .usable_user(&record.user_id, record.auth.auth_time)
+            .await?;
 
         let access = self.access_ticket();
         // Refresh tokens go to every client allowed the grant (as Keycloak and Entra do);
@@ -156,15 +158,12 @@ impl Broker {
             CodeRedemption::Unknown => return Err(bad("the code is invalid")),
         }
         let ctx = AuthContext {
-            auth_time: record.auth_time,
-            amr: record.amr.clone(),
-            idp: record.idp.clone(),
-            organization: record.organization.clone(),
+            auth: record.auth.clone(),
             session_id: Some(record.session_id.clone()),
         };
         let refresh = match &family {
             Some(f) => Some(
-                self.new_refresh_family(f, &client.id, &user, &record.scope, &ctx, &access)
+                self.new_refresh_family(f, &client.id, &user, &record.request.scope, &ctx, &access)
                     .await?,
             ),
             None => None,
@@ -177,8 +176,8 @@ impl Broker {
         let grant = UserGrant {
             client_id: &client.id,
             user: &user,
-            scopes: &record.scope,
-            nonce: record.nonce.as_deref(),
+            scopes: &record.request.scope,
+            nonce: record.request.nonce.as_deref(),
             ctx: &ctx,
             access: &access,
         };
@@ -202,7 +201,7 @@ impl Broker {
         let mut ev = audit::event("token.code", "failure", now);
         ev.reason = Some("code_replayed".into());
         ev.user_id = Some(record.user_id.clone());
-        ev.client_id = Some(record.client_id.clone());
+        ev.client_id = Some(record.request.client_id.clone());
         self.audit.record(ev);
         Ok(())
     }
@@ -244,7 +243,9 @@ impl Broker {
                 asked
             }
         };
-        let user = self.usable_user(&family.user_id, family.auth_time).await?;
+        let user = self
+            .usable_user(&family.user_id, family.auth.auth_time)
+            .await?;
         let next_secret = random_handle();
         let access = self.access_ticket();
         let step = RefreshStep {
@@ -277,11 +278,8 @@ impl Broker {
             Rotation::Unknown => return Err(bad("the refresh token is invalid or expired")),
         }
         let ctx = AuthContext {
-            auth_time: family.auth_time,
-            amr: family.amr.clone(),
-            idp: family.idp.clone(),
-            organization: family.organization.clone(),
-            session_id: family.session_id.clone(),
+            auth: family.auth,
+            session_id: family.session_id,
         };
         let grant = UserGrant {
             client_id: &client.id,
