@@ -1,4 +1,5 @@
-//! The directory's domain types: users, their upstream links, and sessions.
+//! The directory's domain types: users, their upstream links, sessions, and the two bundles
+//! a sign-in carries from record to record (what was asked for, how the user authenticated).
 //!
 //! Every layer speaks of these: the routing decision (`hrd`), the OAuth rules (`op`), the
 //! upstream checks, the policy's seed users, the services and the store. So they depend on
@@ -96,14 +97,38 @@ pub struct Session {
     /// Public id (`sid` claim); the cookie holds a separate secret handle.
     pub id: String,
     pub user_id: String,
+    #[serde(flatten)]
+    pub auth: Authentication,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// How and where the user authenticated: what a session holds and every code, refresh
+/// family, device grant and token of that sign-in repeats (OIDC Core §2 `auth_time` and
+/// `amr`). Records embed it with `#[serde(flatten)]`, so its fields sit at the top level of
+/// their JSON, as they did before this struct existed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Authentication {
     pub auth_time: UnixTime,
     /// RFC 8176 authentication method references: `pwd` or `fed`.
     pub amr: Vec<String>,
     /// The upstream id when signed in through SSO.
     pub idp: Option<String>,
     pub organization: Option<String>,
-    pub created_at: UnixTime,
-    pub expires_at: UnixTime,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
+}
+
+/// The parts of a validated authorization request that its code is bound to: checked again
+/// when the code is redeemed (RFC 6749 §4.1.3 `client_id` and `redirect_uri`, RFC 7636 §4.6
+/// `code_challenge`) and repeated in the ID token (OIDC Core §2 `nonce`). `state` is not
+/// here: it goes back to the client with the code (RFC 6749 §4.1.2) and is never stored with
+/// the code. Records embed it with `#[serde(flatten)]`, keeping their JSON flat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: Vec<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
 }

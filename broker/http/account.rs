@@ -26,7 +26,7 @@ pub async fn page(
         return Ok(start_sign_in(&broker, jar));
     };
     let policy = broker.policy();
-    let method = |s: &Session| match &s.idp {
+    let method = |s: &Session| match &s.auth.idp {
         // The upstream's display name ("Microsoft"), or its id if it left the policy.
         Some(idp) => format!(
             "Single sign-on ({})",
@@ -41,7 +41,7 @@ pub async fn page(
         .iter()
         .map(|(s, current)| SessionLine {
             method: method(s),
-            since: format_time(s.auth_time),
+            since: format_time(s.auth.auth_time),
             user_agent: s.user_agent.clone(),
             current: *current,
         })
@@ -53,7 +53,7 @@ pub async fn page(
             email: &view.user.email,
             organization: view.user.organization.as_deref(),
             method: method(&view.current),
-            signed_in_at: format_time(view.current.auth_time),
+            signed_in_at: format_time(view.current.auth.auth_time),
             user_id: &view.user.id,
             sessions,
             csrf: &view.csrf,

@@ -5,21 +5,19 @@ use serde::{Deserialize, Serialize};
 
 use super::scope;
 use crate::clock::UnixTime;
-use crate::directory::User;
+use crate::directory::{Authentication, User};
 
 /// `typ` header values: RFC 9068 §2.1 requires `at+jwt` for access tokens, which is also
 /// what keeps an ID token from being accepted as an access token and vice versa.
 pub const TYP_ID_TOKEN: &str = "JWT";
 pub const TYP_ACCESS_TOKEN: &str = "at+jwt";
 
-/// How the user authenticated and where: copied from the session into every token.
+/// How the user authenticated and where, and in which session: carried from the session
+/// (through its code or refresh family) into every token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthContext {
-    pub auth_time: UnixTime,
-    /// RFC 8176: `pwd` for a local password, `fed` for upstream SSO.
-    pub amr: Vec<String>,
-    pub idp: Option<String>,
-    pub organization: Option<String>,
+    pub auth: Authentication,
+    /// The `sid` claim (OIDC Front-Channel Logout §3); none for grants without a session.
     pub session_id: Option<String>,
 }
 
@@ -109,9 +107,9 @@ pub fn id_token(g: &Grant<'_>) -> IdTokenClaims {
         aud: g.client_id.to_owned(),
         exp: g.now + g.id_ttl,
         iat: g.now,
-        auth_time: g.ctx.auth_time,
+        auth_time: g.ctx.auth.auth_time,
         nonce: g.nonce.map(str::to_owned),
-        amr: g.ctx.amr.clone(),
+        amr: g.ctx.auth.amr.clone(),
         azp: g.client_id.to_owned(),
         sid: g.ctx.session_id.clone(),
         email: email.then(|| g.user.email.clone()),
@@ -119,8 +117,8 @@ pub fn id_token(g: &Grant<'_>) -> IdTokenClaims {
         // the upstream vouched for it.
         email_verified: email.then_some(g.user.email_verified),
         name: scope::has(g.scope, "profile").then(|| g.user.name.clone()),
-        idp: g.ctx.idp.clone(),
-        org: g.ctx.organization.clone(),
+        idp: g.ctx.auth.idp.clone(),
+        org: g.ctx.auth.organization.clone(),
     }
 }
 
@@ -134,11 +132,11 @@ pub fn access_token(g: &Grant<'_>) -> AccessTokenClaims {
         jti: g.jti.to_owned(),
         client_id: g.client_id.to_owned(),
         scope: scope::join(g.scope),
-        auth_time: Some(g.ctx.auth_time),
-        amr: g.ctx.amr.clone(),
+        auth_time: Some(g.ctx.auth.auth_time),
+        amr: g.ctx.auth.amr.clone(),
         sid: g.ctx.session_id.clone(),
-        idp: g.ctx.idp.clone(),
-        org: g.ctx.organization.clone(),
+        idp: g.ctx.auth.idp.clone(),
+        org: g.ctx.auth.organization.clone(),
     }
 }
 

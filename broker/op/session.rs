@@ -18,7 +18,7 @@ pub enum SessionUse {
 /// Is this session still good for this user? Expired, disabled, or revoked after it began
 /// (`tokens_valid_after`) all mean no.
 pub fn is_live(session: &Session, user: &User, now: UnixTime) -> bool {
-    session.expires_at > now && !user.disabled && session.auth_time >= user.tokens_valid_after
+    session.expires_at > now && !user.disabled && session.auth.auth_time >= user.tokens_valid_after
 }
 
 /// OIDC Core §3.1.2.1 `prompt` and `max_age`: `max_age` elapsed since `auth_time` forces a
@@ -29,7 +29,8 @@ pub fn decide(
     max_age: Option<u64>,
     now: UnixTime,
 ) -> SessionUse {
-    let fresh_enough = |s: &Session| max_age.is_none_or(|m| now.saturating_sub(s.auth_time) <= m);
+    let fresh_enough =
+        |s: &Session| max_age.is_none_or(|m| now.saturating_sub(s.auth.auth_time) <= m);
     match (prompt, live_session) {
         (Prompt::Login, _) => SessionUse::Login,
         (Prompt::None, Some(s)) if fresh_enough(s) => SessionUse::Reuse,
@@ -42,15 +43,18 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::directory::Authentication;
 
     fn session(auth_time: u64) -> Session {
         Session {
             id: "s".into(),
             user_id: "u".into(),
-            auth_time,
-            amr: vec!["pwd".into()],
-            idp: None,
-            organization: None,
+            auth: Authentication {
+                auth_time,
+                amr: vec!["pwd".into()],
+                idp: None,
+                organization: None,
+            },
             created_at: auth_time,
             expires_at: auth_time + 3600,
             user_agent: None,

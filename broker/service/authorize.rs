@@ -7,7 +7,7 @@ use crate::op::authorize::{self, AuthorizeError, AuthorizeParams};
 use crate::op::session::{self, SessionUse};
 use crate::op::{ErrorCode, OpError};
 use crate::secret::{digest, random_handle};
-use crate::store::{LoginStage, LoginTx, Session, User};
+use crate::store::{AuthRequest, LoginStage, LoginTx, Session, User};
 
 /// What the browser brought: its cookies and where it comes from.
 #[derive(Debug, Clone, Default)]
@@ -38,15 +38,12 @@ pub enum AuthorizeOutcome {
     Page(String),
 }
 
-/// The parts of an authorization request a code is issued for.
+/// The parts of an authorization request a code is issued for: what the code is bound to,
+/// and the `state` that goes back to the client with it (RFC 6749 §4.1.2).
 #[derive(Debug, Clone)]
 pub struct CodeRequest {
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub scope: Vec<String>,
+    pub request: AuthRequest,
     pub state: Option<String>,
-    pub nonce: Option<String>,
-    pub code_challenge: Option<String>,
 }
 
 /// The refusal of a rate-limited authorization request (RFC 6749 §4.1.2.1).
@@ -103,12 +100,14 @@ impl SignIn<'_> {
         }
         let live = self.live_session(ctx.session.as_deref()).await?;
         let code_req = CodeRequest {
-            client_id: req.client.id.clone(),
-            redirect_uri: req.redirect_uri.to_string(),
-            scope: req.scope.clone(),
+            request: AuthRequest {
+                client_id: req.client.id.clone(),
+                redirect_uri: req.redirect_uri.to_string(),
+                scope: req.scope.clone(),
+                nonce: req.nonce.clone(),
+                code_challenge: req.code_challenge.clone(),
+            },
             state: req.state.clone(),
-            nonce: req.nonce.clone(),
-            code_challenge: req.code_challenge.clone(),
         };
         match session::decide(live.as_ref().map(|(s, _)| s), req.prompt, req.max_age, now) {
             SessionUse::Reuse => {
@@ -158,12 +157,8 @@ impl SignIn<'_> {
                 };
                 let tx = LoginTx {
                     id: random_handle(),
-                    client_id: code_req.client_id,
-                    redirect_uri: code_req.redirect_uri,
-                    scope: code_req.scope,
+                    request: code_req.request,
                     state: code_req.state,
-                    nonce: code_req.nonce,
-                    code_challenge: code_req.code_challenge,
                     response_mode: None,
                     max_age: req.max_age,
                     login_hint: req.login_hint,

@@ -18,7 +18,8 @@ use crate::op::{ErrorCode, OpError, scope};
 use crate::policy::{Client, GrantType};
 use crate::secret::{digest, random_bytes, random_handle, random_id};
 use crate::store::{
-    AuditRecord, DeviceAuthorization, DeviceGrant, DeviceStatus, LoginStage, LoginTx, User,
+    AuditRecord, AuthRequest, Authentication, DeviceAuthorization, DeviceGrant, DeviceStatus,
+    LoginStage, LoginTx, User,
 };
 
 /// User-code alphabet: consonants only, no vowels (no words), none easily confused
@@ -237,12 +238,14 @@ impl Devices<'_> {
             .record(ev.succeeded().client(&device.client_id));
         let tx = LoginTx {
             id: random_handle(),
-            client_id: device.client_id.clone(),
-            redirect_uri: String::new(),
-            scope: device.scope.clone(),
+            request: AuthRequest {
+                client_id: device.client_id.clone(),
+                redirect_uri: String::new(),
+                scope: device.scope.clone(),
+                nonce: None,
+                code_challenge: None,
+            },
             state: None,
-            nonce: None,
-            code_challenge: None,
             response_mode: None,
             max_age: None,
             login_hint: None,
@@ -290,10 +293,12 @@ impl Devices<'_> {
         let mut next = device.value.clone();
         next.status = DeviceStatus::SignedIn(DeviceGrant {
             user_id: user.id.clone(),
-            auth_time: now,
-            amr: vec![amr.to_owned()],
-            idp,
-            organization: user.organization.clone(),
+            auth: Authentication {
+                auth_time: now,
+                amr: vec![amr.to_owned()],
+                idp,
+                organization: user.organization.clone(),
+            },
         });
         if !self
             .broker
@@ -406,8 +411,8 @@ impl Devices<'_> {
             ev = ev.because("denied_by_user");
         }
         ev.identifier = tx.identifier.clone();
-        ev.organization = grant.organization.clone();
-        ev.upstream = grant.idp.clone();
+        ev.organization = grant.auth.organization.clone();
+        ev.upstream = grant.auth.idp.clone();
         self.broker.audit.record(ev);
         Ok(approve)
     }
@@ -494,13 +499,10 @@ impl Devices<'_> {
         let user = self
             .broker
             .tokens()
-            .usable_user(&grant.user_id, grant.auth_time)
+            .usable_user(&grant.user_id, grant.auth.auth_time)
             .await?;
         let ctx = AuthContext {
-            auth_time: grant.auth_time,
-            amr: grant.amr.clone(),
-            idp: grant.idp.clone(),
-            organization: grant.organization.clone(),
+            auth: grant.auth.clone(),
             session_id: None,
         };
         let access = self.broker.access_ticket();

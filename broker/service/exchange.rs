@@ -14,7 +14,7 @@ use crate::op::claims::AuthContext;
 use crate::op::{ErrorCode, OpError, scope};
 use crate::policy::{Client, GrantType, Organization, Policy, Upstream, UpstreamKind};
 use crate::secret::random_id;
-use crate::store::{AuditRecord, User};
+use crate::store::{AuditRecord, Authentication, User};
 use crate::upstream::{UpstreamError, verify};
 
 /// RFC 8693 §3 token type identifiers.
@@ -116,10 +116,12 @@ impl Tokens<'_> {
             .record(ev.succeeded().user(&user.id).identifier(&user.email));
 
         let ctx = AuthContext {
-            auth_time: now,
-            amr: vec!["fed".into()],
-            idp: Some(upstream.id.clone()),
-            organization: user.organization.clone().or(Some(org.id.clone())),
+            auth: Authentication {
+                auth_time: now,
+                amr: vec!["fed".into()],
+                idp: Some(upstream.id.clone()),
+                organization: user.organization.clone().or(Some(org.id.clone())),
+            },
             session_id: None,
         };
         let access = self.broker.access_ticket();

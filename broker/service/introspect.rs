@@ -101,7 +101,7 @@ impl Tokens<'_> {
         let user = self.broker.store.user_by_id(&family.user_id).await?;
         let user_ok = user
             .as_ref()
-            .is_some_and(|u| !u.disabled && family.auth_time >= u.tokens_valid_after);
+            .is_some_and(|u| !u.disabled && family.auth.auth_time >= u.tokens_valid_after);
         if !user_ok {
             return Ok(Some(Introspection::default()));
         }

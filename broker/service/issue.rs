@@ -8,7 +8,7 @@ use crate::clock::UnixTime;
 use crate::op::claims::{self, AuthContext, Grant, TYP_ACCESS_TOKEN, TYP_ID_TOKEN};
 use crate::op::{OpError, scope};
 use crate::secret::{digest, random_handle};
-use crate::store::{CodeRecord, IssuedAccess, RefreshFamily, Session, User};
+use crate::store::{Authentication, CodeRecord, IssuedAccess, RefreshFamily, Session, User};
 
 /// A token endpoint success response (RFC 6749 §5.1, OIDC Core §3.1.3.3).
 #[derive(Debug, Clone, serde::Serialize)]
@@ -88,10 +88,12 @@ impl Broker {
         let session = Session {
             id: crate::secret::random_uuid().to_string(),
             user_id: user.id.clone(),
-            auth_time: now,
-            amr: vec![amr.to_owned()],
-            idp,
-            organization,
+            auth: Authentication {
+                auth_time: now,
+                amr: vec![amr.to_owned()],
+                idp,
+                organization,
+            },
             created_at: now,
             expires_at: now + self.policy().lifetimes.session.as_secs(),
             user_agent: user_agent.map(|u| u.chars().take(256).collect()),
@@ -115,23 +117,16 @@ impl Broker {
         let policy = self.policy();
         let code = random_handle();
         let record = CodeRecord {
-            client_id: req.client_id.clone(),
-            redirect_uri: req.redirect_uri.clone(),
+            request: req.request.clone(),
             user_id: user.id.clone(),
             session_id: session.id.clone(),
-            scope: req.scope.clone(),
-            nonce: req.nonce.clone(),
-            code_challenge: req.code_challenge.clone(),
-            auth_time: session.auth_time,
-            amr: session.amr.clone(),
-            idp: session.idp.clone(),
-            organization: session.organization.clone(),
+            auth: session.auth.clone(),
             issued_at: now,
             expires_at: now + policy.lifetimes.code.as_secs(),
             redeemed: None,
         };
         self.store.put_code(&digest(&code), &record, now).await?;
-        let mut url = Url::parse(&req.redirect_uri)
+        let mut url = Url::parse(&req.request.redirect_uri)
             .map_err(|_| OpError::invalid_request("the redirect URI is malformed"))?;
         {
             let mut q = url.query_pairs_mut();
@@ -211,10 +206,7 @@ impl Broker {
             client_id: client_id.to_owned(),
             session_id: ctx.session_id.clone(),
             scope: scopes.to_vec(),
-            auth_time: ctx.auth_time,
-            amr: ctx.amr.clone(),
-            idp: ctx.idp.clone(),
-            organization: ctx.organization.clone(),
+            auth: ctx.auth.clone(),
             current: digest(&secret),
             generation: 0,
             created_at: now,

@@ -126,7 +126,7 @@ impl SignIn<'_> {
         let now = self.broker.now();
         let audit = AuditRecord::failure("login.password", now)
             .identifier(&identifier)
-            .client(&tx.client_id)
+            .client(&tx.request.client_id)
             .request(ctx.ip.as_deref(), ctx.user_agent.as_deref());
 
         // Rate limits before any Argon2 work; keyed by what was typed, never by whether the
@@ -282,12 +282,8 @@ impl SignIn<'_> {
             )
             .await?;
         let req = CodeRequest {
-            client_id: tx.client_id.clone(),
-            redirect_uri: tx.redirect_uri.clone(),
-            scope: tx.scope.clone(),
+            request: tx.request.clone(),
             state: tx.state.clone(),
-            nonce: tx.nonce.clone(),
-            code_challenge: tx.code_challenge.clone(),
         };
         let redirect = self.broker.code_redirect(&req, &new.session, user).await?;
         self.broker.store.delete_login_tx(&tx.id).await?;
@@ -326,7 +322,7 @@ impl SignIn<'_> {
     pub(crate) fn view(&self, tx: &LoginTx, step: Step, error: Option<&'static str>) -> LoginView {
         let policy = self.broker.policy();
         let client_name = policy
-            .client(&tx.client_id)
+            .client(&tx.request.client_id)
             .map(|c| c.name.clone())
             .unwrap_or_default();
         let upstream_name = tx

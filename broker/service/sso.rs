@@ -366,7 +366,7 @@ fn sso_event(
 ) -> AuditRecord {
     let mut record = AuditRecord::failure("login.sso", now)
         .upstream(&upstream.id)
-        .client(&tx.client_id)
+        .client(&tx.request.client_id)
         .request(ctx.ip.as_deref(), ctx.user_agent.as_deref());
     record.identifier = tx.identifier.clone();
     record.organization = organization.map(|o| o.id.clone());

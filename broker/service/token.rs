@@ -102,7 +102,7 @@ impl Tokens<'_> {
             ));
         }
         // Each check below refuses without consuming the code ("changes nothing").
-        if record.client_id != client.id {
+        if record.request.client_id != client.id {
             return Err(bad("the code was issued to another client"));
         }
         if record.expires_at <= now {
@@ -115,11 +115,11 @@ impl Tokens<'_> {
             .redirect_uri
             .as_deref()
             .and_then(|r| url::Url::parse(r).ok())
-            .is_some_and(|r| url::Url::parse(&record.redirect_uri).is_ok_and(|s| s == r));
+            .is_some_and(|r| url::Url::parse(&record.request.redirect_uri).is_ok_and(|s| s == r));
         if !same {
             return Err(bad("redirect_uri does not match the authorization request"));
         }
-        match (&record.code_challenge, p.code_verifier.as_deref()) {
+        match (&record.request.code_challenge, p.code_verifier.as_deref()) {
             (Some(challenge), Some(verifier)) if pkce::verify_s256(verifier, challenge) => {}
             (Some(_), Some(_)) => return Err(bad("the PKCE code_verifier does not match")),
             (Some(_), None) => return Err(bad("the PKCE code_verifier is missing")),
@@ -129,7 +129,9 @@ impl Tokens<'_> {
             }
             (None, None) => {}
         }
-        let user = self.usable_user(&record.user_id, record.auth_time).await?;
+        let user = self
+            .usable_user(&record.user_id, record.auth.auth_time)
+            .await?;
 
         let access = self.broker.access_ticket();
         // Refresh tokens go to every client allowed the grant (as Keycloak and Entra do);
@@ -158,16 +160,13 @@ impl Tokens<'_> {
             CodeRedemption::Unknown => return Err(bad("the code is invalid")),
         }
         let ctx = AuthContext {
-            auth_time: record.auth_time,
-            amr: record.amr.clone(),
-            idp: record.idp.clone(),
-            organization: record.organization.clone(),
+            auth: record.auth.clone(),
             session_id: Some(record.session_id.clone()),
         };
         let refresh = match &family {
             Some(f) => Some(
                 self.broker
-                    .new_refresh_family(f, &client.id, &user, &record.scope, &ctx, &access)
+                    .new_refresh_family(f, &client.id, &user, &record.request.scope, &ctx, &access)
                     .await?,
             ),
             None => None,
@@ -180,8 +179,8 @@ impl Tokens<'_> {
         let grant = UserGrant {
             client_id: &client.id,
             user: &user,
-            scopes: &record.scope,
-            nonce: record.nonce.as_deref(),
+            scopes: &record.request.scope,
+            nonce: record.request.nonce.as_deref(),
             ctx: &ctx,
             access: &access,
         };
@@ -207,7 +206,7 @@ impl Tokens<'_> {
             AuditRecord::failure("token.code", now)
                 .because("code_replayed")
                 .user(&record.user_id)
-                .client(&record.client_id),
+                .client(&record.request.client_id),
         );
         Ok(())
     }
@@ -251,7 +250,9 @@ impl Tokens<'_> {
                 asked
             }
         };
-        let user = self.usable_user(&family.user_id, family.auth_time).await?;
+        let user = self
+            .usable_user(&family.user_id, family.auth.auth_time)
+            .await?;
         let next_secret = random_handle();
         let access = self.broker.access_ticket();
         let step = RefreshStep {
@@ -260,13 +261,8 @@ impl Tokens<'_> {
             access: access.issued(),
             spent_window: spent_window(&self.broker.policy()),
         };
-        match self
-            .broker
-            .store
-            .rotate_seen(&seen, &step, now)
-            .await?
-        {
-            Rotation::Rotated(_) => {}
+        let rotated = match self.broker.store.rotate_seen(&seen, &step, now).await? {
+            Rotation::Rotated(rotated) => rotated,
             Rotation::Reused(f) => {
                 self.broker.audit.record(
                     AuditRecord::failure("token.refresh", now)
@@ -289,13 +285,11 @@ impl Tokens<'_> {
                 return Err(bad("the refresh token is used too often; try again later"));
             }
             Rotation::Unknown => return Err(bad("the refresh token is invalid or expired")),
-        }
+        };
+        // The family as rotated: the same sign-in, owned.
         let ctx = AuthContext {
-            auth_time: family.auth_time,
-            amr: family.amr.clone(),
-            idp: family.idp.clone(),
-            organization: family.organization.clone(),
-            session_id: family.session_id.clone(),
+            auth: rotated.auth,
+            session_id: rotated.session_id,
         };
         let grant = UserGrant {
             client_id: &client.id,

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::backend::KvBackend;
-use super::records::UnixTime;
+use super::records::{Authentication, UnixTime};
 use super::{Store, StoreError, Txn, decode, encode, ttl_until};
 
 /// How long a record outlives its expiry (to answer `expired_token`).
@@ -25,10 +25,8 @@ fn user_code_key(code: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceGrant {
     pub user_id: String,
-    pub auth_time: UnixTime,
-    pub amr: Vec<String>,
-    pub idp: Option<String>,
-    pub organization: Option<String>,
+    #[serde(flatten)]
+    pub auth: Authentication,
 }
 
 /// Where a device authorisation stands (RFC 8628 §3.3 – §3.5).

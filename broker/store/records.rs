@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::clock::UnixTime;
 /// The directory's domain types live in [`crate::directory`]; the store keeps them as they
 /// serialise there, so their JSON is this module's record format too.
-pub use crate::directory::{Session, UpstreamLink, User, UserSource};
+pub use crate::directory::{AuthRequest, Authentication, Session, UpstreamLink, User, UserSource};
 
 /// Which step of the login page a transaction is at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,12 +33,10 @@ pub struct UpstreamLeg {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginTx {
     pub id: String,
-    pub client_id: String,
-    pub redirect_uri: String,
-    pub scope: Vec<String>,
+    #[serde(flatten)]
+    pub request: AuthRequest,
+    /// The client's `state`, returned with the code (RFC 6749 §4.1.2).
     pub state: Option<String>,
-    pub nonce: Option<String>,
-    pub code_challenge: Option<String>,
     pub response_mode: Option<String>,
     pub max_age: Option<u64>,
     pub login_hint: Option<String>,
@@ -66,17 +64,12 @@ pub struct Redemption {
 /// An authorization code. Stored under the digest of the code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CodeRecord {
-    pub client_id: String,
-    pub redirect_uri: String,
+    #[serde(flatten)]
+    pub request: AuthRequest,
     pub user_id: String,
     pub session_id: String,
-    pub scope: Vec<String>,
-    pub nonce: Option<String>,
-    pub code_challenge: Option<String>,
-    pub auth_time: UnixTime,
-    pub amr: Vec<String>,
-    pub idp: Option<String>,
-    pub organization: Option<String>,
+    #[serde(flatten)]
+    pub auth: Authentication,
     pub issued_at: UnixTime,
     pub expires_at: UnixTime,
     /// `None` until redeemed; then what the redemption issued.
@@ -93,10 +86,8 @@ pub struct RefreshFamily {
     pub client_id: String,
     pub session_id: Option<String>,
     pub scope: Vec<String>,
-    pub auth_time: UnixTime,
-    pub amr: Vec<String>,
-    pub idp: Option<String>,
-    pub organization: Option<String>,
+    #[serde(flatten)]
+    pub auth: Authentication,
     /// Digest of the one refresh secret that is valid now.
     pub current: String,
     pub generation: u32,
@@ -343,4 +334,147 @@ pub struct KnownDevice {
     pub identifier: String,
     pub user_id: String,
     pub created_at: UnixTime,
+}
+
+/// The stored format is a compatibility promise: records written before the bundles
+/// ([`AuthRequest`], [`Authentication`]) were embedded must still decode, and records written
+/// now must read back with the code that wrote the old ones (a rolling upgrade runs both).
+/// Each literal is a record exactly as the flat structs of that code serialised it.
+#[cfg(test)]
+mod stored_format {
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+    use serde_json::Value;
+
+    use super::*;
+    use crate::store::device::{DeviceAuthorization, DeviceGrant, DeviceStatus};
+
+    const CODE: &str = r#"{"client_id":"helpdesk","redirect_uri":"https://helpdesk.example.com/callback","user_id":"0197a3c2-5d1e-7b7a-9c1d-3f2e4a5b6c7d","session_id":"0197a3c2-6e2f-7c8b-8d2e-4a3f5b6c7d8e","scope":["openid","email","offline_access"],"nonce":"n-0S6_WzA2Mj","code_challenge":"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM","auth_time":1750000000,"amr":["fed"],"idp":"entra","organization":"contoso","issued_at":1750000030,"expires_at":1750000090,"redeemed":{"access_jti":"6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f","access_expires_at":1750000630,"refresh_family":"Zk9hR2xhYmVsX2ZhbWlseQ"}}"#;
+    const FAMILY: &str = r#"{"id":"Zk9hR2xhYmVsX2ZhbWlseQ","user_id":"0197a3c2-5d1e-7b7a-9c1d-3f2e4a5b6c7d","client_id":"helpdesk","session_id":"0197a3c2-6e2f-7c8b-8d2e-4a3f5b6c7d8e","scope":["openid","email","offline_access"],"auth_time":1750000000,"amr":["fed"],"idp":"entra","organization":"contoso","current":"q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6j7k8l9z0x1c","generation":2,"created_at":1750000030,"expires_at":1752592030,"revoked":false,"spent":[{"digest":"a1s2d3f4g5h6j7k8l9z0x1c2v3b4n5m6q7w8e9r0t1y","spent_at":1750000700},{"digest":"z0x9c8v7b6n5m4a3s2d1f0g9h8j7k6l5q4w3e2r1t0y","spent_at":1750001400}],"access":[{"jti":"7a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d","expires_at":1750002000}]}"#;
+    const SESSION: &str = r#"{"id":"0197a3c2-6e2f-7c8b-8d2e-4a3f5b6c7d8e","user_id":"0197a3c2-5d1e-7b7a-9c1d-3f2e4a5b6c7d","auth_time":1750000000,"amr":["pwd"],"idp":null,"organization":"contoso","created_at":1750000000,"expires_at":1750086400,"user_agent":"Mozilla/5.0 (X11; Linux x86_64)","ip":"192.0.2.1"}"#;
+    const LOGIN_TX: &str = r#"{"id":"dHgtaGFuZGxlLTAwMDE","client_id":"helpdesk","redirect_uri":"https://helpdesk.example.com/callback","scope":["openid","email"],"state":"af0ifjsldkj","nonce":"n-0S6_WzA2Mj","code_challenge":"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM","response_mode":null,"max_age":3600,"login_hint":"alice@contoso.com","browser":"YnJvd3Nlci1kaWdlc3Q","csrf":"Y3NyZi10b2tlbg","stage":"upstream","identifier":"alice@contoso.com","upstream":{"upstream":"entra","organization":"contoso","nonce":"dXBzdHJlYW0tbm9uY2U","pkce_verifier":"dXBzdHJlYW0tcGtjZS12ZXJpZmllcg","login_hint":"alice@contoso.com"},"device":null,"created_at":1750000000,"expires_at":1750000600}"#;
+    const DEVICE: &str = r#"{"client_id":"cli","scope":["openid","offline_access"],"user_code":"BCDFGHJK","status":{"state":"approved","user_id":"0197a3c2-5d1e-7b7a-9c1d-3f2e4a5b6c7d","auth_time":1750000000,"amr":["fed"],"idp":"entra","organization":"contoso"},"interval":5,"last_poll":1750000040,"created_at":1750000000,"expires_at":1750000600}"#;
+
+    /// Decodes `stored`, checks that encoding it again gives the same JSON value (the same
+    /// keys and values: what any reader, old or new, sees), and returns the record.
+    fn round_trip<T: DeserializeOwned + Serialize>(stored: &str) -> T {
+        let record: T = serde_json::from_str(stored).unwrap();
+        let written: Value = serde_json::to_value(&record).unwrap();
+        let expected: Value = serde_json::from_str(stored).unwrap();
+        assert_eq!(written, expected);
+        record
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn sso_at(auth_time: UnixTime) -> Authentication {
+        Authentication {
+            auth_time,
+            amr: strings(&["fed"]),
+            idp: Some("entra".into()),
+            organization: Some("contoso".into()),
+        }
+    }
+
+    #[test]
+    fn code_record_keeps_its_format() {
+        let code: CodeRecord = round_trip(CODE);
+        assert_eq!(
+            code.request,
+            AuthRequest {
+                client_id: "helpdesk".into(),
+                redirect_uri: "https://helpdesk.example.com/callback".into(),
+                scope: strings(&["openid", "email", "offline_access"]),
+                nonce: Some("n-0S6_WzA2Mj".into()),
+                code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+            }
+        );
+        assert_eq!(code.session_id, "0197a3c2-6e2f-7c8b-8d2e-4a3f5b6c7d8e");
+        assert_eq!(code.auth, sso_at(1_750_000_000));
+        assert_eq!(code.expires_at, 1_750_000_090);
+        assert_eq!(
+            code.redeemed.map(|r| r.access_jti),
+            Some("6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f".into())
+        );
+    }
+
+    #[test]
+    fn refresh_family_keeps_its_format() {
+        let family: RefreshFamily = round_trip(FAMILY);
+        assert_eq!(family.client_id, "helpdesk");
+        assert_eq!(
+            family.session_id.as_deref(),
+            Some("0197a3c2-6e2f-7c8b-8d2e-4a3f5b6c7d8e")
+        );
+        assert_eq!(
+            family.scope,
+            strings(&["openid", "email", "offline_access"])
+        );
+        assert_eq!(family.auth, sso_at(1_750_000_000));
+        assert_eq!(family.generation, 2);
+        assert_eq!(family.spent.len(), 2);
+        assert_eq!(family.access.len(), 1);
+        // Same bytes, not only the same value: the embedded fields keep their place.
+        assert_eq!(serde_json::to_string(&family).unwrap(), FAMILY);
+
+        // A family written before `spent` and `access` existed still reads, without them.
+        let mut old: Value = serde_json::from_str(FAMILY).unwrap();
+        if let Value::Object(map) = &mut old {
+            map.remove("spent");
+            map.remove("access");
+        }
+        let old: RefreshFamily = serde_json::from_value(old).unwrap();
+        assert!(old.spent.is_empty() && old.access.is_empty());
+        assert_eq!(old.auth, family.auth);
+    }
+
+    #[test]
+    fn session_keeps_its_format() {
+        let session: Session = round_trip(SESSION);
+        assert_eq!(
+            session.auth,
+            Authentication {
+                auth_time: 1_750_000_000,
+                amr: strings(&["pwd"]),
+                idp: None,
+                organization: Some("contoso".into()),
+            }
+        );
+        assert_eq!(session.ip.as_deref(), Some("192.0.2.1"));
+        assert_eq!(serde_json::to_string(&session).unwrap(), SESSION);
+    }
+
+    #[test]
+    fn login_tx_keeps_its_format() {
+        let tx: LoginTx = round_trip(LOGIN_TX);
+        assert_eq!(
+            tx.request,
+            AuthRequest {
+                client_id: "helpdesk".into(),
+                redirect_uri: "https://helpdesk.example.com/callback".into(),
+                scope: strings(&["openid", "email"]),
+                nonce: Some("n-0S6_WzA2Mj".into()),
+                code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+            }
+        );
+        assert_eq!(tx.state.as_deref(), Some("af0ifjsldkj"));
+        assert_eq!(tx.max_age, Some(3600));
+        assert_eq!(tx.stage, LoginStage::Upstream);
+        assert_eq!(tx.upstream.map(|leg| leg.upstream), Some("entra".into()));
+    }
+
+    #[test]
+    fn device_grant_keeps_its_format() {
+        let device: DeviceAuthorization = round_trip(DEVICE);
+        assert_eq!(
+            device.status,
+            DeviceStatus::Approved(DeviceGrant {
+                user_id: "0197a3c2-5d1e-7b7a-9c1d-3f2e4a5b6c7d".into(),
+                auth: sso_at(1_750_000_000),
+            })
+        );
+        assert_eq!(serde_json::to_string(&device).unwrap(), DEVICE);
+    }
 }

@@ -17,9 +17,9 @@ use idbroker::store::backend::{KvBackend, Txn};
 use idbroker::store::embedded::EmbeddedKv;
 use idbroker::store::redis::RedisKv;
 use idbroker::store::{
-    AuditFilter, AuditRecord, Backend, CodeRecord, CodeRedemption, IssuedAccess, MSG_ALL,
-    RateCount, Redemption, RefreshFamily, RefreshStep, Rotation, SPENT_SECRETS_KEPT, Session,
-    Store, StoreError, UpstreamLink, User, UserConflict, UserSource,
+    AuditFilter, AuditRecord, AuthRequest, Authentication, Backend, CodeRecord, CodeRedemption,
+    IssuedAccess, MSG_ALL, RateCount, Redemption, RefreshFamily, RefreshStep, Rotation,
+    SPENT_SECRETS_KEPT, Session, Store, StoreError, UpstreamLink, User, UserConflict, UserSource,
 };
 
 use crate::support::redis_server::RedisServer;
@@ -127,17 +127,21 @@ fn entra(oid: &str) -> UpstreamLink {
 
 fn code_record(now: u64) -> CodeRecord {
     CodeRecord {
-        client_id: "helpdesk".into(),
-        redirect_uri: "https://helpdesk.example.com/callback".into(),
+        request: AuthRequest {
+            client_id: "helpdesk".into(),
+            redirect_uri: "https://helpdesk.example.com/callback".into(),
+            scope: vec!["openid".into(), "email".into()],
+            nonce: Some("n-0S6_WzA2Mj".into()),
+            code_challenge: None,
+        },
         user_id: "u1".into(),
         session_id: "s1".into(),
-        scope: vec!["openid".into(), "email".into()],
-        nonce: Some("n-0S6_WzA2Mj".into()),
-        code_challenge: None,
-        auth_time: now,
-        amr: vec!["pwd".into()],
-        idp: None,
-        organization: None,
+        auth: Authentication {
+            auth_time: now,
+            amr: vec!["pwd".into()],
+            idp: None,
+            organization: None,
+        },
         issued_at: now,
         expires_at: now + 60,
         redeemed: None,
@@ -151,10 +155,12 @@ fn family(id: &str, user_id: &str, current: &str, now: u64) -> RefreshFamily {
         client_id: "helpdesk".into(),
         session_id: None,
         scope: vec!["openid".into(), "offline_access".into()],
-        auth_time: now,
-        amr: vec!["pwd".into()],
-        idp: None,
-        organization: None,
+        auth: Authentication {
+            auth_time: now,
+            amr: vec!["pwd".into()],
+            idp: None,
+            organization: None,
+        },
         current: current.into(),
         generation: 0,
         created_at: now,
@@ -182,10 +188,12 @@ fn session(id: &str, user_id: &str, created_at: u64, expires_at: u64) -> Session
     Session {
         id: id.into(),
         user_id: user_id.into(),
-        auth_time: created_at,
-        amr: vec!["pwd".into()],
-        idp: None,
-        organization: None,
+        auth: Authentication {
+            auth_time: created_at,
+            amr: vec!["pwd".into()],
+            idp: None,
+            organization: None,
+        },
         created_at,
         expires_at,
         user_agent: None,
@@ -935,10 +943,12 @@ async fn device_authorizations(kv: Backend) {
     let mut approved = polled.clone();
     approved.status = DeviceStatus::Approved(DeviceGrant {
         user_id: "u1".into(),
-        auth_time: now,
-        amr: vec!["pwd".into()],
-        idp: None,
-        organization: None,
+        auth: Authentication {
+            auth_time: now,
+            amr: vec!["pwd".into()],
+            idp: None,
+            organization: None,
+        },
     });
     let v2 = store.device("dev-1").await.unwrap().unwrap();
     assert!(
@@ -1031,7 +1041,7 @@ async fn code_redemption_race(kv: Backend) {
     assert_eq!(absent, CodeRedemption::Unknown);
     store.put_code("digest-2", &code, now).await.unwrap();
     let mut other = code.clone();
-    other.client_id = "another-client".into();
+    other.request.client_id = "another-client".into();
     assert_eq!(
         store
             .redeem_code("digest-2", &other, winner, now)
@@ -1420,12 +1430,14 @@ async fn login_tx_swap_is_compare_and_swap(kv: Backend) {
     let now = now();
     let tx = LoginTx {
         id: "tx-1".into(),
-        client_id: "helpdesk".into(),
-        redirect_uri: "https://helpdesk.example.com/callback".into(),
-        scope: vec!["openid".into()],
+        request: AuthRequest {
+            client_id: "helpdesk".into(),
+            redirect_uri: "https://helpdesk.example.com/callback".into(),
+            scope: vec!["openid".into()],
+            nonce: None,
+            code_challenge: None,
+        },
         state: Some("st".into()),
-        nonce: None,
-        code_challenge: None,
         response_mode: None,
         max_age: None,
         login_hint: None,
