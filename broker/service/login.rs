@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use super::authorize::{BrowserContext, CodeRequest};
+use super::authorize::BrowserContext;
 use super::login_flow::{
     LoginNext, LoginView, MSG_BAD_CREDENTIALS, MSG_BUSY, MSG_ENTER_EMAIL, MSG_RESTART,
     MSG_TOO_MANY, Step,
@@ -17,7 +17,7 @@ use super::{ServiceError, SignIn};
 use crate::hrd::{self, LoginMethod};
 use crate::password::PasswordError;
 use crate::secret::{ct_eq, digest, random_handle};
-use crate::store::{AuditRecord, KnownDevice, LoginStage, LoginTx, RateCount, User};
+use crate::store::{AuditRecord, KnownDevice, LoginStage, RateCount, User};
 
 /// Longest identifier accepted (RFC 5321 caps a path at 256 octets).
 const MAX_IDENTIFIER: usize = 256;
@@ -236,124 +236,6 @@ impl SignIn<'_> {
             return Err(ServiceError::Restart(MSG_RESTART.into()));
         }
         Ok(self.view(&next, Step::Identifier, None))
-    }
-
-    /// Ends a login successfully: new session, code, redirect to the client.
-    pub async fn finish_login(
-        &self,
-        tx: &LoginTx,
-        user: &User,
-        amr: &str,
-        idp: Option<String>,
-        ctx: &BrowserContext,
-    ) -> Result<LoginNext, ServiceError> {
-        if let Some(device) = tx.device.as_deref() {
-            return self
-                .broker
-                .devices()
-                .finish_device_login(tx, device, user, amr, idp)
-                .await;
-        }
-        // One login completes a transaction once; a second submission loses the swap.
-        let mut done = tx.clone();
-        done.stage = LoginStage::Done;
-        if !self
-            .broker
-            .store
-            .swap_login_tx(tx, &done, self.broker.now())
-            .await?
-        {
-            return Err(ServiceError::Restart(MSG_RESTART.into()));
-        }
-        // A new sign-in replaces the browser's previous session.
-        if let Some(old) = ctx.session.as_deref() {
-            self.broker.store.delete_session(&digest(old)).await?;
-        }
-        let organization = user.organization.clone();
-        let new = self
-            .broker
-            .start_session(
-                user,
-                amr,
-                idp,
-                organization,
-                ctx.ip.clone(),
-                ctx.user_agent.clone(),
-            )
-            .await?;
-        let req = CodeRequest {
-            request: tx.request.clone(),
-            state: tx.state.clone(),
-        };
-        let redirect = self.broker.code_redirect(&req, &new.session, user).await?;
-        self.broker.store.delete_login_tx(&tx.id).await?;
-        Ok(LoginNext::Complete {
-            redirect,
-            session_cookie: new.cookie,
-        })
-    }
-
-    /// Loads a transaction for this browser, checking the CSRF token when a form was sent.
-    pub(crate) async fn load_tx(
-        &self,
-        id: &str,
-        ctx: &BrowserContext,
-        csrf: Option<&str>,
-    ) -> Result<LoginTx, ServiceError> {
-        let restart = || ServiceError::Restart(MSG_RESTART.into());
-        if id.is_empty() || id.len() > 128 {
-            return Err(restart());
-        }
-        let tx = self.broker.store.login_tx(id).await?.ok_or_else(restart)?;
-        let browser = ctx.browser.as_deref().ok_or_else(restart)?;
-        if tx.expires_at <= self.broker.now()
-            || !ct_eq(digest(browser).as_bytes(), tx.browser.as_bytes())
-        {
-            return Err(restart());
-        }
-        if let Some(csrf) = csrf
-            && !ct_eq(csrf.as_bytes(), tx.csrf.as_bytes())
-        {
-            return Err(restart());
-        }
-        Ok(tx)
-    }
-
-    pub(crate) fn view(&self, tx: &LoginTx, step: Step, error: Option<&'static str>) -> LoginView {
-        let policy = self.broker.policy();
-        let client_name = policy
-            .client(&tx.request.client_id)
-            .map(|c| c.name.clone())
-            .unwrap_or_default();
-        let upstream_name = tx
-            .upstream
-            .as_ref()
-            .and_then(|leg| policy.upstream(&leg.upstream))
-            .or_else(|| {
-                // Choice step: the user's route names the upstream.
-                let id = tx.identifier.as_deref()?;
-                let org = policy.org_for_email(id)?;
-                policy.upstream(org.upstream.as_deref()?)
-            })
-            .map(|u| u.display_name.clone());
-        let identifier = match step {
-            Step::Identifier => tx
-                .identifier
-                .clone()
-                .or_else(|| tx.login_hint.clone())
-                .unwrap_or_default(),
-            _ => tx.identifier.clone().unwrap_or_default(),
-        };
-        LoginView {
-            step,
-            tx: tx.id.clone(),
-            csrf: tx.csrf.clone(),
-            identifier,
-            client_name,
-            upstream_name,
-            error,
-            retry_after: None,
-        }
     }
 
     /// Counts a password attempt before any hashing; `limited` is `Some(seconds)` when it

@@ -1,9 +1,16 @@
-//! What the login flow's steps share: the page's view, where a step leads, and the messages
-//! the user reads. The password and identifier steps (`login.rs`), the upstream leg
-//! (`sso.rs`) and the device flow's sign-in (`device.rs`) all answer with these, so they live
-//! apart from each of them and none of the three imports another for them.
+//! What the login flow's steps share: the page's view, where a step leads, the messages
+//! the user reads, and the steps every path takes: loading the transaction for this browser
+//! ([`SignIn::load_tx`]), the page's view of it ([`SignIn::view`]) and ending the login
+//! ([`SignIn::finish_login`]). The password and identifier steps (`login.rs`), the upstream
+//! leg (`sso.rs`) and the device flow's sign-in (`device.rs`) all meet here, so none of the
+//! three imports another.
 
 use url::Url;
+
+use super::authorize::{BrowserContext, CodeRequest};
+use super::{ServiceError, SignIn};
+use crate::secret::{ct_eq, digest};
+use crate::store::{LoginStage, LoginTx, User};
 
 pub const MSG_ENTER_EMAIL: &str = "Enter your email address.";
 pub const MSG_BAD_CREDENTIALS: &str = "The email address or password is incorrect.";
@@ -63,4 +70,129 @@ pub struct DeviceConsentView {
     pub client_name: String,
     pub user_email: String,
     pub user_code: String,
+}
+
+impl SignIn<'_> {
+    /// Ends a login successfully: new session, code, redirect to the client.
+    pub async fn finish_login(
+        &self,
+        tx: &LoginTx,
+        user: &User,
+        amr: &str,
+        idp: Option<String>,
+        ctx: &BrowserContext,
+    ) -> Result<LoginNext, ServiceError> {
+        if let Some(device) = tx.device.as_deref() {
+            return self
+                .broker
+                .devices()
+                .finish_device_login(tx, device, user, amr, idp)
+                .await;
+        }
+        // One login completes a transaction once; a second submission loses the swap.
+        let mut done = tx.clone();
+        done.stage = LoginStage::Done;
+        if !self
+            .broker
+            .store
+            .swap_login_tx(tx, &done, self.broker.now())
+            .await?
+        {
+            return Err(ServiceError::Restart(MSG_RESTART.into()));
+        }
+        // A new sign-in replaces the browser's previous session.
+        if let Some(old) = ctx.session.as_deref() {
+            self.broker.store.delete_session(&digest(old)).await?;
+        }
+        let organization = user.organization.clone();
+        let new = self
+            .broker
+            .start_session(
+                user,
+                amr,
+                idp,
+                organization,
+                ctx.ip.clone(),
+                ctx.user_agent.clone(),
+            )
+            .await?;
+        let req = CodeRequest {
+            request: tx.request.clone(),
+            state: tx.state.clone(),
+        };
+        let redirect = self.broker.code_redirect(&req, &new.session, user).await?;
+        self.broker.store.delete_login_tx(&tx.id).await?;
+        Ok(LoginNext::Complete {
+            redirect,
+            session_cookie: new.cookie,
+        })
+    }
+
+    /// Loads a transaction for this browser, checking the CSRF token when a form was sent.
+    pub(in crate::service) async fn load_tx(
+        &self,
+        id: &str,
+        ctx: &BrowserContext,
+        csrf: Option<&str>,
+    ) -> Result<LoginTx, ServiceError> {
+        let restart = || ServiceError::Restart(MSG_RESTART.into());
+        if id.is_empty() || id.len() > 128 {
+            return Err(restart());
+        }
+        let tx = self.broker.store.login_tx(id).await?.ok_or_else(restart)?;
+        let browser = ctx.browser.as_deref().ok_or_else(restart)?;
+        if tx.expires_at <= self.broker.now()
+            || !ct_eq(digest(browser).as_bytes(), tx.browser.as_bytes())
+        {
+            return Err(restart());
+        }
+        if let Some(csrf) = csrf
+            && !ct_eq(csrf.as_bytes(), tx.csrf.as_bytes())
+        {
+            return Err(restart());
+        }
+        Ok(tx)
+    }
+
+    pub(in crate::service) fn view(
+        &self,
+        tx: &LoginTx,
+        step: Step,
+        error: Option<&'static str>,
+    ) -> LoginView {
+        let policy = self.broker.policy();
+        let client_name = policy
+            .client(&tx.request.client_id)
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        let upstream_name = tx
+            .upstream
+            .as_ref()
+            .and_then(|leg| policy.upstream(&leg.upstream))
+            .or_else(|| {
+                // Choice step: the user's route names the upstream.
+                let id = tx.identifier.as_deref()?;
+                let org = policy.org_for_email(id)?;
+                policy.upstream(org.upstream.as_deref()?)
+            })
+            .map(|u| u.display_name.clone());
+        let identifier = match step {
+            Step::Identifier => tx
+                .identifier
+                .clone()
+                .or_else(|| tx.login_hint.clone())
+                .unwrap_or_default(),
+            _ => tx.identifier.clone().unwrap_or_default(),
+        };
+        LoginView {
+            step,
+            tx: tx.id.clone(),
+            csrf: tx.csrf.clone(),
+            identifier,
+            client_name,
+            upstream_name,
+            error,
+            retry_after: None,
+        }
+    }
 }
