@@ -45,6 +45,8 @@ async fn main() {
          {:.0}% of the ceiling",
         100.0 * sustained / ceiling
     );
+    // The burst starts from a broker whose hashing threads have released their memory.
+    tokio::time::sleep(idbroker::password::IDLE_RELEASE + Duration::from_secs(1)).await;
     let mut browsers = Vec::new();
     for n in 0..attempts {
         let mut b = Browser::forwarded_for(&format!("10.0.{}.{}", n / 250, n % 250 + 1));
