@@ -291,10 +291,7 @@ async fn run_refresh(setup: &Setup, concurrency: usize, rounds: usize) -> f64 {
     }
     ready.wait().await;
     let started = Instant::now();
-    let mut times = Vec::new();
-    for w in workers {
-        times.extend(w.await.unwrap());
-    }
+    let times = gather(workers).await;
     report(
         "refresh rotation (/token)",
         concurrency,
@@ -333,10 +330,7 @@ async fn run_introspect(setup: &Setup, concurrency: usize, rounds: usize) -> f64
             times
         }));
     }
-    let mut times = Vec::new();
-    for w in workers {
-        times.extend(w.await.unwrap());
-    }
+    let times = gather(workers).await;
     report(
         "introspection of a user token (/introspect)",
         concurrency,
@@ -458,6 +452,15 @@ async fn large_store(full: bool) {
     );
 }
 
+/// Every worker's latencies, once all have finished.
+async fn gather(workers: Vec<tokio::task::JoinHandle<Vec<Duration>>>) -> Vec<Duration> {
+    let mut times = Vec::new();
+    for w in workers {
+        times.extend(w.await.unwrap());
+    }
+    times
+}
+
 /// Prints one line of figures; returns operations per second.
 fn report(label: &str, concurrency: usize, wall: Duration, mut times: Vec<Duration>) -> f64 {
     times.sort();
@@ -503,10 +506,7 @@ where
             }
         }));
     }
-    let mut times: Vec<Duration> = Vec::new();
-    for w in workers {
-        times.extend(w.await.unwrap());
-    }
+    let times = gather(workers).await;
     report(label, concurrency, started.elapsed(), times);
 }
 

@@ -261,7 +261,7 @@ impl Tokens<'_> {
             access: access.issued(),
             spent_window: spent_window(&self.broker.policy()),
         };
-        let rotated = match self.broker.store.rotate_seen(&seen, &step, now).await? {
+        let rotated = match self.broker.store.rotate_seen(seen, &step, now).await? {
             Rotation::Rotated(rotated) => rotated,
             Rotation::Reused(f) => {
                 self.broker.audit.record(
@@ -279,8 +279,8 @@ impl Tokens<'_> {
                 self.broker.audit.record(
                     AuditRecord::failure("token.refresh", now)
                         .because("refresh_too_frequent")
-                        .user(&family.user_id)
-                        .client(&family.client_id),
+                        .user(&user.id)
+                        .client(&client.id),
                 );
                 return Err(bad("the refresh token is used too often; try again later"));
             }

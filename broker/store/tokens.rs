@@ -173,12 +173,13 @@ impl Store {
     /// when the family has not changed since.
     pub async fn rotate_seen(
         &self,
-        seen: &SeenFamily,
+        seen: SeenFamily,
         step: &RefreshStep<'_>,
         now: UnixTime,
     ) -> Result<Rotation, StoreError> {
-        let first = Some((seen.bytes.clone(), seen.family.clone()));
-        self.rotate(&seen.family.id, Some(first), step, now).await
+        let id = seen.family.id.clone();
+        self.rotate(&id, Some(Some((seen.bytes, seen.family))), step, now)
+            .await
     }
 
     async fn rotate(

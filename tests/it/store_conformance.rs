@@ -1107,12 +1107,12 @@ async fn rotation_from_a_stale_read_sees_the_race(kv: Backend) {
     let first = store.refresh_family_seen("fam-s").await.unwrap().unwrap();
     let second = store.refresh_family_seen("fam-s").await.unwrap().unwrap();
     assert!(matches!(
-        store.rotate_seen(&first, &step("s0", "s1", "jti-1", now), now).await.unwrap(),
+        store.rotate_seen(first, &step("s0", "s1", "jti-1", now), now).await.unwrap(),
         Rotation::Rotated(f) if f.generation == 1 && f.current == "s1"
     ));
     // The second rotates from a stale read: not a second rotation but reuse.
     assert!(matches!(
-        store.rotate_seen(&second, &step("s0", "s2", "jti-2", now), now).await.unwrap(),
+        store.rotate_seen(second, &step("s0", "s2", "jti-2", now), now).await.unwrap(),
         Rotation::Reused(f) if f.revoked
     ));
     let fam = store.refresh_family("fam-s").await.unwrap().unwrap();
