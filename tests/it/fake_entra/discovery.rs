@@ -27,6 +27,15 @@ pub async fn entra_metadata(
     AxumState(shared): AxumState<Arc<Shared>>,
     Path(segment): Path<String>,
 ) -> Response {
+    // Like Entra, a tenant's verified domain names the tenant too, and the document then
+    // speaks of the tenant by its id (issuer and endpoints).
+    let by_domain = shared
+        .lock()
+        .tenants
+        .iter()
+        .find(|t| t.domain.eq_ignore_ascii_case(&segment))
+        .map(|t| t.id.clone());
+    let segment = by_domain.unwrap_or(segment);
     if !is_alias(&segment) && shared.lock().tenant(&segment).is_none() {
         return tenant_not_found(&segment).to_json();
     }

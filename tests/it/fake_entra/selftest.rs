@@ -245,6 +245,20 @@ async fn discovery_for_a_tenant_names_its_issuer_and_endpoints() {
 }
 
 #[tokio::test]
+async fn discovery_for_a_verified_domain_speaks_of_the_tenant_by_its_id() {
+    let env = env().await;
+    let a = env.fake.authority();
+    let t = &env.tid;
+    let url = format!("{a}/Contoso.com/v2.0/.well-known/openid-configuration");
+    let doc: Value = get(&env.http, &url).await.json().await.unwrap();
+    assert_eq!(doc["issuer"], format!("{a}/{t}/v2.0"));
+    assert_eq!(doc["token_endpoint"], format!("{a}/{t}/oauth2/v2.0/token"));
+    let unknown = format!("{a}/fabrikam.com/v2.0/.well-known/openid-configuration");
+    let response = get(&env.http, &unknown).await;
+    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
 async fn discovery_for_common_and_organizations_has_the_tenantid_template_issuer() {
     let env = env().await;
     let a = env.fake.authority();
