@@ -19,9 +19,11 @@ use std::time::Instant;
 use criterion::{Criterion, criterion_group, criterion_main};
 use futures::StreamExt as _;
 use idbroker::hrd::{self, LoginMethod};
-use idbroker::policy::Policy;
+use idbroker::policy::{Policy, runtime};
 use idbroker::store::embedded::EmbeddedKv;
-use idbroker::store::{Backend, Store, UpstreamLink, User, UserSource};
+use idbroker::store::{
+    Backend, OrganizationSpec, RuntimeOrganization, Store, UpstreamLink, User, UserSource,
+};
 
 /// Organisations in the policy.
 const ORGS: usize = 1000;
@@ -320,5 +322,83 @@ fn hot_path(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decide, hot_path);
+/// Organisations created at run time for [`runtime_orgs`] (issue 13).
+const RUNTIME_ORGS: usize = 10_000;
+
+fn runtime_org(i: usize) -> RuntimeOrganization {
+    RuntimeOrganization {
+        spec: OrganizationSpec {
+            id: format!("rorg{i}"),
+            domains: vec![format!("rorg{i}.example")],
+            upstream: Some("entra".into()),
+            tenant_id: Some(guid(0x5e5e_0000, i)),
+            sso: Some(sso_mode(i).into()),
+            password_fallback: Some(i.is_multiple_of(4)),
+            jit: Some(jit(i)),
+            sync: None,
+        },
+        created_at: NOW + i as u64,
+        created_by: "bench".into(),
+        updated_at: NOW + i as u64,
+        updated_by: "bench".into(),
+    }
+}
+
+/// The routing decision with 10,000 organisations created at run time merged into the 1,000
+/// of the file: the same indexes, so the same cost. Also what merging them all costs (each
+/// runtime organisation checked by the file's rules), which a change of the runtime
+/// organisations or a reload of the file pays once, on the blocking pool.
+fn runtime_orgs(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = load_policy(dir.path());
+    let runtime: Vec<RuntimeOrganization> = (0..RUNTIME_ORGS).map(runtime_org).collect();
+    let merged = runtime::merge(&file, &runtime);
+    assert!(
+        merged.out_of_force.is_empty(),
+        "{:?}",
+        merged.out_of_force.first_key_value()
+    );
+    let policy = merged.policy;
+    assert_eq!(policy.organizations.len(), ORGS + RUNTIME_ORGS);
+
+    // A linked user of runtime organisation 6000 (all_synced_users), and an unknown address
+    // of runtime organisation 6001 (per_user, jit).
+    let mut sso_user = user(0);
+    sso_user.email = "user0@rorg6000.example".into();
+    sso_user.organization = Some("rorg6000".into());
+    sso_user.link = Some(UpstreamLink::Entra {
+        tid: guid(0x5e5e_0000, 6000),
+        oid: guid(0x0b1e_0000, 0),
+    });
+    assert!(matches!(
+        hrd::decide(&policy, &sso_user.email, Some(&sso_user)),
+        LoginMethod::Upstream(r) if !r.just_in_time && r.organization.id == "rorg6000"
+    ));
+    let jit_identifier = "newcomer@rorg6001.example";
+    assert!(matches!(
+        hrd::decide(&policy, jit_identifier, None),
+        LoginMethod::Upstream(r) if r.just_in_time
+    ));
+
+    let mut group = c.benchmark_group("hrd_1000_file_10000_runtime_orgs");
+    group.bench_function("decide/sso_user_of_a_runtime_org", |b| {
+        b.iter(|| {
+            hrd::decide(
+                &policy,
+                black_box(&sso_user.email),
+                black_box(Some(&sso_user)),
+            )
+        })
+    });
+    group.bench_function("decide/unknown_jit_domain_of_a_runtime_org", |b| {
+        b.iter(|| hrd::decide(&policy, black_box(jit_identifier), None))
+    });
+    group.sample_size(10);
+    group.bench_function("merge/10000_runtime_orgs", |b| {
+        b.iter(|| runtime::merge(black_box(&file), black_box(&runtime)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, decide, runtime_orgs, hot_path);
 criterion_main!(benches);

@@ -188,6 +188,10 @@ impl AdminClient {
                 url: self.base.to_string(),
                 reason: format!("the answer was cut off: {}", error_chain(&e)),
             })?;
+        // 204 No Content (a deletion) has no body.
+        if status.is_success() && text.is_empty() {
+            return Ok(Value::Null);
+        }
         let json = serde_json::from_str::<Value>(&text);
         if status.is_success() {
             return json.map_err(|e| AdminClientError::BadAnswer {
@@ -231,6 +235,57 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+/// Reads one organisation (an `organizations[]` entry of the policy, YAML or JSON) from
+/// `path`, or stdin for `-`.
+pub fn read_organization_file(path: &std::path::Path) -> Result<Value, AdminClientError> {
+    let text = if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| AdminClientError::Config(format!("cannot read stdin: {e}")))?;
+        text
+    } else {
+        std::fs::read_to_string(path)
+            .map_err(|e| AdminClientError::Config(format!("cannot read {}: {e}", path.display())))?
+    };
+    serde_saphyr::from_str::<Value>(&text).map_err(|e| {
+        AdminClientError::Config(format!(
+            "{} is not one organization in YAML or JSON: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// The runtime organisations of a `GET /admin/api/organizations` answer as policy YAML
+/// (`organizations:` and one entry each, as written), ready to paste into the policy file.
+pub fn organizations_as_policy_yaml(list: &Value) -> Result<String, String> {
+    #[derive(serde::Serialize)]
+    struct Section {
+        organizations: Vec<crate::directory::OrganizationSpec>,
+    }
+    let specs = list
+        .as_array()
+        .ok_or("the broker's list of organizations is not a list")?
+        .iter()
+        .filter(|o| o.get("origin").and_then(Value::as_str) == Some("runtime"))
+        .filter_map(|o| o.get("spec"))
+        .map(|spec| serde_json::from_value(spec.clone()).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let count = specs.len();
+    let options = serde_saphyr::ser_options! { compact_list_indent: false };
+    let section = Section {
+        organizations: specs,
+    };
+    let body =
+        serde_saphyr::to_string_with_options(&section, options).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "# The organizations created at run time ({} of them), as policy YAML.\n\
+         # In the policy file an organization wins over a runtime one with the same id,\n\
+         # domain or tenant: once these are in the file, delete the runtime copies\n\
+         # (idbroker admin delete-org ID).\n{body}",
+        count
+    ))
 }
 
 #[cfg(test)]

@@ -132,3 +132,46 @@ pub struct AuthRequest {
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
 }
+
+/// An organisation as an operator wrote it: the fields of one `organizations[]` entry of
+/// the policy file, one to one, so the same rules check it and `export-organizations` can
+/// print it back as policy YAML. Organisations created at run time are stored as this and
+/// checked again whenever the policy file changes (the file wins every conflict).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationSpec {
+    pub id: String,
+    #[serde(default)]
+    pub domains: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// `off`, `per_user` or `all_synced_users`, as in the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_fallback: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jit: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync: Option<SyncSpec>,
+}
+
+/// `sync: {interval: 1h}` of an organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncSpec {
+    pub interval: String,
+}
+
+/// An organisation created at run time, as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeOrganization {
+    pub spec: OrganizationSpec,
+    pub created_at: UnixTime,
+    /// Who created it, as the audit log names admins.
+    pub created_by: String,
+    pub updated_at: UnixTime,
+    pub updated_by: String,
+}

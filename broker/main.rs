@@ -75,6 +75,25 @@ enum AdminVerb {
     Orgs,
     /// One organisation: consent and last sync.
     Org { org: String },
+    /// Create an organisation at run time from FILE: one `organizations[]` entry of the
+    /// policy, in YAML or JSON (`-` reads stdin). `tenant_id` may be a verified domain of the
+    /// tenant.
+    CreateOrg {
+        #[arg(long, value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
+    /// Replace the settings of an organisation created at run time, from FILE as for
+    /// create-org (the id stays).
+    ReplaceOrg {
+        org: String,
+        #[arg(long, value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
+    /// Delete an organisation created at run time (its users stay).
+    DeleteOrg { org: String },
+    /// Print the organisations created at run time as policy YAML, to keep them in git or
+    /// move them into the policy file.
+    ExportOrganizations,
     /// A link for the tenant's administrator to grant admin consent (Entra).
     ConsentLink { org: String },
     /// List the tenant's users from Microsoft Graph (and which are imported).
@@ -236,7 +255,18 @@ async fn admin(
     verb: AdminVerb,
 ) -> std::process::ExitCode {
     use idbroker::admin_client::AdminClientError as E;
+    let export = matches!(verb, AdminVerb::ExportOrganizations);
     match admin_call(config, url, verb).await {
+        Ok(value) if export => match idbroker::admin_client::organizations_as_policy_yaml(&value) {
+            Ok(text) => {
+                print!("{text}");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("idbroker: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        },
         Ok(value) => {
             let text = if compact {
                 serde_json::to_string(&value)
@@ -316,6 +346,20 @@ async fn admin_call(
     let (method, path, query, body): (Method, Vec<&str>, Vec<(&str, String)>, _) = match &verb {
         AdminVerb::Orgs => (Method::GET, vec!["organizations"], none(), None),
         AdminVerb::Org { org } => (Method::GET, vec!["organizations", org], none(), None),
+        AdminVerb::CreateOrg { file } => (
+            Method::POST,
+            vec!["organizations"],
+            none(),
+            Some(idbroker::admin_client::read_organization_file(file)?),
+        ),
+        AdminVerb::ReplaceOrg { org, file } => (
+            Method::PUT,
+            vec!["organizations", org],
+            none(),
+            Some(idbroker::admin_client::read_organization_file(file)?),
+        ),
+        AdminVerb::DeleteOrg { org } => (Method::DELETE, vec!["organizations", org], none(), None),
+        AdminVerb::ExportOrganizations => (Method::GET, vec!["organizations"], none(), None),
         AdminVerb::ConsentLink { org } => (
             Method::POST,
             vec!["organizations", org, "consent-link"],

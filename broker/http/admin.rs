@@ -19,6 +19,7 @@ use serde::Deserialize;
 use super::error::oauth_json;
 use super::extract::{PageForm, PageQuery, bearer, client_ip};
 use super::pages;
+use crate::directory::OrganizationSpec;
 use crate::service::Broker;
 use crate::service::admin::audit::AuditQuery;
 use crate::service::admin::consent::{CONSENT_CALLBACK_PATH, ConsentCallback, ConsentOutcome};
@@ -28,8 +29,16 @@ use crate::upstream::graph::GraphError;
 
 pub fn routes() -> Router<Arc<Broker>> {
     Router::new()
-        .route("/admin/api/organizations", get(organizations))
-        .route("/admin/api/organizations/{org}", get(organization))
+        .route(
+            "/admin/api/organizations",
+            get(organizations).post(create_organization),
+        )
+        .route(
+            "/admin/api/organizations/{org}",
+            get(organization)
+                .put(replace_organization)
+                .delete(delete_organization),
+        )
         .route(
             "/admin/api/organizations/{org}/consent-link",
             post(consent_link),
@@ -103,6 +112,14 @@ impl IntoResponse for AdminApiError {
                 oauth_json(StatusCode::BAD_REQUEST, "invalid_request", &text)
             }
             AdminError::Conflict(_) => oauth_json(StatusCode::CONFLICT, "conflict", &text),
+            AdminError::Invalid(problems) => {
+                let body = serde_json::json!({
+                    "error": "invalid_organization",
+                    "error_description": text,
+                    "problems": problems,
+                });
+                (StatusCode::BAD_REQUEST, Json(body)).into_response()
+            }
             AdminError::Graph(g) => {
                 let status = match g {
                     GraphError::ConsentMissing => StatusCode::CONFLICT,
@@ -207,6 +224,33 @@ async fn organization(
     Path(org): Path<String>,
 ) -> ApiResult {
     ok(b.admin().organization(&org, &ctx).await?)
+}
+
+async fn create_organization(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    AdminJson(spec): AdminJson<OrganizationSpec>,
+) -> ApiResult {
+    let view = b.admin().create_organization(spec, &ctx).await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+async fn replace_organization(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path(org): Path<String>,
+    AdminJson(spec): AdminJson<OrganizationSpec>,
+) -> ApiResult {
+    ok(b.admin().replace_organization(&org, spec, &ctx).await?)
+}
+
+async fn delete_organization(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path(org): Path<String>,
+) -> ApiResult {
+    b.admin().delete_organization(&org, &ctx).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn consent_link(

@@ -72,7 +72,7 @@ pub fn load_str_with_env(
     if text.len() > MAX_POLICY_BYTES {
         return Err(invalid(vec![too_large()]));
     }
-    let raw = parse(text).map_err(|p| invalid(vec![p]))?;
+    let raw: RawPolicy = parse(text).map_err(|p| invalid(vec![p]))?;
     validate(raw, path, env).map_err(invalid)
 }
 
@@ -87,7 +87,7 @@ fn too_large() -> Problem {
     }
 }
 
-fn parse(text: &str) -> Result<RawPolicy, Problem> {
+pub(super) fn parse<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Problem> {
     let options = serde_saphyr::options! {
         budget: Some(budget()),
         // Only `true`/`false`: `native: no` meaning false is a YAML 1.1 surprise.
@@ -97,7 +97,7 @@ fn parse(text: &str) -> Result<RawPolicy, Problem> {
         // The snippet would be multi-line; a Problem is one line plus its location.
         with_snippet: false,
     };
-    serde_saphyr::from_str_with_options::<RawPolicy>(text, options).map_err(|e| {
+    serde_saphyr::from_str_with_options::<T>(text, options).map_err(|e| {
         let location = e.location();
         Problem {
             line: location.map_or(1, |l| l.line().max(1)),

@@ -5,6 +5,7 @@ mod load;
 pub mod model;
 mod raw;
 mod rules;
+pub mod runtime;
 mod validate;
 
 pub use load::{load, load_str, load_str_with_env};
@@ -37,4 +38,10 @@ fn render_problems(file: &str, problems: &[Problem]) -> String {
         .map(|p| format!("{file}:{}:{}: {}", p.line, p.column, p.reason))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Checks an email domain as the policy does (`organizations[].domains`): lower-cased, or
+/// why it is not one.
+pub fn email_domain(text: &str) -> Result<String, String> {
+    rules::domain(text)
 }

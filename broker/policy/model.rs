@@ -13,8 +13,9 @@ use std::time::Duration;
 use secrecy::SecretString;
 use url::Url;
 
-/// The whole validated policy.
-#[derive(Debug)]
+/// The whole validated policy. Cloning it is cheap next to a reload (the big parts are
+/// behind `Arc`s); it is cloned to merge in the organisations created at run time.
+#[derive(Debug, Clone)]
 pub struct Policy {
     /// The file this policy was read from (for messages and reloads).
     pub source: PathBuf,
@@ -27,12 +28,14 @@ pub struct Policy {
     pub admin: AdminPolicy,
     pub clients: HashMap<String, Arc<Client>>,
     pub upstreams: HashMap<String, Arc<Upstream>>,
+    /// The file's organisations, then those created at run time that are in force (see
+    /// [`super::runtime`]).
     pub organizations: Vec<Arc<Organization>>,
     /// Organisation index by id.
     pub org_by_id: HashMap<String, Arc<Organization>>,
     /// Organisation index by lower-case email domain.
     pub org_by_domain: HashMap<String, Arc<Organization>>,
-    pub users: Vec<PolicyUser>,
+    pub users: Arc<[PolicyUser]>,
     pub rate_limits: RateLimits,
     pub audit: AuditPolicy,
     /// Peers whose `X-Forwarded-For` / `Forwarded` headers are believed.
@@ -287,6 +290,8 @@ impl SsoMode {
 #[derive(Debug)]
 pub struct Organization {
     pub id: String,
+    /// Where it was defined: the policy file, or the admin API at run time.
+    pub origin: OrgOrigin,
     /// Lower-case email domains.
     pub domains: Vec<String>,
     /// The upstream id; `None` for an organisation of password users only.
@@ -297,6 +302,22 @@ pub struct Organization {
     pub password_fallback: bool,
     pub jit: bool,
     pub sync_interval: Option<Duration>,
+}
+
+/// Where an organisation was defined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgOrigin {
+    PolicyFile,
+    Runtime,
+}
+
+impl OrgOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgOrigin::PolicyFile => "policy_file",
+            OrgOrigin::Runtime => "runtime",
+        }
+    }
 }
 
 /// A local user kept in the policy file (seeded into the directory at load).

@@ -18,9 +18,11 @@ use std::time::Duration;
 
 use serde_saphyr::Spanned;
 
-use super::raw::{RawPolicy, RawUpstreamKind, Text};
+use super::raw::{RawOrganization, RawPolicy, RawUpstreamKind, Text};
 use super::rules;
-use super::{Organization, Policy, Problem};
+use super::{Organization, Policy, Problem, Upstream, UpstreamKind};
+
+pub(super) use directory::Taken;
 
 mod clients;
 mod directory;
@@ -133,7 +135,7 @@ pub(super) fn validate(
         organizations,
         org_by_id,
         org_by_domain,
-        users,
+        users: users.into(),
         rate_limits,
         audit,
         trusted_proxies,
@@ -147,6 +149,33 @@ fn problem(at: At, path: &str, reason: impl std::fmt::Display) -> Problem {
         line: at.line,
         column: at.column,
         reason: format!("{path}: {reason}"),
+    }
+}
+
+/// Checks one organisation created at run time (see [`super::runtime`]) against what is
+/// `taken`, which it joins when it is accepted.
+pub(super) fn runtime_organization(
+    raw: &Spanned<RawOrganization>,
+    taken: &mut Taken,
+    upstreams: &HashMap<String, Arc<Upstream>>,
+) -> Result<Organization, Vec<Problem>> {
+    let declared: DeclaredUpstreams = upstreams
+        .iter()
+        .map(|(id, u)| {
+            let kind = match u.kind {
+                UpstreamKind::Entra { .. } => RawUpstreamKind::Entra,
+                UpstreamKind::Oidc { .. } => RawUpstreamKind::Oidc,
+            };
+            (id.clone(), Some(kind))
+        })
+        .collect();
+    let mut v = Validator {
+        env: &|_| None,
+        problems: Vec::new(),
+    };
+    match v.runtime_organization(raw, taken, &declared) {
+        Some(org) if v.problems.is_empty() => Ok(org),
+        _ => Err(v.problems),
     }
 }
 

@@ -18,6 +18,7 @@ pub mod login;
 pub mod login_flow;
 pub mod logout;
 pub mod rate;
+pub mod runtime_orgs;
 pub mod sso;
 pub mod token;
 pub mod userinfo;
@@ -44,7 +45,10 @@ use crate::store::{Store, User, UserSource};
 /// [`Broker::tokens`] (the token endpoint, introspection, revocation, userinfo, client
 /// authentication), [`Broker::devices`] (RFC 8628) and [`Broker::admin`].
 pub struct Broker {
+    /// The policy in force: the file's, with the runtime organisations in force merged in.
     policy: ArcSwap<Policy>,
+    /// The policy file's own, and what the runtime organisations are (see `runtime_orgs.rs`).
+    sources: runtime_orgs::Sources,
     store: Arc<Store>,
     keys: Arc<KeyRing>,
     passwords: PasswordPool,
@@ -82,10 +86,13 @@ impl Broker {
         clock: Clock,
     ) -> Result<Arc<Broker>, StartError> {
         let hashing = policy.password_hashing;
-        let policy = prepare(policy);
         let audit = audit::AuditLog::new(&policy.audit, store.clone());
+        let runtime = store.runtime_organizations().await?;
+        let policy = Arc::new(prepare(policy));
+        let (merged, sources) = runtime_orgs::Sources::new(policy, runtime);
         let broker = Arc::new(Broker {
-            policy: ArcSwap::from_pointee(policy),
+            policy: ArcSwap::from_pointee(merged),
+            sources,
             store,
             keys,
             passwords: PasswordPool::new(hashing.threads, hashing.queue)?,
@@ -98,6 +105,7 @@ impl Broker {
         });
         let policy = broker.policy();
         broker.seed_policy_users(&policy).await?;
+        broker.spawn_runtime_org_watch();
         Ok(broker)
     }
 
@@ -113,7 +121,7 @@ impl Broker {
     pub async fn replace_policy(&self, policy: Policy) -> Result<(), StartError> {
         let policy = Arc::new(prepare(policy));
         self.seed_policy_users(&policy).await?;
-        self.policy.store(policy);
+        self.replace_file_policy(policy).await;
         // An upstream's endpoints or credentials may have changed with the policy.
         self.upstreams.clear();
         self.graph.clear();
@@ -176,7 +184,7 @@ impl Broker {
     /// truth for name, password hash, link and flags; their broker id never changes.
     async fn seed_policy_users(&self, policy: &Policy) -> Result<(), StartError> {
         let now = self.now();
-        for pu in &policy.users {
+        for pu in policy.users.iter() {
             let existing = self.store.user_by_email(&pu.email).await?;
             match existing {
                 None => {

@@ -31,6 +31,7 @@ use backend::{Check, Expect};
 pub use backend::{KvBackend, Txn};
 pub use device::{DeviceAuthorization, DeviceGrant, DeviceStatus, Versioned};
 pub use misc::{RateCount, Reservation};
+pub use orgs::OrgWrite;
 pub use records::*;
 pub use tokens::{CodeRedemption, RefreshStep, Rotation, SeenFamily};
 pub use users::UserConflict;
@@ -114,6 +115,8 @@ pub struct Store {
     clear_buckets: clear_buckets::ClearBuckets,
     /// The access-token deny list, mirrored (see `denied.rs`).
     denied: denied::DeniedTokens,
+    /// Bumped when the runtime organisations may have changed (see `orgs.rs`).
+    orgs_changed: tokio::sync::watch::Sender<u64>,
 }
 
 /// Prefix of invalidation messages about a user's cache entry (followed by the email).
@@ -126,6 +129,9 @@ pub const MSG_RATE: &str = "rate:";
 /// Prefix of the message that says an access token was denied (followed by
 /// `{expires_at}:{jti}`).
 pub const MSG_DENIED: &str = "denied:";
+
+/// The message that says the organisations created at run time changed.
+pub const MSG_ORGS: &str = "orgs";
 
 /// The message that means "messages are being missed from now on" (the Redis engine lost
 /// its pub/sub connection): drop everything cached and ask the store until [`MSG_ALL`].
@@ -149,6 +155,7 @@ impl Store {
                 .build(),
             clear_buckets: clear_buckets::ClearBuckets::default(),
             denied: denied::DeniedTokens::default(),
+            orgs_changed: tokio::sync::watch::channel(0).0,
         });
         // Subscribed first, then loaded: a denial written meanwhile arrives as a message.
         store.spawn_invalidation_listener();
@@ -182,6 +189,9 @@ impl Store {
                 let Some(store) = weak.upgrade() else { return };
                 if msg == MSG_ALL {
                     store.forget_all();
+                    store.orgs_changed.send_modify(|n| *n = n.wrapping_add(1));
+                } else if msg == MSG_ORGS {
+                    store.orgs_changed.send_modify(|n| *n = n.wrapping_add(1));
                 } else if msg == MSG_DOWN {
                     store.distrust_all();
                 } else if let Some(email) = msg.strip_prefix(MSG_USER) {

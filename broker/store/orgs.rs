@@ -1,13 +1,31 @@
-//! Organisation connection state: admin consent and the last Graph sync, per organisation.
+//! Organisations: their connection state (admin consent and the last Graph sync), and the
+//! organisations created at run time.
 //!
-//! Keys: `v1/org/{organization id}`. Organisations themselves live in the policy file; the
-//! store keeps only what the broker learns about them at run time. Changes are
-//! compare-and-swap, so a consent callback and a concurrent fetch both land.
+//! Keys: `v1/org/{organization id}` (the state, of every organisation) and
+//! `v1/rorg/{organization id}` (a [`RuntimeOrganization`]). Changes are compare-and-swap, so
+//! a consent callback and a concurrent fetch both land. A change of the runtime
+//! organisations is announced to every replica with [`MSG_ORGS`].
 
-use super::{Cas, OrgState, Store, StoreError, Txn, encode};
+use super::{
+    Cas, KvBackend, MSG_ORGS, OrgState, RuntimeOrganization, Store, StoreError, Txn, decode, encode,
+};
 
 fn org_key(id: &str) -> String {
     format!("v1/org/{id}")
+}
+
+const RUNTIME_ORG_PREFIX: &str = "v1/rorg/";
+
+fn runtime_org_key(id: &str) -> String {
+    format!("{RUNTIME_ORG_PREFIX}{id}")
+}
+
+/// What became of a change to a runtime organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrgWrite {
+    Done,
+    /// Creating: the id is taken. Replacing or deleting: there is no such organisation.
+    Conflict,
 }
 
 impl Store {
@@ -32,5 +50,78 @@ impl Store {
             ))
         })
         .await
+    }
+}
+
+impl Store {
+    /// Every organisation created at run time, in the order of their ids.
+    pub async fn runtime_organizations(&self) -> Result<Vec<RuntimeOrganization>, StoreError> {
+        let mut out = Vec::new();
+        for (key, bytes) in self.kv.scan_prefix(RUNTIME_ORG_PREFIX).await? {
+            out.push(decode(&key, &bytes)?);
+        }
+        Ok(out)
+    }
+
+    /// Stores a new runtime organisation, unless one with its id exists.
+    pub async fn create_runtime_organization(
+        &self,
+        org: &RuntimeOrganization,
+    ) -> Result<OrgWrite, StoreError> {
+        let key = runtime_org_key(&org.spec.id);
+        let txn = Txn::new().expect_absent(&key).put(&key, encode(org)?, None);
+        self.runtime_orgs_changed(self.kv.commit(txn).await?).await
+    }
+
+    /// Replaces a runtime organisation, if it exists.
+    pub async fn replace_runtime_organization(
+        &self,
+        org: &RuntimeOrganization,
+    ) -> Result<OrgWrite, StoreError> {
+        let key = runtime_org_key(&org.spec.id);
+        let next = encode(org)?;
+        let done = self
+            .cas(&key, |current: Option<RuntimeOrganization>| {
+                Ok(match current {
+                    None => Cas::Stop(false),
+                    Some(_) => Cas::Commit(Txn::new().put(&key, next.clone(), None), true),
+                })
+            })
+            .await?;
+        self.runtime_orgs_changed(done).await
+    }
+
+    /// Deletes a runtime organisation (its connection state too), if it exists.
+    pub async fn delete_runtime_organization(&self, id: &str) -> Result<OrgWrite, StoreError> {
+        let key = runtime_org_key(id);
+        let done = self
+            .cas(&key, |current: Option<RuntimeOrganization>| {
+                Ok(match current {
+                    None => Cas::Stop(false),
+                    Some(_) => Cas::Commit(Txn::new().delete(&key).delete(org_key(id)), true),
+                })
+            })
+            .await?;
+        self.runtime_orgs_changed(done).await
+    }
+
+    /// Tells every replica (this one included) to read the runtime organisations again.
+    async fn runtime_orgs_changed(&self, done: bool) -> Result<OrgWrite, StoreError> {
+        if !done {
+            return Ok(OrgWrite::Conflict);
+        }
+        self.orgs_changed.send_modify(|n| *n = n.wrapping_add(1));
+        // The write stands; another replica that misses the message reads the organisations
+        // again at its next reconnect (MSG_ALL) or restart.
+        if let Err(e) = self.kv.publish(MSG_ORGS).await {
+            tracing::warn!(error = %e, "cannot announce a change of the runtime organizations");
+        }
+        Ok(OrgWrite::Done)
+    }
+
+    /// Changes whenever the runtime organisations may have changed (here or on another
+    /// replica, or messages were missed).
+    pub fn watch_runtime_organizations(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.orgs_changed.subscribe()
     }
 }

@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 pub use crate::clock::UnixTime;
 /// The directory's domain types live in [`crate::directory`]; the store keeps them as they
 /// serialise there, so their JSON is this module's record format too.
-pub use crate::directory::{AuthRequest, Authentication, Session, UpstreamLink, User, UserSource};
+pub use crate::directory::{
+    AuthRequest, Authentication, OrganizationSpec, RuntimeOrganization, Session, SyncSpec,
+    UpstreamLink, User, UserSource,
+};
 
 /// Which step of the login page a transaction is at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -159,3 +159,33 @@ async fn get_json<T: serde::de::DeserializeOwned>(
         .await
         .map_err(|_| UpstreamError::Unavailable(format!("{url} did not answer valid JSON")))
 }
+
+/// The tenant id of an Entra tenant named by one of its verified domains: Entra answers
+/// the discovery document of `{authority}/{domain}/v2.0` with the tenant's own issuer,
+/// `{authority}/{tenant id}/v2.0`.
+pub async fn entra_tenant_of_domain(
+    upstream: &Upstream,
+    domain: &str,
+) -> Result<String, UpstreamError> {
+    let UpstreamKind::Entra { authority, .. } = &upstream.kind else {
+        return Err(UpstreamError::Config(format!(
+            "upstream {} is not an Entra upstream",
+            upstream.id
+        )));
+    };
+    let http = OidcHttp::new(upstream.timeout).map_err(|e| UpstreamError::Config(e.to_string()))?;
+    let base = entra_issuer(authority, domain);
+    let doc: Discovery =
+        get_json(&http, &format!("{base}/.well-known/openid-configuration")).await?;
+    let prefix = format!("{}/", authority.as_str().trim_end_matches('/'));
+    doc.issuer
+        .strip_prefix(&prefix)
+        .and_then(|rest| rest.strip_suffix("/v2.0"))
+        .and_then(crate::directory::entra_guid)
+        .ok_or_else(|| {
+            UpstreamError::Unavailable(format!(
+                "the discovery document of {domain} at {} names no tenant",
+                upstream.id
+            ))
+        })
+}

@@ -15,30 +15,30 @@ use crate::support::broker::{PASSWORD, TestBroker, USER, password_hash, test_env
 use crate::support::browser::{Browser, Page, sign_in};
 use crate::support::oauth::{claims, identify, redeem_spa_code, spa_authorize_url};
 
-const APP: &str = "0b7c4d1e-5f60-4a7b-8c9d-0e1f2a3b4c5d";
+pub(crate) const APP: &str = "0b7c4d1e-5f60-4a7b-8c9d-0e1f2a3b4c5d";
 const APP_SECRET: &str = "entra-app-secret-value";
 
-fn admin_token() -> String {
+pub(crate) fn admin_token() -> String {
     test_env("IDBROKER_ADMIN_TOKEN").unwrap()
 }
 
-struct World {
-    fake: FakeEntra,
-    tb: TestBroker,
-    tid: String,
+pub(crate) struct World {
+    pub(crate) fake: FakeEntra,
+    pub(crate) tb: TestBroker,
+    pub(crate) tid: String,
     /// The tenant's users (`user001@contoso.com`…), in Graph order.
-    entra: Vec<EntraUser>,
-    api: Api,
+    pub(crate) entra: Vec<EntraUser>,
+    pub(crate) api: Api,
 }
 
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    token: Option<String>,
+pub(crate) struct Api {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) token: Option<String>,
 }
 
 impl Api {
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -57,16 +57,16 @@ impl Api {
         let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
         (status, value)
     }
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.call(reqwest::Method::GET, path, None).await
     }
-    async fn post(&self, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub(crate) async fn post(&self, path: &str, body: Option<Value>) -> (StatusCode, Value) {
         self.call(reqwest::Method::POST, path, body).await
     }
-    async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.call(reqwest::Method::PUT, path, Some(body)).await
     }
-    fn with_token(&self, token: Option<&str>) -> Api {
+    pub(crate) fn with_token(&self, token: Option<&str>) -> Api {
         Api {
             http: self.http.clone(),
             base: self.base.clone(),
@@ -82,7 +82,7 @@ async fn world_with(sso: &str, users: usize, clock: Clock) -> World {
 }
 
 /// `org_extra` is appended to the contoso organisation (e.g. `    sync: {interval: 1h}\n`).
-async fn world_full(sso: &str, users: usize, clock: Clock, org_extra: &str) -> World {
+pub(crate) async fn world_full(sso: &str, users: usize, clock: Clock, org_extra: &str) -> World {
     let fake = FakeEntra::start().await;
     let tid = fake.add_tenant("contoso.com");
     let entra = fake.tenant(&tid).add_users(users);
@@ -145,7 +145,7 @@ organizations:
     }
 }
 
-async fn world(sso: &str, users: usize) -> World {
+pub(crate) async fn world(sso: &str, users: usize) -> World {
     world_with(sso, users, Clock::System).await
 }
 
@@ -186,13 +186,13 @@ async fn user_view(w: &World, id: &str) -> Value {
 }
 
 /// Signs `who` in through the fake Entra; returns the broker's ID token claims.
-async fn sso_sign_in(w: &World, who: &str) -> Value {
+pub(crate) async fn sso_sign_in(w: &World, who: &str) -> Value {
     let tokens = sso_tokens(w, who, "openid%20email%20profile").await;
     claims(tokens["id_token"].as_str().unwrap())
 }
 
 /// Signs `who` in through the fake Entra with `scope`; returns the broker's token response.
-async fn sso_tokens(w: &World, who: &str, scope: &str) -> Value {
+pub(crate) async fn sso_tokens(w: &World, who: &str, scope: &str) -> Value {
     let mut b = Browser::new();
     let first = b.get(&spa_authorize_url(&w.tb.base, scope)).await;
     let page = b.follow(&w.tb.base, first).await;

@@ -732,8 +732,8 @@ fn openapi_documents_every_admin_route_and_no_other() {
             );
             let responses = op["responses"].as_object().unwrap();
             assert!(
-                responses.contains_key("200") && responses.contains_key("401"),
-                "{} {path} documents 200 and 401",
+                responses.keys().any(|k| k.starts_with('2')) && responses.contains_key("401"),
+                "{} {path} documents its success and 401",
                 m.to_uppercase()
             );
         }
@@ -752,8 +752,8 @@ fn openapi_documents_every_admin_route_and_no_other() {
     }
 }
 
-/// `value` has exactly the properties of the schema `name` of docs/openapi.yaml, and every
-/// required one.
+/// `value` has only properties of the schema `name` of docs/openapi.yaml, and every required
+/// one (the others are optional: present only in some answers).
 pub(crate) fn assert_matches_schema(name: &str, value: &serde_json::Value) {
     let doc = openapi();
     let schema = &doc["components"]["schemas"][name];
@@ -769,9 +769,10 @@ pub(crate) fn assert_matches_schema(name: &str, value: &serde_json::Value) {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(
-        documented, actual,
-        "schema {name} of docs/openapi.yaml vs the real answer {value}"
+    assert!(
+        actual.is_subset(&documented),
+        "schema {name} of docs/openapi.yaml lacks {:?} of the real answer {value}",
+        actual.difference(&documented).collect::<Vec<_>>()
     );
     let required: std::collections::BTreeSet<&str> = schema["required"]
         .as_array()

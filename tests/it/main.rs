@@ -22,6 +22,7 @@ mod op_flow;
 mod passwords;
 mod reload;
 mod replicas;
+mod runtime_orgs;
 mod sso;
 mod store_conformance;
 mod support;

@@ -9,7 +9,65 @@ use super::{DAY, DeclaredUpstreams, MINUTE, Validator, at, non_empty, secs};
 use crate::directory::UpstreamLink;
 use crate::policy::raw::{RawLink, RawOrganization, RawSso, RawUpstreamKind, RawUser};
 use crate::policy::rules;
-use crate::policy::{Organization, PolicyUser, SsoMode};
+use crate::policy::{OrgOrigin, Organization, PolicyUser, SsoMode};
+
+/// Where an organisation claiming a domain or a tenant was defined, for the messages.
+#[derive(Debug, Clone, Copy)]
+enum Where {
+    /// At this line of the file being checked.
+    Line(u64),
+    /// In the policy file (checking an organisation created at run time).
+    PolicyFile,
+    /// Created at run time.
+    Runtime,
+}
+
+/// The ids, domains and tenants that organisations already hold, for checking those
+/// created at run time one after another.
+#[derive(Debug, Default)]
+pub(in crate::policy) struct Taken {
+    ids: HashMap<String, Where>,
+    claimed: HashMap<String, (String, Where)>,
+    tenants: HashMap<String, (String, Where)>,
+}
+
+impl Taken {
+    /// What the policy file's organisations hold.
+    pub(in crate::policy) fn of_file(orgs: &[Arc<Organization>]) -> Taken {
+        let mut taken = Taken::default();
+        for o in orgs {
+            taken.mark(&o.id, &o.domains, o.tenant_id.as_deref(), Where::PolicyFile);
+        }
+        taken
+    }
+
+    /// Adds what runtime organisations hold.
+    pub(in crate::policy) fn runtime(&mut self, orgs: &[Arc<Organization>]) {
+        for o in orgs {
+            self.mark(&o.id, &o.domains, o.tenant_id.as_deref(), Where::Runtime);
+        }
+    }
+
+    fn mark(&mut self, id: &str, domains: &[String], tenant: Option<&str>, place: Where) {
+        self.ids.insert(id.to_owned(), place);
+        for d in domains {
+            self.claimed.insert(d.clone(), (id.to_owned(), place));
+        }
+        if let Some(t) = tenant {
+            self.tenants.insert(t.to_owned(), (id.to_owned(), place));
+        }
+    }
+}
+
+impl std::fmt::Display for Where {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Where::Line(line) => write!(f, "line {line}"),
+            Where::PolicyFile => f.write_str("defined in the policy file"),
+            Where::Runtime => f.write_str("created at run time"),
+        }
+    }
+}
 
 impl Validator<'_> {
     pub(super) fn organizations(
@@ -19,10 +77,10 @@ impl Validator<'_> {
     ) -> (Vec<Arc<Organization>>, HashSet<String>) {
         let mut seen = HashMap::new();
         let mut declared = HashSet::new();
-        // domain -> (the organisation claiming it, line)
-        let mut claimed: HashMap<String, (String, u64)> = HashMap::new();
-        // tenant id -> (the organisation it belongs to, line)
-        let mut tenants: HashMap<String, (String, u64)> = HashMap::new();
+        // domain -> (the organisation claiming it, where)
+        let mut claimed: HashMap<String, (String, Where)> = HashMap::new();
+        // tenant id -> (the organisation it belongs to, where)
+        let mut tenants: HashMap<String, (String, Where)> = HashMap::new();
         let mut out = Vec::new();
         for (i, o) in raw.iter().enumerate() {
             let path = format!("organizations[{i}]");
@@ -32,24 +90,8 @@ impl Validator<'_> {
                 declared.insert(id.clone());
             }
             let org = self.organization(&path, o, id.as_deref(), upstreams, &mut claimed);
-            // Users are matched by (tenant, object id): a tenant shared by two organisations
-            // would make whose user it is a guess.
-            if let (Some(org), Some(t)) = (&org, o.value.tenant_id.as_ref())
-                && let Some(tid) = &org.tenant_id
-            {
-                match tenants.get(tid) {
-                    Some((other, line)) => self.add(
-                        at(t),
-                        &format!("{path}.tenant_id"),
-                        format!(
-                            "tenant {tid:?} already belongs to organization {other:?} (line \
-                             {line}); one Entra tenant belongs to one organization"
-                        ),
-                    ),
-                    None => {
-                        tenants.insert(tid.clone(), (org.id.clone(), at(t).line));
-                    }
-                }
+            if let Some(org) = &org {
+                self.tenant_of_one(&path, o, org, &mut tenants);
             }
             if let Some(org) = org.filter(|_| self.problems.len() == before) {
                 out.push(Arc::new(org));
@@ -58,13 +100,106 @@ impl Validator<'_> {
         (out, declared)
     }
 
+    /// Users are matched by (tenant, object id): a tenant shared by two organisations would
+    /// make whose user it is a guess.
+    fn tenant_of_one(
+        &mut self,
+        path: &str,
+        raw: &Spanned<RawOrganization>,
+        org: &Organization,
+        tenants: &mut HashMap<String, (String, Where)>,
+    ) {
+        let (Some(t), Some(tid)) = (raw.value.tenant_id.as_ref(), &org.tenant_id) else {
+            return;
+        };
+        match tenants.get(tid) {
+            Some((other, place)) => self.add(
+                at(t),
+                &format!("{path}.tenant_id"),
+                format!(
+                    "tenant {tid:?} already belongs to organization {other:?} ({place}); one \
+                     Entra tenant belongs to one organization"
+                ),
+            ),
+            None => {
+                tenants.insert(tid.clone(), (org.id.clone(), Where::Line(at(t).line)));
+            }
+        }
+    }
+
+    /// Checks one organisation created at run time against what is `taken` (the file's
+    /// organisations and the runtime ones accepted before it), by the same rules and with
+    /// the same messages as an entry of the file. Accepted, it is added to `taken`; refused,
+    /// `taken` is as it was.
+    pub(in crate::policy) fn runtime_organization(
+        &mut self,
+        raw: &Spanned<RawOrganization>,
+        taken: &mut Taken,
+        upstreams: &DeclaredUpstreams,
+    ) -> Option<Organization> {
+        let path = "organization";
+        let before = self.problems.len();
+        let id = match raw.value.id.as_ref() {
+            None => {
+                self.add(
+                    at(raw),
+                    path,
+                    "`id` is required; give the organization an id",
+                );
+                None
+            }
+            Some(t) => self
+                .check(t, &format!("{path}.id"), rules::id)
+                .and_then(|()| match taken.ids.get(&t.value) {
+                    Some(place) => {
+                        self.add(
+                            at(t),
+                            &format!("{path}.id"),
+                            format!("organization {:?} already exists ({place})", t.value),
+                        );
+                        None
+                    }
+                    None => Some(t.value.clone()),
+                }),
+        };
+        let org = self.organization(path, raw, id.as_deref(), upstreams, &mut taken.claimed);
+        if let Some(org) = &org {
+            self.tenant_of_one(path, raw, org, &mut taken.tenants);
+        }
+        let owner = id.as_deref().unwrap_or(path);
+        match org.filter(|_| self.problems.len() == before) {
+            Some(org) => {
+                taken.mark(
+                    &org.id,
+                    &org.domains,
+                    org.tenant_id.as_deref(),
+                    Where::Runtime,
+                );
+                Some(Organization {
+                    origin: OrgOrigin::Runtime,
+                    ..org
+                })
+            }
+            None => {
+                // What this check claimed on the way goes back.
+                taken
+                    .claimed
+                    .retain(|_, (o, place)| !(o == owner && matches!(place, Where::Line(_))));
+                taken
+                    .tenants
+                    .retain(|_, (o, place)| !(o == owner && matches!(place, Where::Line(_))));
+                None
+            }
+        }
+    }
+
     fn organization(
         &mut self,
         path: &str,
         raw: &Spanned<RawOrganization>,
         id: Option<&str>,
         upstreams: &DeclaredUpstreams,
-        claimed: &mut HashMap<String, (String, u64)>,
+        claimed: &mut HashMap<String, (String, Where)>,
     ) -> Option<Organization> {
         let o = &raw.value;
         let owner = id.unwrap_or(path);
@@ -75,21 +210,21 @@ impl Validator<'_> {
                 continue;
             };
             match claimed.get(&domain) {
-                Some((other, line)) if other == owner => self.add(
+                Some((other, Where::Line(line))) if other == owner => self.add(
                     at(d),
                     &p,
                     format!("domain {domain:?} is listed twice (first at line {line})"),
                 ),
-                Some((other, line)) => self.add(
+                Some((other, place)) => self.add(
                     at(d),
                     &p,
                     format!(
-                        "domain {domain:?} is claimed by both organization {other:?} (line \
-                         {line}) and {owner:?}; an email domain belongs to one organization"
+                        "domain {domain:?} is claimed by both organization {other:?} \
+                         ({place}) and {owner:?}; an email domain belongs to one organization"
                     ),
                 ),
                 None => {
-                    claimed.insert(domain.clone(), (owner.to_owned(), at(d).line));
+                    claimed.insert(domain.clone(), (owner.to_owned(), Where::Line(at(d).line)));
                     domains.push(domain);
                 }
             }
@@ -218,6 +353,7 @@ impl Validator<'_> {
         };
         Some(Organization {
             id: id?.to_owned(),
+            origin: OrgOrigin::PolicyFile,
             domains,
             upstream: upstream_name.map(str::to_owned),
             tenant_id,

@@ -45,6 +45,9 @@ pub enum AdminError {
     BadRequest(String),
     #[error("{0}")]
     Conflict(String),
+    /// An organisation the policy's rules refuse: every problem, each naming its field.
+    #[error("{}", .0.join("; "))]
+    Invalid(Vec<String>),
     #[error(transparent)]
     Graph(#[from] GraphError),
     #[error(transparent)]
@@ -64,6 +67,7 @@ impl AdminError {
             AdminError::NotFound(_) => "not_found".into(),
             AdminError::BadRequest(_) => "bad_request".into(),
             AdminError::Conflict(_) => "conflict".into(),
+            AdminError::Invalid(_) => "invalid_organization".into(),
             AdminError::Graph(g) => g.code().into(),
             AdminError::Store(_) => "store_unavailable".into(),
             AdminError::Password(crate::password::PasswordError::Busy) => "password_busy".into(),
@@ -78,6 +82,13 @@ impl AdminError {
 pub struct AdminCtx {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+}
+
+impl AdminCtx {
+    /// Who made a change, as records of it name them.
+    pub fn actor(&self) -> String {
+        "admin API token".to_owned()
+    }
 }
 
 impl Admin<'_> {

@@ -57,6 +57,14 @@ async fn spawn(dir: &tempfile::TempDir, base: &str) -> tokio::process::Child {
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_idbroker"))
         .args(["serve", "--config", path.to_str().unwrap()])
         .env("WEB_SECRET", WEB_SECRET)
+        .env(
+            "IDBROKER_ADMIN_TOKEN",
+            super::broker::test_env("IDBROKER_ADMIN_TOKEN").unwrap_or_default(),
+        )
+        .env(
+            "ENTRA_SECRET",
+            super::broker::test_env("ENTRA_SECRET").unwrap_or_default(),
+        )
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
