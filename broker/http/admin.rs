@@ -99,6 +99,7 @@ impl IntoResponse for AdminApiError {
             AdminError::Disabled | AdminError::NotFound(_) => {
                 oauth_json(StatusCode::NOT_FOUND, "not_found", &text)
             }
+            AdminError::Forbidden => oauth_json(StatusCode::FORBIDDEN, "forbidden", &text),
             AdminError::Unauthorized => {
                 let mut resp = oauth_json(StatusCode::UNAUTHORIZED, "invalid_token", &text);
                 // RFC 6750 §3.
@@ -189,6 +190,7 @@ impl FromRequestParts<Arc<Broker>> for Admin {
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .map(|s| s.chars().take(256).collect()),
+            actor: None,
         };
         let what = format!("{} {}", parts.method, parts.uri.path());
         broker
@@ -490,7 +492,7 @@ async fn password_submit(
     }
 }
 
-fn page_error(e: AdminError) -> Response {
+pub(super) fn page_error(e: AdminError) -> Response {
     match e {
         AdminError::NotFound(why) | AdminError::BadRequest(why) => pages::message(
             StatusCode::BAD_REQUEST,

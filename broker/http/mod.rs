@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 mod authorize;
+mod console;
 pub mod cookies;
 mod device;
 mod discovery;
@@ -96,6 +97,17 @@ pub fn router(broker: Arc<Broker>) -> impl App {
         .route("/account", get(account::page))
         .route("/account/callback", get(account::callback))
         .route("/account/logout", post(account::sign_out))
+        .route("/admin", get(console::organizations))
+        .route("/admin/callback", get(console::callback))
+        .route(
+            "/admin/organizations/new",
+            get(console::new_organization).post(console::create_organization),
+        )
+        .route("/admin/organizations/{org}", get(console::organization))
+        .route("/admin/organizations/{org}/consent", post(console::consent))
+        .route("/admin/organizations/{org}/sync", post(console::sync))
+        .route("/admin/users/{id}/sso", post(console::user_sso))
+        .route("/admin/users/{id}/disabled", post(console::user_disabled))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

@@ -4,6 +4,9 @@ use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use crate::service::admin::console::ConsoleAdmin;
+use crate::service::admin::organizations::OrgView;
+use crate::service::admin::users::UserView;
 use crate::service::login_flow::{LoginView, Step};
 
 #[derive(Template)]
@@ -104,6 +107,181 @@ pub struct AccountPage<'a> {
     pub user_id: &'a str,
     pub sessions: Vec<SessionLine>,
     pub csrf: &'a str,
+}
+
+/// The admin console's header: who is signed in, and whether they are an operator.
+pub struct ConsoleHeader<'a> {
+    pub email: &'a str,
+    pub operator: bool,
+    pub csrf: &'a str,
+}
+
+impl<'a> ConsoleHeader<'a> {
+    pub fn of(admin: &'a ConsoleAdmin) -> ConsoleHeader<'a> {
+        ConsoleHeader {
+            email: &admin.email,
+            operator: admin.is_operator(),
+            csrf: &admin.csrf,
+        }
+    }
+}
+
+/// One organisation as a row of the console's table, its facts already in words.
+pub struct OrgRow {
+    pub id: String,
+    pub origin: &'static str,
+    pub in_force: bool,
+    pub out_of_force: Option<String>,
+    pub domains: String,
+    pub tenant: String,
+    pub consent: String,
+    pub users: usize,
+    pub sso: &'static str,
+    pub last_sync: String,
+}
+
+impl OrgRow {
+    fn of(o: &OrgView, users: usize) -> OrgRow {
+        OrgRow {
+            id: o.id.clone(),
+            origin: if o.origin == "runtime" {
+                "created here"
+            } else {
+                "policy file"
+            },
+            in_force: o.in_force,
+            out_of_force: o.out_of_force.clone(),
+            domains: o.domains.join(", "),
+            tenant: o.tenant_id.clone().unwrap_or_else(|| "—".into()),
+            consent: match &o.state.consent {
+                None => "not yet".into(),
+                Some(c) if c.granted => format!("granted {}", format_time(c.at)),
+                Some(c) => format!(
+                    "refused ({}) {}",
+                    c.error.as_deref().unwrap_or("unknown"),
+                    format_time(c.at)
+                ),
+            },
+            users,
+            sso: match o.sso {
+                "all_synced_users" => "all synced users",
+                "per_user" => "per user",
+                _ => "off",
+            },
+            last_sync: match &o.state.last_sync {
+                None => "never".into(),
+                Some(s) => format!(
+                    "{} {}: {}{}",
+                    s.operation,
+                    format_time(s.at),
+                    s.outcome.as_str(),
+                    s.error
+                        .as_deref()
+                        .map(|e| format!(" ({e})"))
+                        .unwrap_or_default()
+                ),
+            },
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console_orgs.html")]
+pub struct ConsoleOrgsPage<'a> {
+    pub header: ConsoleHeader<'a>,
+    pub rows: Vec<OrgRow>,
+    pub notice: Option<&'a str>,
+}
+
+impl<'a> ConsoleOrgsPage<'a> {
+    pub fn new(
+        admin: &'a ConsoleAdmin,
+        orgs: &[(OrgView, usize)],
+        notice: Option<&'a str>,
+    ) -> ConsoleOrgsPage<'a> {
+        ConsoleOrgsPage {
+            header: ConsoleHeader::of(admin),
+            rows: orgs.iter().map(|(o, n)| OrgRow::of(o, *n)).collect(),
+            notice,
+        }
+    }
+}
+
+/// One user as a row of an organisation's page.
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub method: &'static str,
+    pub sso: bool,
+    pub disabled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console_org.html")]
+pub struct ConsoleOrgPage<'a> {
+    pub header: ConsoleHeader<'a>,
+    pub org: OrgRow,
+    pub entra: bool,
+    pub per_user: bool,
+    pub users: Vec<UserRow>,
+    pub notice: Option<&'a str>,
+    pub error: Option<&'a str>,
+}
+
+impl<'a> ConsoleOrgPage<'a> {
+    pub fn new(
+        admin: &'a ConsoleAdmin,
+        org: &OrgView,
+        users: &[UserView],
+        notice: Option<&'a str>,
+        error: Option<&'a str>,
+    ) -> ConsoleOrgPage<'a> {
+        ConsoleOrgPage {
+            header: ConsoleHeader::of(admin),
+            org: OrgRow::of(org, users.len()),
+            entra: org.tenant_id.is_some(),
+            per_user: org.sso == "per_user",
+            users: users
+                .iter()
+                .map(|u| UserRow {
+                    id: u.id.clone(),
+                    email: u.email.clone(),
+                    name: u.name.clone(),
+                    method: match u.sign_in_method {
+                        "sso" => "single sign-on",
+                        "password" => "password",
+                        _ => "none",
+                    },
+                    sso: u.sso,
+                    disabled: u.disabled,
+                })
+                .collect(),
+            notice,
+            error,
+        }
+    }
+}
+
+/// The create form's values, as typed.
+pub struct NewOrgFields<'a> {
+    pub id: &'a str,
+    pub domains: &'a str,
+    pub upstream: &'a str,
+    pub tenant: &'a str,
+    pub sso: &'a str,
+    pub password_fallback: bool,
+    pub jit: bool,
+    pub sync_interval: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "console_new_org.html")]
+pub struct ConsoleNewOrgPage<'a> {
+    pub header: ConsoleHeader<'a>,
+    pub upstreams: &'a [&'a str],
+    pub fields: NewOrgFields<'a>,
+    pub problems: &'a [String],
 }
 
 /// Renders a template as a 200/`status` HTML response; a rendering failure is a 500 page.

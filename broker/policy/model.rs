@@ -156,6 +156,8 @@ impl Default for Lifetimes {
 pub struct AdminPolicy {
     /// SHA-256 of the admin bearer token read from `token_env`; `None` disables the admin API.
     pub token_sha256: Option<[u8; 32]>,
+    /// Who may do everything in the admin console (normalised emails).
+    pub operators: Vec<String>,
 }
 
 /// A registered application (OAuth client).
@@ -302,6 +304,9 @@ pub struct Organization {
     pub password_fallback: bool,
     pub jit: bool,
     pub sync_interval: Option<Duration>,
+    /// Who may administer this organisation, and only it, in the console (normalised
+    /// emails; the policy file's only).
+    pub admins: Vec<String>,
 }
 
 /// Where an organisation was defined.
@@ -446,7 +451,11 @@ pub fn builtin_account_client(issuer: &Issuer) -> Client {
         id: ACCOUNT_CLIENT_ID.into(),
         secret: None,
         jwks: None,
-        redirect_uris: url("/account/callback").into_iter().collect(),
+        // The account page's and the admin console's callbacks.
+        redirect_uris: [url("/account/callback"), url("/admin/callback")]
+            .into_iter()
+            .flatten()
+            .collect(),
         post_logout_redirect_uris: url("/account").into_iter().collect(),
         grants: vec![GrantType::AuthorizationCode],
         scopes: vec!["openid".into(), "email".into(), "profile".into()],

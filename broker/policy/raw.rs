@@ -93,6 +93,9 @@ pub(super) struct RawLifetimes {
 pub(super) struct RawAdmin {
     pub token_env: Option<Text>,
     pub token_file: Option<Text>,
+    /// Who may use the admin console for everything (emails).
+    #[serde(default)]
+    pub operators: Vec<Text>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -161,6 +164,9 @@ pub(super) struct RawOrganization {
     pub id: Option<Text>,
     #[serde(default)]
     pub domains: Vec<Text>,
+    /// Who may administer this organisation in the console (emails).
+    #[serde(default)]
+    pub admins: Vec<Text>,
     pub upstream: Option<Text>,
     pub tenant_id: Option<Text>,
     pub sso: Option<Spanned<RawSso>>,

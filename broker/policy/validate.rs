@@ -188,6 +188,22 @@ struct Validator<'e> {
 }
 
 impl Validator<'_> {
+    /// A list of emails (normalised), each checked as a user's; a repeat is reported.
+    fn emails(&mut self, raw: &[Text], path: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (i, t) in raw.iter().enumerate() {
+            let p = format!("{path}[{i}]");
+            if let Some(e) = self.check(t, &p, rules::email) {
+                if out.contains(&e) {
+                    self.add(at(t), &p, format!("{e:?} is listed twice"));
+                } else {
+                    out.push(e);
+                }
+            }
+        }
+        out
+    }
+
     fn add(&mut self, at: At, path: &str, reason: impl std::fmt::Display) {
         self.problems.push(problem(at, path, reason));
     }

@@ -26,6 +26,26 @@ pub struct AccountSignIn {
     pub flow: String,
 }
 
+/// The first-party pages that sign in through the broker as the account client: where the
+/// callback is, and so where the browser lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Landing {
+    /// `/account`.
+    Account,
+    /// `/admin`, the admin console.
+    Admin,
+}
+
+impl Landing {
+    /// The callback path, one of the account client's redirect URIs.
+    pub fn callback(self) -> &'static str {
+        match self {
+            Landing::Account => "/account/callback",
+            Landing::Admin => "/admin/callback",
+        }
+    }
+}
+
 /// Shown when the account page's sign-in cannot be completed and must start again.
 const MSG_SIGN_IN_EXPIRED: &str = "The sign-in expired. Open your account page again.";
 
@@ -76,13 +96,18 @@ impl SignIn<'_> {
     /// request (RFC 6749 §4.1.1) with a fresh `state` (§10.12) and a PKCE S256 challenge
     /// (RFC 7636 §4.2, §4.3). Fails only when the issuer does not make a valid URL.
     pub fn account_sign_in(&self) -> Result<AccountSignIn, url::ParseError> {
+        self.first_party_sign_in(Landing::Account)
+    }
+
+    /// [`SignIn::account_sign_in`] for the page at `landing`.
+    pub fn first_party_sign_in(&self, landing: Landing) -> Result<AccountSignIn, url::ParseError> {
         let policy = self.broker.policy();
         let state = random_handle();
         let verifier = random_handle();
         let mut url = url::Url::parse(&policy.issuer.join("/authorize"))?;
         url.query_pairs_mut()
             .append_pair("client_id", ACCOUNT_CLIENT_ID)
-            .append_pair("redirect_uri", &policy.issuer.join("/account/callback"))
+            .append_pair("redirect_uri", &policy.issuer.join(landing.callback()))
             .append_pair("response_type", "code")
             .append_pair("scope", "openid email profile")
             .append_pair("state", &state)
@@ -106,20 +131,37 @@ impl SignIn<'_> {
         state: Option<&str>,
         code: Option<&str>,
     ) -> Result<(), ServiceError> {
+        self.first_party_callback(Landing::Account, flow, state, code)
+            .await
+    }
+
+    /// [`SignIn::account_callback`] for the page at `landing`.
+    pub async fn first_party_callback(
+        &self,
+        landing: Landing,
+        flow: Option<&str>,
+        state: Option<&str>,
+        code: Option<&str>,
+    ) -> Result<(), ServiceError> {
         let verifier = account_verifier(flow, state)?;
         let code = code.ok_or_else(sign_in_expired)?;
-        self.account_redeem(code, verifier).await
+        self.account_redeem(landing, code, verifier).await
     }
 
     /// Redeems the account page's code with its PKCE verifier.
-    async fn account_redeem(&self, code: &str, verifier: &str) -> Result<(), ServiceError> {
+    async fn account_redeem(
+        &self,
+        landing: Landing,
+        code: &str,
+        verifier: &str,
+    ) -> Result<(), ServiceError> {
         let client = self
             .account_client()
             .ok_or_else(|| ServiceError::Restart("The account page is not available.".into()))?;
         let params = TokenParams {
             grant_type: Some("authorization_code".into()),
             code: Some(code.to_owned()),
-            redirect_uri: client.redirect_uris.first().map(|u| u.to_string()),
+            redirect_uri: Some(self.broker.policy().issuer.join(landing.callback())),
             code_verifier: Some(verifier.to_owned()),
             refresh_token: None,
             scope: None,

@@ -202,6 +202,10 @@ pub struct AuditRecord {
     pub user_agent: Option<String>,
     /// Free-form, never secret.
     pub detail: Option<String>,
+    /// Who did it, for admin actions: the console admin's email, or `admin API token`.
+    /// Absent in records written before this field existed, and in sign-in events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
 }
 
 impl AuditRecord {
@@ -232,7 +236,14 @@ impl AuditRecord {
             ip: None,
             user_agent: None,
             detail: None,
+            actor: None,
         }
+    }
+
+    /// Who did it (admin actions).
+    pub fn actor(mut self, who: impl Into<String>) -> AuditRecord {
+        self.actor = Some(who.into());
+        self
     }
 
     /// Marks the event failed, for `reason` (a stable code: `bad_password`, …).

@@ -9,6 +9,7 @@ mod audit;
 mod browser;
 mod cli;
 mod client_assertion;
+mod console;
 mod device;
 mod durability;
 mod fake_entra;

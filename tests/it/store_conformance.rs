@@ -216,6 +216,7 @@ fn audit_record(id: &str, time: u64, user: &str, org: &str) -> AuditRecord {
         ip: None,
         user_agent: None,
         detail: None,
+        actor: None,
     }
 }
 

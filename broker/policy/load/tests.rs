@@ -522,6 +522,33 @@ fn admin_rules() {
         "environment variable EMPTY is empty",
     );
     check(&y("admin: {}\n"), 2, 8, "needs `token_env` or `token_file`");
+    // Console operators: emails, normalised; with them alone the bearer API stays off.
+    let p = load_test(&y("admin: {operators: [Ops@Example.com]}\n")).unwrap();
+    assert_eq!(p.admin.operators, ["ops@example.com"]);
+    assert!(p.admin.token_sha256.is_none());
+    check(
+        &y("admin: {operators: [ops]}\n"),
+        2,
+        21,
+        "admin.operators[0]:",
+    );
+    check(
+        &y("admin: {operators: [a@example.com, A@example.com]}\n"),
+        2,
+        36,
+        "admin.operators[1]: \"a@example.com\" is listed twice",
+    );
+    check(
+        &y("organizations:\n  - {id: acme, domains: [acme.test], admins: [nobody]}\n"),
+        3,
+        47,
+        "organizations[0].admins[0]:",
+    );
+    let p = load_test(&y(
+        "organizations:\n  - {id: acme, domains: [acme.test], admins: [Carol@Acme.test]}\n",
+    ))
+    .unwrap();
+    assert_eq!(p.organizations[0].admins, ["carol@acme.test"]);
     check(
         &y("admin: {token_file: /nonexistent/admin-token}\n"),
         2,

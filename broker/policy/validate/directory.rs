@@ -351,9 +351,11 @@ impl Validator<'_> {
                 }),
             },
         };
+        let admins = self.emails(&o.admins, &format!("{path}.admins"));
         Some(Organization {
             id: id?.to_owned(),
             origin: OrgOrigin::PolicyFile,
+            admins,
             domains,
             upstream: upstream_name.map(str::to_owned),
             tenant_id,

@@ -206,15 +206,18 @@ impl Validator<'_> {
             .into_iter()
             .filter_map(|(n, f)| f.as_ref().map(|f| (n, at(f), f)))
             .collect();
+        let operators = self.emails(&a.operators, "admin.operators");
         let token = match self.at_most_one("admin", present) {
-            None => {
+            None if a.operators.is_empty() => {
                 self.add(
                     at(raw),
                     "admin",
-                    "needs `token_env` or `token_file` (or remove `admin` to turn the admin API off)",
+                    "needs `token_env` or `token_file` for the admin API, or `operators` for \
+                     the admin console (or remove `admin` to turn both off)",
                 );
                 None
             }
+            None => None,
             Some(("token_env", t)) => self
                 .secret_from_env(t, "admin.token_env")
                 .map(|s| (s, t, "admin.token_env")),
@@ -223,7 +226,10 @@ impl Validator<'_> {
                 .map(|s| (s, t, "admin.token_file")),
         };
         let Some((token, t, path)) = token else {
-            return AdminPolicy::default();
+            return AdminPolicy {
+                token_sha256: None,
+                operators,
+            };
         };
         if token.chars().count() < MIN_ADMIN_TOKEN_CHARS {
             self.add(
@@ -240,6 +246,7 @@ impl Validator<'_> {
         }
         AdminPolicy {
             token_sha256: Some(crate::secret::sha256(token.as_bytes())),
+            operators,
         }
     }
 

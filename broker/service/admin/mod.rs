@@ -9,6 +9,7 @@
 
 pub mod audit;
 pub mod consent;
+pub mod console;
 pub mod import;
 pub mod organizations;
 pub mod sync;
@@ -41,6 +42,10 @@ pub enum AdminError {
     Unauthorized,
     #[error("{0}")]
     NotFound(String),
+    /// A console admin asked for an organisation (or its user) out of their reach; answered
+    /// as an unknown one would be, so it reveals nothing.
+    #[error("you may not administer this, or it does not exist")]
+    Forbidden,
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -65,6 +70,7 @@ impl AdminError {
             AdminError::Disabled => "disabled".into(),
             AdminError::Unauthorized => "bad_token".into(),
             AdminError::NotFound(_) => "not_found".into(),
+            AdminError::Forbidden => "forbidden".into(),
             AdminError::BadRequest(_) => "bad_request".into(),
             AdminError::Conflict(_) => "conflict".into(),
             AdminError::Invalid(_) => "invalid_organization".into(),
@@ -77,17 +83,23 @@ impl AdminError {
     }
 }
 
-/// Who is calling the admin API (one shared token, so: from where).
+/// Who is calling: through the admin API (one shared token, so: from where), or a console
+/// admin signed in through the broker.
 #[derive(Debug, Clone, Default)]
 pub struct AdminCtx {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// Who it is when not the bearer-token API: the console admin's email, or the
+    /// scheduler.
+    pub actor: Option<String>,
 }
 
 impl AdminCtx {
     /// Who made a change, as records of it name them.
-    pub fn actor(&self) -> String {
-        "admin API token".to_owned()
+    pub fn who(&self) -> String {
+        self.actor
+            .clone()
+            .unwrap_or_else(|| "admin API token".to_owned())
     }
 }
 
@@ -144,6 +156,7 @@ impl Admin<'_> {
     pub(crate) fn event(&self, event: &str, ctx: &AdminCtx) -> AuditRecord {
         AuditRecord::success(event, self.broker.now())
             .request(ctx.ip.as_deref(), ctx.user_agent.as_deref())
+            .actor(ctx.who())
     }
 
     /// Records `record` with the outcome of `result`, and passes `result` on.

@@ -94,9 +94,9 @@ impl Admin<'_> {
             let stored = RuntimeOrganization {
                 spec,
                 created_at: now,
-                created_by: ctx.actor(),
+                created_by: ctx.who(),
                 updated_at: now,
-                updated_by: ctx.actor(),
+                updated_by: ctx.who(),
             };
             match self
                 .broker
@@ -139,7 +139,7 @@ impl Admin<'_> {
             let stored = RuntimeOrganization {
                 spec,
                 updated_at: self.broker.now(),
-                updated_by: ctx.actor(),
+                updated_by: ctx.who(),
                 ..existing
             };
             match self

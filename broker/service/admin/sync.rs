@@ -204,6 +204,7 @@ pub(in crate::service) fn spawn_scheduler(
                 let ctx = AdminCtx {
                     ip: None,
                     user_agent: Some("idbroker scheduled sync".into()),
+                    actor: Some("scheduled sync".into()),
                 };
                 if let Err(e) = broker.admin().resync(&org.id, &ctx).await {
                     tracing::warn!(organization = %org.id, error = %e, "scheduled re-sync failed");

@@ -1,0 +1,466 @@
+//! `/admin`: the admin console, server-rendered and working without JavaScript. A
+//! first-party client of the broker, like `/account`: an admin signs in through the normal
+//! login page (by SSO when their organisation uses it), so no bearer token reaches a browser.
+//! Every form carries the session's CSRF token; every action calls the same use case as the
+//! bearer-token API, through `broker.admin().console_*`, which decides what the admin may do.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use serde::Deserialize;
+
+use super::cookies::Names;
+use super::error::PageError;
+use super::extract::{Browser, PageForm, PageQuery};
+use super::pages::{
+    self, ConsoleHeader, ConsoleNewOrgPage, ConsoleOrgPage, ConsoleOrgsPage, NewOrgFields,
+};
+use crate::directory::{OrganizationSpec, SyncSpec};
+use crate::service::Broker;
+use crate::service::account::{ACCOUNT_SIGN_IN_SECS, Landing};
+use crate::service::admin::AdminError;
+use crate::service::admin::console::{ConsoleAccess, ConsoleAdmin};
+use crate::service::authorize::BrowserContext;
+
+/// The console's admin, or the response that stands in for the page (sign in first, or
+/// "not an administrator").
+async fn console_admin(
+    broker: &Broker,
+    ctx: &BrowserContext,
+    jar: CookieJar,
+) -> Result<ConsoleAdmin, Response> {
+    let access = broker
+        .admin()
+        .console_access(
+            ctx.session.as_deref(),
+            ctx.ip.clone(),
+            ctx.user_agent.clone(),
+        )
+        .await
+        .map_err(page_error)?;
+    match access {
+        ConsoleAccess::Admin(admin) => Ok(*admin),
+        ConsoleAccess::SignIn => Err(start_sign_in(broker, jar)),
+        ConsoleAccess::NotAnAdmin(email) => Err(pages::message(
+            StatusCode::FORBIDDEN,
+            "Not an administrator",
+            &format!(
+                "You are signed in as {email}, who may not use the admin console. Sign out \
+                 and sign in as an administrator."
+            ),
+            true,
+        )),
+    }
+}
+
+/// Sends the browser through `/authorize` as the account client, back to `/admin/callback`.
+fn start_sign_in(broker: &Broker, jar: CookieJar) -> Response {
+    let Ok(start) = broker.sign_in().first_party_sign_in(Landing::Admin) else {
+        return pages::message(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Admin console unavailable",
+            "The issuer URL is not valid.",
+            true,
+        );
+    };
+    let names = Names::for_issuer(&broker.policy().issuer);
+    let jar = jar.add(names.build(names.account, start.flow, Some(ACCOUNT_SIGN_IN_SECS)));
+    (jar, Redirect::to(&start.location)).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+pub async fn callback(
+    State(broker): State<Arc<Broker>>,
+    jar: CookieJar,
+    PageQuery(q): PageQuery<CallbackQuery>,
+) -> Result<Response, PageError> {
+    let names = Names::for_issuer(&broker.policy().issuer);
+    let flow = jar.get(names.account).map(|c| c.value().to_owned());
+    let jar = jar.add(names.removal(names.account));
+    if let Some(error) = q.error {
+        let why = format!(
+            "The sign-in ended with: {}",
+            crate::op::scope::sanitize(&error)
+        );
+        let page = pages::message(
+            StatusCode::BAD_REQUEST,
+            "Sign-in did not complete",
+            &why,
+            true,
+        );
+        return Ok((jar, page).into_response());
+    }
+    broker
+        .sign_in()
+        .first_party_callback(
+            Landing::Admin,
+            flow.as_deref(),
+            q.state.as_deref(),
+            q.code.as_deref(),
+        )
+        .await?;
+    Ok((jar, Redirect::to("/admin")).into_response())
+}
+
+/// What a page shows after an action (`?done=…`), as a fixed set of messages.
+#[derive(Deserialize)]
+pub struct Notice {
+    done: Option<String>,
+}
+
+fn notice_text(done: Option<&str>) -> Option<&'static str> {
+    Some(match done? {
+        "created" => "The organisation was created.",
+        "sync" => "The users were synced with the tenant.",
+        "sso-on" => "Single sign-on was switched on.",
+        "sso-off" => "Single sign-on was switched off.",
+        "disabled" => "The user was disabled and signed out everywhere.",
+        "enabled" => "The user was enabled.",
+        _ => return None,
+    })
+}
+
+pub async fn organizations(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    PageQuery(q): PageQuery<Notice>,
+) -> Response {
+    let admin = match console_admin(&broker, &ctx, jar).await {
+        Ok(a) => a,
+        Err(page) => return page,
+    };
+    match broker.admin().console_organizations(&admin).await {
+        Ok(orgs) => pages::render(
+            StatusCode::OK,
+            &ConsoleOrgsPage::new(&admin, &orgs, notice_text(q.done.as_deref())),
+        ),
+        Err(e) => page_error(e),
+    }
+}
+
+pub async fn organization(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    Path(org): Path<String>,
+    PageQuery(q): PageQuery<Notice>,
+) -> Response {
+    let admin = match console_admin(&broker, &ctx, jar).await {
+        Ok(a) => a,
+        Err(page) => return page,
+    };
+    org_page(&broker, &admin, &org, notice_text(q.done.as_deref()), None).await
+}
+
+async fn org_page(
+    broker: &Broker,
+    admin: &ConsoleAdmin,
+    org: &str,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Response {
+    match broker.admin().console_organization(admin, org).await {
+        Ok((view, users)) => pages::render(
+            if error.is_some() {
+                StatusCode::BAD_REQUEST
+            } else {
+                StatusCode::OK
+            },
+            &ConsoleOrgPage::new(admin, &view, &users, notice, error),
+        ),
+        Err(e) => page_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+/// POST …/consent: on to the tenant's admin-consent page.
+pub async fn consent(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    Path(org): Path<String>,
+    PageForm(f): PageForm<CsrfForm>,
+) -> Response {
+    let admin = match console_admin(&broker, &ctx, jar).await {
+        Ok(a) => a,
+        Err(page) => return page,
+    };
+    let result = async {
+        admin.check_csrf(&f.csrf)?;
+        admin.check_org(&org)?;
+        broker.admin().consent_link(&org, &admin.ctx).await
+    }
+    .await;
+    match result {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(e) => action_error(&broker, &admin, &org, e).await,
+    }
+}
+
+/// POST …/sync: re-sync the imported users with the tenant now.
+pub async fn sync(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    Path(org): Path<String>,
+    PageForm(f): PageForm<CsrfForm>,
+) -> Response {
+    let admin = match console_admin(&broker, &ctx, jar).await {
+        Ok(a) => a,
+        Err(page) => return page,
+    };
+    let result = async {
+        admin.check_csrf(&f.csrf)?;
+        admin.check_org(&org)?;
+        broker.admin().resync(&org, &admin.ctx).await
+    }
+    .await;
+    match result {
+        Ok(_) => back_to(&org, "sync"),
+        Err(e) => action_error(&broker, &admin, &org, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SwitchForm {
+    csrf: String,
+    /// The organisation page to come back to.
+    org: String,
+    /// `on` or `off`.
+    to: String,
+}
+
+/// POST /admin/users/{id}/sso: the per-user SSO switch.
+pub async fn user_sso(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    Path(user): Path<String>,
+    PageForm(f): PageForm<SwitchForm>,
+) -> Response {
+    let admin = match console_admin(&broker, &ctx, jar).await {
+        Ok(a) => a,
+        Err(page) => return page,
+    };
+    let on = f.to == "on";
+    let result = async {
+        admin.check_csrf(&f.csrf)?;
+        broker.admin().console_set_sso(&admin, &user, on).await
+    }
+    .await;
+    match result {
+        Ok(_) => back_to(&f.org, if on { "sso-on" } else { "sso-off" }),
+        Err(e) => action_error(&broker, &admin, &f.org, e).await,
+    }
+}
+
+/// POST /admin/users/{id}/disabled: disable (and sign out everywhere) or enable a user.
+pub async fn user_disabled(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    Path(user): Path<String>,
+    PageForm(f): PageForm<SwitchForm>,
+) -> Response {
+    let admin = match console_admin(&broker, &ctx, jar).await {
+        Ok(a) => a,
+        Err(page) => return page,
+    };
+    let disable = f.to == "on";
+    let result = async {
+        admin.check_csrf(&f.csrf)?;
+        broker
+            .admin()
+            .console_set_disabled(&admin, &user, disable)
+            .await
+    }
+    .await;
+    match result {
+        Ok(_) => back_to(&f.org, if disable { "disabled" } else { "enabled" }),
+        Err(e) => action_error(&broker, &admin, &f.org, e).await,
+    }
+}
+
+pub async fn new_organization(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+) -> Response {
+    let admin = match console_admin(&broker, &ctx, jar).await {
+        Ok(a) => a,
+        Err(page) => return page,
+    };
+    if !admin.is_operator() {
+        return page_error(AdminError::Forbidden);
+    }
+    new_org_page(&broker, &admin, &NewOrgForm::default(), &[])
+}
+
+/// The create form as typed (kept when it is shown again with problems).
+#[derive(Debug, Default, Deserialize)]
+pub struct NewOrgForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    id: String,
+    /// Email domains, separated by commas or spaces.
+    #[serde(default)]
+    domains: String,
+    #[serde(default)]
+    upstream: String,
+    #[serde(default)]
+    tenant: String,
+    #[serde(default)]
+    sso: String,
+    password_fallback: Option<String>,
+    jit: Option<String>,
+    #[serde(default)]
+    sync_interval: String,
+}
+
+impl NewOrgForm {
+    fn spec(&self) -> OrganizationSpec {
+        let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+        OrganizationSpec {
+            id: self.id.trim().to_owned(),
+            domains: self
+                .domains
+                .split([',', ' ', '\n', '\r', '\t'])
+                .filter(|d| !d.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            upstream: text(&self.upstream),
+            tenant_id: text(&self.tenant),
+            sso: text(&self.sso),
+            password_fallback: Some(self.password_fallback.is_some()),
+            jit: Some(self.jit.is_some()),
+            sync: text(&self.sync_interval).map(|interval| SyncSpec { interval }),
+        }
+    }
+}
+
+pub async fn create_organization(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    PageForm(f): PageForm<NewOrgForm>,
+) -> Response {
+    let admin = match console_admin(&broker, &ctx, jar).await {
+        Ok(a) => a,
+        Err(page) => return page,
+    };
+    if !admin.is_operator() {
+        return page_error(AdminError::Forbidden);
+    }
+    if let Err(e) = admin.check_csrf(&f.csrf) {
+        return new_org_page(&broker, &admin, &f, &[e.to_string()]);
+    }
+    match broker
+        .admin()
+        .create_organization(f.spec(), &admin.ctx)
+        .await
+    {
+        Ok(view) => Redirect::to(&format!(
+            "/admin/organizations/{}?done=created",
+            percent(&view.id)
+        ))
+        .into_response(),
+        Err(AdminError::Invalid(problems)) => new_org_page(&broker, &admin, &f, &problems),
+        Err(e @ (AdminError::Conflict(_) | AdminError::BadRequest(_))) => {
+            new_org_page(&broker, &admin, &f, &[e.to_string()])
+        }
+        Err(e) => page_error(e),
+    }
+}
+
+fn new_org_page(
+    broker: &Broker,
+    admin: &ConsoleAdmin,
+    f: &NewOrgForm,
+    problems: &[String],
+) -> Response {
+    let policy = broker.policy();
+    let mut upstreams: Vec<&str> = policy.upstreams.keys().map(String::as_str).collect();
+    upstreams.sort_unstable();
+    pages::render(
+        if problems.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::BAD_REQUEST
+        },
+        &ConsoleNewOrgPage {
+            header: ConsoleHeader::of(admin),
+            upstreams: &upstreams,
+            fields: NewOrgFields {
+                id: &f.id,
+                domains: &f.domains,
+                upstream: &f.upstream,
+                tenant: &f.tenant,
+                sso: if f.sso.is_empty() { "off" } else { &f.sso },
+                password_fallback: f.password_fallback.is_some(),
+                jit: f.jit.is_some(),
+                sync_interval: &f.sync_interval,
+            },
+            problems,
+        },
+    )
+}
+
+/// After an action: back to the organisation's page with a notice (303, so a reload does not
+/// post again).
+fn back_to(org: &str, done: &str) -> Response {
+    Redirect::to(&format!(
+        "/admin/organizations/{}?done={done}",
+        percent(org)
+    ))
+    .into_response()
+}
+
+/// An action that failed: the organisation's page with the reason, or the error page.
+async fn action_error(broker: &Broker, admin: &ConsoleAdmin, org: &str, e: AdminError) -> Response {
+    match e {
+        AdminError::BadRequest(_)
+        | AdminError::Conflict(_)
+        | AdminError::Graph(_)
+        | AdminError::NotFound(_)
+            if admin.may_manage(org) =>
+        {
+            org_page(broker, admin, org, None, Some(&e.to_string())).await
+        }
+        other => page_error(other),
+    }
+}
+
+fn page_error(e: AdminError) -> Response {
+    match e {
+        AdminError::Forbidden => pages::message(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "You may not administer this, or it does not exist.",
+            true,
+        ),
+        AdminError::NotFound(why) => pages::message(StatusCode::NOT_FOUND, "Not found", &why, true),
+        AdminError::BadRequest(why) => {
+            pages::message(StatusCode::BAD_REQUEST, "This cannot be done", &why, true)
+        }
+        other => super::admin::page_error(other),
+    }
+}
+
+fn percent(segment: &str) -> String {
+    form_urlencoded::byte_serialize(segment.as_bytes()).collect()
+}

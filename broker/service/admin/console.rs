@@ -1,0 +1,195 @@
+//! The admin console's side of the admin use cases: who the person signed in through the
+//! broker may administer. Operators (`admin.operators`) may do everything; an organisation's
+//! admins (`organizations[].admins`) may see and change that organisation only, and another
+//! organisation is answered exactly as one that does not exist ([`AdminError::Forbidden`]),
+//! so its id reveals nothing. The console calls the same use cases as the bearer-token API;
+//! this file only decides whether it may.
+
+use std::collections::BTreeSet;
+
+use super::organizations::OrgView;
+use super::users::UserView;
+use super::{Admin, AdminCtx, AdminError};
+use crate::service::logout::logout_csrf;
+
+/// What a console admin may administer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// An operator: every organisation, and creating new ones.
+    Everything,
+    /// An organisation admin: these organisations only.
+    Organizations(BTreeSet<String>),
+}
+
+/// The person using the console, signed in through the broker.
+#[derive(Debug, Clone)]
+pub struct ConsoleAdmin {
+    pub email: String,
+    pub user_id: String,
+    pub reach: Reach,
+    /// The token every console form carries (tied to the session, as the account page's).
+    pub csrf: String,
+    /// Who they are in audit records and where they call from.
+    pub ctx: AdminCtx,
+}
+
+impl ConsoleAdmin {
+    pub fn is_operator(&self) -> bool {
+        self.reach == Reach::Everything
+    }
+
+    pub fn may_manage(&self, org: &str) -> bool {
+        match &self.reach {
+            Reach::Everything => true,
+            Reach::Organizations(orgs) => orgs.contains(org),
+        }
+    }
+
+    /// Refuses an organisation out of reach as if it did not exist.
+    pub fn check_org(&self, org: &str) -> Result<(), AdminError> {
+        if self.may_manage(org) {
+            Ok(())
+        } else {
+            Err(AdminError::Forbidden)
+        }
+    }
+
+    /// Refuses a form whose token is not this session's.
+    pub fn check_csrf(&self, csrf: &str) -> Result<(), AdminError> {
+        if crate::secret::ct_eq(csrf.as_bytes(), self.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(AdminError::BadRequest(
+                "The form expired; go back, reload the page and try again.".into(),
+            ))
+        }
+    }
+}
+
+/// Whether the console may be used at all, for a browser session.
+#[derive(Debug)]
+pub enum ConsoleAccess {
+    /// No live session: sign in first.
+    SignIn,
+    /// Signed in, but not an administrator (the email is shown, so they know who they are).
+    NotAnAdmin(String),
+    Admin(Box<ConsoleAdmin>),
+}
+
+impl Admin<'_> {
+    /// Who is using the console in the browser whose session cookie is `session`.
+    pub async fn console_access(
+        &self,
+        session: Option<&str>,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<ConsoleAccess, AdminError> {
+        let live = self
+            .broker
+            .sign_in()
+            .live_session(session)
+            .await
+            .map_err(|e| AdminError::BadRequest(e.to_string()))?;
+        let Some((_, user)) = live else {
+            return Ok(ConsoleAccess::SignIn);
+        };
+        let policy = self.broker.policy();
+        let reach = if policy.admin.operators.contains(&user.email) {
+            Reach::Everything
+        } else {
+            let orgs: BTreeSet<String> = policy
+                .organizations
+                .iter()
+                .filter(|o| o.admins.contains(&user.email))
+                .map(|o| o.id.clone())
+                .collect();
+            if orgs.is_empty() {
+                return Ok(ConsoleAccess::NotAnAdmin(user.email));
+            }
+            Reach::Organizations(orgs)
+        };
+        Ok(ConsoleAccess::Admin(Box::new(ConsoleAdmin {
+            csrf: logout_csrf(session.unwrap_or_default()),
+            ctx: AdminCtx {
+                ip,
+                user_agent,
+                actor: Some(user.email.clone()),
+            },
+            email: user.email,
+            user_id: user.id,
+            reach,
+        })))
+    }
+
+    /// The organisations `admin` may administer, each with how many directory users it has.
+    pub async fn console_organizations(
+        &self,
+        admin: &ConsoleAdmin,
+    ) -> Result<Vec<(OrgView, usize)>, AdminError> {
+        let all = self.organizations(&admin.ctx).await?;
+        let mut users: std::collections::HashMap<String, usize> = Default::default();
+        for u in self.broker.store.list_users().await? {
+            if let Some(org) = u.organization {
+                *users.entry(org).or_default() += 1;
+            }
+        }
+        Ok(all
+            .into_iter()
+            .filter(|o| admin.may_manage(&o.id))
+            .map(|o| {
+                let n = users.get(&o.id).copied().unwrap_or(0);
+                (o, n)
+            })
+            .collect())
+    }
+
+    /// One organisation and its users, if `admin` may administer it.
+    pub async fn console_organization(
+        &self,
+        admin: &ConsoleAdmin,
+        org: &str,
+    ) -> Result<(OrgView, Vec<UserView>), AdminError> {
+        admin.check_org(org)?;
+        let view = self.organization(org, &admin.ctx).await?;
+        let users = self.users(Some(org), &admin.ctx).await?;
+        Ok((view, users))
+    }
+
+    /// Switches a user's SSO, if the user belongs to an organisation `admin` may administer.
+    pub async fn console_set_sso(
+        &self,
+        admin: &ConsoleAdmin,
+        user: &str,
+        enabled: bool,
+    ) -> Result<UserView, AdminError> {
+        self.console_check_user(admin, user).await?;
+        self.set_sso(user, enabled, &admin.ctx).await
+    }
+
+    /// Disables or enables a user, if the user belongs to an organisation `admin` may
+    /// administer.
+    pub async fn console_set_disabled(
+        &self,
+        admin: &ConsoleAdmin,
+        user: &str,
+        disabled: bool,
+    ) -> Result<UserView, AdminError> {
+        self.console_check_user(admin, user).await?;
+        self.disable(user, disabled, &admin.ctx).await
+    }
+
+    /// A user of no organisation, or of one out of reach, is for operators only.
+    async fn console_check_user(&self, admin: &ConsoleAdmin, user: &str) -> Result<(), AdminError> {
+        if admin.is_operator() {
+            return Ok(());
+        }
+        let view = self
+            .user(user, &admin.ctx)
+            .await
+            .map_err(|_| AdminError::Forbidden)?;
+        match view.organization.as_deref() {
+            Some(org) if admin.may_manage(org) => Ok(()),
+            _ => Err(AdminError::Forbidden),
+        }
+    }
+}

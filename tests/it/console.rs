@@ -1,0 +1,368 @@
+//! The admin console (`/admin`, issue 13), driven as a browser drives it: admins sign in
+//! through the login page (an organisation admin by SSO through the fake Entra); operators
+//! see and change everything and create organisations; an organisation's admin sees and
+//! changes that organisation only, and every other organisation's page and action answers
+//! 403 and reveals nothing; a plain user gets 403; a forged form changes nothing.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::admin::admin_token;
+use crate::fake_entra::{FakeEntra, NewUser};
+use crate::support::broker::{PASSWORD, TestBroker, password_hash};
+use crate::support::browser::{Browser, Page};
+
+const APP: &str = "0b7c4d1e-5f60-4a7b-8c9d-0e1f2a3b4c5d";
+const APP_SECRET: &str = "entra-app-secret-value";
+
+struct World {
+    _fake: FakeEntra,
+    tb: TestBroker,
+}
+
+/// Operators: ops@example.com. contoso's admin: carol@contoso.com (SSO). fabrikam's admin:
+/// frank@fabrikam.com. Users of each organisation, and alice, a plain user.
+async fn world() -> World {
+    let fake = FakeEntra::start().await;
+    let contoso = fake.add_tenant("contoso.com");
+    let fabrikam = fake.add_tenant("fabrikam.com");
+    let carol = fake
+        .tenant(&contoso)
+        .add_user(NewUser::new("carol@contoso.com", "Carol Contoso"));
+    let extra = format!(
+        r#"admin: {{token_env: IDBROKER_ADMIN_TOKEN, operators: [Ops@Example.com]}}
+upstreams:
+  - id: entra
+    kind: entra
+    client_id: {APP}
+    client_secret_env: ENTRA_SECRET
+    authority: {authority}
+    graph: {graph}
+organizations:
+  - id: contoso
+    domains: [contoso.com]
+    upstream: entra
+    tenant_id: {contoso}
+    sso: per_user
+    admins: [carol@contoso.com]
+  - id: fabrikam
+    domains: [fabrikam.com]
+    upstream: entra
+    tenant_id: {fabrikam}
+    sso: per_user
+    admins: [frank@fabrikam.com]
+  - id: local
+    domains: [example.com]
+"#,
+        authority = fake.authority(),
+        graph = fake.graph(),
+    );
+    let hash = password_hash();
+    let users = format!(
+        r#"users:
+  - {{email: ops@example.com, name: Olga Ops, organization: local, password_hash: "{hash}"}}
+  - {{email: alice@example.com, name: Alice, organization: local, password_hash: "{hash}"}}
+  - email: carol@contoso.com
+    name: Carol Contoso
+    organization: contoso
+    link: {{tid: {contoso}, oid: {carol_oid}}}
+    sso: true
+  - {{email: dave@contoso.com, name: Dave Contoso, organization: contoso, password_hash: "{hash}"}}
+  - {{email: frank@fabrikam.com, name: Frank, organization: fabrikam, password_hash: "{hash}"}}
+  - {{email: erin@fabrikam.com, name: Erin Fabrikam, organization: fabrikam, password_hash: "{hash}"}}
+"#,
+        carol_oid = carol.id,
+    );
+    let tb = TestBroker::start_with(&extra, Some(&users), idbroker::clock::Clock::System).await;
+    fake.register_app(
+        APP,
+        &[
+            &tb.url("/upstream/callback"),
+            &tb.url("/admin/consent/callback"),
+        ],
+    );
+    fake.add_app_secret(APP, APP_SECRET);
+    World { _fake: fake, tb }
+}
+
+/// Opens `/admin` in a fresh browser and signs in as `who`: with `PASSWORD`, or, for a user
+/// sent upstream, through the fake Entra. Returns the console page it lands on.
+async fn console_sign_in(w: &World, who: &str) -> (Browser, Page) {
+    let base = &w.tb.base;
+    let mut b = Browser::new();
+    let first = b.get(&w.tb.url("/admin")).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+    let login = b.follow(base, first).await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.body);
+    let (tx, csrf) = (login.field("tx"), login.field("csrf"));
+    let step = b
+        .post(
+            &w.tb.url("/login/identifier"),
+            &[("tx", &tx), ("csrf", &csrf), ("identifier", who)],
+        )
+        .await;
+    let back = if step.status == StatusCode::SEE_OTHER {
+        // Single sign-on: the fake Entra signs the user in at once.
+        let at_entra = b.get(step.location.as_deref().unwrap()).await;
+        assert!(at_entra.status.is_redirection(), "{}", at_entra.body);
+        b.get(at_entra.location.as_deref().unwrap()).await
+    } else {
+        b.post(
+            &w.tb.url("/login/password"),
+            &[("tx", &tx), ("csrf", &csrf), ("password", PASSWORD)],
+        )
+        .await
+    };
+    let page = b.follow(base, back).await;
+    (b, page)
+}
+
+async fn api_get(w: &World, path: &str) -> Value {
+    let resp = reqwest::Client::new()
+        .get(w.tb.url(path))
+        .bearer_auth(admin_token())
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{path}: {}", resp.status());
+    resp.json().await.unwrap()
+}
+
+async fn user_sso(w: &World, email: &str) -> bool {
+    api_get(w, &format!("/admin/api/users/{email}")).await["sso"]
+        .as_bool()
+        .unwrap()
+}
+
+async fn user_id(w: &World, email: &str) -> String {
+    api_get(w, &format!("/admin/api/users/{email}")).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The form field `name` inside the form whose action is `action`.
+fn form_field(page: &Page, action: &str, name: &str) -> String {
+    let at = page
+        .body
+        .find(&format!("action=\"{action}\""))
+        .unwrap_or_else(|| panic!("no form {action} in:\n{}", page.body));
+    crate::support::browser::field(&page.body[at..], name).unwrap()
+}
+
+#[tokio::test]
+async fn an_operator_signs_in_and_creates_an_organization_in_the_console() {
+    let w = world().await;
+    let (mut b, page) = console_sign_in(&w, "ops@example.com").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for org in ["contoso", "fabrikam", "local"] {
+        assert!(
+            page.body.contains(&format!("/admin/organizations/{org}\"")),
+            "{org}"
+        );
+    }
+    assert!(page.body.contains("ops@example.com (operator)"));
+
+    let form = b.get(&w.tb.url("/admin/organizations/new")).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    let csrf = form.field("csrf");
+    let create = |id: &'static str, domains: &'static str, csrf: String| {
+        vec![
+            ("csrf", csrf),
+            ("id", id.to_owned()),
+            ("domains", domains.to_owned()),
+            ("upstream", String::new()),
+            ("tenant", String::new()),
+            ("sso", "off".to_owned()),
+            ("sync_interval", String::new()),
+        ]
+    };
+    // A domain the file gives to contoso: the file's own message, and nothing created.
+    let fields = create("northwind", "northwind.com, contoso.com", csrf.clone());
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = b.post(&w.tb.url("/admin/organizations/new"), &refs).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    let text = refused.body.replace("&#34;", "\"");
+    assert!(
+        text.contains(
+            "organization.domains[1]: domain \"contoso.com\" is claimed by both organization \
+             \"contoso\" (defined in the policy file) and \"northwind\""
+        ),
+        "{text}"
+    );
+    assert!(
+        refused.body.contains("value=\"northwind\""),
+        "what was typed stays"
+    );
+    // A forged form (no CSRF token of this session): nothing created.
+    let fields = create("northwind", "northwind.com", "forged".into());
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let forged = b.post(&w.tb.url("/admin/organizations/new"), &refs).await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+    let orgs = api_get(&w, "/admin/api/organizations").await;
+    assert!(!orgs.to_string().contains("northwind"), "{orgs}");
+
+    let fields = create("northwind", "northwind.com", csrf);
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let created = b.post(&w.tb.url("/admin/organizations/new"), &refs).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let page = b.follow(&w.tb.base, created).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("The organisation was created."));
+    let org = api_get(&w, "/admin/api/organizations/northwind").await;
+    assert_eq!(org["origin"], "runtime");
+    // Audited with the operator's identity, not "admin token".
+    let lines = w.tb.audit_lines().await;
+    let record = lines
+        .iter()
+        .find(|l| l["event"] == "admin.organizations.create" && l["outcome"] == "success")
+        .unwrap();
+    assert_eq!(record["actor"], "ops@example.com");
+}
+
+#[tokio::test]
+async fn an_organization_admin_signed_in_by_sso_sees_and_changes_only_their_organization() {
+    let w = world().await;
+    let (mut b, page) = console_sign_in(&w, "carol@contoso.com").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("/admin/organizations/contoso\""));
+    assert!(!page.body.contains("fabrikam"), "{}", page.body);
+    assert!(!page.body.contains("New organisation"));
+
+    // Another organisation, and one that does not exist, answer alike: 403, nothing shown.
+    let other = b.get(&w.tb.url("/admin/organizations/fabrikam")).await;
+    let unknown = b.get(&w.tb.url("/admin/organizations/nowhere")).await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    assert_eq!(unknown.status, StatusCode::FORBIDDEN);
+    assert_eq!(other.body, unknown.body);
+    assert!(!other.body.contains("erin"));
+    assert_eq!(
+        b.get(&w.tb.url("/admin/organizations/new")).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Her own organisation: its users, and the SSO switch works.
+    let own = b.get(&w.tb.url("/admin/organizations/contoso")).await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    assert!(own.body.contains("dave@contoso.com"));
+    assert!(!own.body.contains("erin@fabrikam.com"));
+    let dave = user_id(&w, "dave@contoso.com").await;
+    let action = format!("/admin/users/{dave}/sso");
+    let csrf = form_field(&own, &action, "csrf");
+    assert!(!user_sso(&w, "dave@contoso.com").await);
+    let switched = b
+        .post(
+            &w.tb.url(&action),
+            &[("csrf", &csrf), ("org", "contoso"), ("to", "on")],
+        )
+        .await;
+    assert_eq!(switched.status, StatusCode::SEE_OTHER, "{}", switched.body);
+    assert!(user_sso(&w, "dave@contoso.com").await);
+
+    // A fabrikam user, or a fabrikam action, with her valid token: 403, nothing changes.
+    let erin = user_id(&w, "erin@fabrikam.com").await;
+    for (path, form) in [
+        (
+            format!("/admin/users/{erin}/sso"),
+            vec![("csrf", csrf.as_str()), ("org", "contoso"), ("to", "on")],
+        ),
+        (
+            format!("/admin/users/{erin}/disabled"),
+            vec![("csrf", csrf.as_str()), ("org", "fabrikam"), ("to", "on")],
+        ),
+        (
+            "/admin/organizations/fabrikam/sync".to_owned(),
+            vec![("csrf", csrf.as_str())],
+        ),
+        (
+            "/admin/organizations/fabrikam/consent".to_owned(),
+            vec![("csrf", csrf.as_str())],
+        ),
+    ] {
+        let refused = b.post(&w.tb.url(&path), &form).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::FORBIDDEN,
+            "{path}: {}",
+            refused.body
+        );
+    }
+    let erin_now = api_get(&w, "/admin/api/users/erin@fabrikam.com").await;
+    assert_eq!(erin_now["sso"], false);
+    assert_eq!(erin_now["disabled"], false);
+
+    // The audit names her.
+    let lines = w.tb.audit_lines().await;
+    let record = lines
+        .iter()
+        .find(|l| l["event"] == "admin.user.sso" && l["outcome"] == "success")
+        .expect("the switch is audited");
+    assert_eq!(record["actor"], "carol@contoso.com");
+}
+
+#[tokio::test]
+async fn a_plain_user_gets_403_and_a_forged_form_changes_nothing() {
+    let w = world().await;
+    let (mut alice, page) = console_sign_in(&w, "alice@example.com").await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
+    assert!(page.body.contains("Not an administrator"));
+    assert_eq!(
+        alice
+            .get(&w.tb.url("/admin/organizations/local"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    // Frank administers fabrikam; a form posted with another session's token (or none) is
+    // refused and changes nothing.
+    let (mut frank, _) = console_sign_in(&w, "frank@fabrikam.com").await;
+    let erin = user_id(&w, "erin@fabrikam.com").await;
+    let action = format!("/admin/users/{erin}/sso");
+    for csrf in ["", "forged", "0123456789abcdef"] {
+        let refused = frank
+            .post(
+                &w.tb.url(&action),
+                &[("csrf", csrf), ("org", "fabrikam"), ("to", "on")],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    }
+    // A page of another origin posting the form: no session cookie of ours, so sign-in.
+    let mut stranger = Browser::new();
+    let posted = stranger
+        .post(
+            &w.tb.url(&action),
+            &[("csrf", "x"), ("org", "fabrikam"), ("to", "on")],
+        )
+        .await;
+    assert_eq!(posted.status, StatusCode::SEE_OTHER);
+    assert!(posted.location.unwrap().starts_with("/authorize?"));
+    assert!(!user_sso(&w, "erin@fabrikam.com").await);
+    // Alice's own valid session cannot either.
+    let page = alice.get(&w.tb.url("/admin")).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    let refused = alice
+        .post(
+            &w.tb.url(&action),
+            &[("csrf", "x"), ("org", "fabrikam"), ("to", "on")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(!user_sso(&w, "erin@fabrikam.com").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_in_chromium_without_javascript() {
+    let w = world().await;
+    crate::browser::run_script(
+        "console.mjs",
+        &[&w.tb.base, "ops@example.com", PASSWORD, "dave@contoso.com"],
+    )
+    .await;
+    assert!(user_sso(&w, "dave@contoso.com").await);
+    assert_eq!(
+        api_get(&w, "/admin/api/organizations/northwind").await["origin"],
+        "runtime"
+    );
+}
