@@ -47,6 +47,10 @@ pub fn routes() -> Router<Arc<Broker>> {
             "/admin/api/organizations/{org}/fetch-users",
             post(fetch_users),
         )
+        .route(
+            "/admin/api/organizations/{org}/tenant-users",
+            get(tenant_users),
+        )
         .route("/admin/api/organizations/{org}/import", post(import))
         .route("/admin/api/organizations/{org}/sync", post(sync))
         .route("/admin/api/users", get(users))
@@ -274,6 +278,24 @@ async fn fetch_users(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct TenantUsersQuery {
+    search: Option<String>,
+    page: Option<String>,
+}
+
+async fn tenant_users(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path(org): Path<String>,
+    AdminQuery(q): AdminQuery<TenantUsersQuery>,
+) -> ApiResult {
+    ok(b.admin()
+        .tenant_users(&org, q.search.as_deref(), q.page.as_deref(), &ctx)
+        .await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ImportBody {
     user_ids: Vec<String>,
 }
@@ -413,15 +435,21 @@ async fn consent_callback(
     PageQuery(params): PageQuery<ConsentCallback>,
 ) -> Response {
     match b.admin().consent_callback(&params).await {
-        Ok(ConsentOutcome::Granted { organization }) => pages::message(
-            StatusCode::OK,
-            "Consent granted",
-            &format!(
-                "Admin consent was granted for {organization}. The broker can now read this \
-                 tenant's users; you can close this page."
-            ),
-            false,
-        ),
+        Ok(ConsentOutcome::Granted { organization }) => {
+            let back = format!(
+                "/admin/organizations/{}",
+                form_urlencoded::byte_serialize(organization.as_bytes()).collect::<String>()
+            );
+            pages::message_with_link(
+                StatusCode::OK,
+                "Consent granted",
+                &format!(
+                    "Admin consent was granted for {organization}. The broker can now read this \
+                     tenant's users; you can close this page."
+                ),
+                (&back, "Back to the organisation in the admin console"),
+            )
+        }
         Ok(ConsentOutcome::NotGranted {
             organization,
             error,

@@ -115,6 +115,20 @@ pub async fn callback(
 #[derive(Deserialize)]
 pub struct Notice {
     done: Option<String>,
+    /// How many (imported users).
+    n: Option<usize>,
+}
+
+impl Notice {
+    fn text(&self) -> Option<String> {
+        match (self.done.as_deref(), self.n) {
+            (Some("imported"), Some(n)) => Some(format!(
+                "{n} user{} imported. Switch single sign-on on for those who should use it.",
+                if n == 1 { "" } else { "s" }
+            )),
+            (done, _) => notice_text(done).map(str::to_owned),
+        }
+    }
 }
 
 fn notice_text(done: Option<&str>) -> Option<&'static str> {
@@ -159,7 +173,7 @@ pub async fn organization(
         Ok(a) => a,
         Err(page) => return page,
     };
-    org_page(&broker, &admin, &org, notice_text(q.done.as_deref()), None).await
+    org_page(&broker, &admin, &org, q.text().as_deref(), None).await
 }
 
 async fn org_page(
@@ -292,6 +306,87 @@ pub async fn user_disabled(
     match result {
         Ok(_) => back_to(&f.org, if disable { "disabled" } else { "enabled" }),
         Err(e) => action_error(&broker, &admin, &f.org, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TenantQuery {
+    search: Option<String>,
+    page: Option<String>,
+}
+
+/// GET …/tenant-users: one page of the tenant's users from Graph, searchable, with a box
+/// per user to import.
+pub async fn tenant_users(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    Path(org): Path<String>,
+    PageQuery(q): PageQuery<TenantQuery>,
+) -> Response {
+    let admin = match console_admin(&broker, &ctx, jar).await {
+        Ok(a) => a,
+        Err(page) => return page,
+    };
+    let result = async {
+        admin.check_org(&org)?;
+        broker
+            .admin()
+            .tenant_users(&org, q.search.as_deref(), q.page.as_deref(), &admin.ctx)
+            .await
+    }
+    .await;
+    match result {
+        Ok(page) => pages::render(
+            StatusCode::OK,
+            &pages::ConsoleTenantUsersPage::new(&admin, &org, q.search.as_deref(), &page),
+        ),
+        Err(e) => action_error(&broker, &admin, &org, e).await,
+    }
+}
+
+/// POST …/import: the ticked users (`oid`, repeated), imported.
+pub async fn import(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    Path(org): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let admin = match console_admin(&broker, &ctx, jar).await {
+        Ok(a) => a,
+        Err(page) => return page,
+    };
+    let mut csrf = String::new();
+    let mut oids = Vec::new();
+    for (k, v) in form_urlencoded::parse(&body) {
+        match &*k {
+            "csrf" => csrf = v.into_owned(),
+            "oid" => oids.push(v.into_owned()),
+            _ => {}
+        }
+    }
+    let result = async {
+        admin.check_csrf(&csrf)?;
+        admin.check_org(&org)?;
+        if oids.is_empty() {
+            return Err(AdminError::BadRequest(
+                "Tick at least one user to import.".into(),
+            ));
+        }
+        broker.admin().import(&org, &oids, &admin.ctx).await
+    }
+    .await;
+    match result {
+        Ok(report) => {
+            let done = report.created.len() + report.updated.len() + report.unchanged.len();
+            Redirect::to(&format!(
+                "/admin/organizations/{}?done=imported&n={done}",
+                percent(&org)
+            ))
+            .into_response()
+        }
+        Err(e) => action_error(&broker, &admin, &org, e).await,
     }
 }
 

@@ -106,6 +106,11 @@ pub fn router(broker: Arc<Broker>) -> impl App {
         .route("/admin/organizations/{org}", get(console::organization))
         .route("/admin/organizations/{org}/consent", post(console::consent))
         .route("/admin/organizations/{org}/sync", post(console::sync))
+        .route(
+            "/admin/organizations/{org}/tenant-users",
+            get(console::tenant_users),
+        )
+        .route("/admin/organizations/{org}/import", post(console::import))
         .route("/admin/users/{id}/sso", post(console::user_sso))
         .route("/admin/users/{id}/disabled", post(console::user_disabled))
         .route("/healthz", get(health::healthz))

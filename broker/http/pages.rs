@@ -5,6 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::service::admin::console::ConsoleAdmin;
+use crate::service::admin::import::TenantUsersPage;
 use crate::service::admin::organizations::OrgView;
 use crate::service::admin::users::UserView;
 use crate::service::login_flow::{LoginView, Step};
@@ -259,6 +260,67 @@ impl<'a> ConsoleOrgPage<'a> {
                 .collect(),
             notice,
             error,
+        }
+    }
+}
+
+/// A user of the tenant as a row of the import list.
+pub struct TenantUserRow {
+    pub id: String,
+    /// What the box is labelled with: the mail, else the UPN.
+    pub email: String,
+    pub name: String,
+    pub imported: bool,
+    pub enabled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console_tenant_users.html")]
+pub struct ConsoleTenantUsersPage<'a> {
+    pub header: ConsoleHeader<'a>,
+    pub org: &'a str,
+    pub search: &'a str,
+    pub users: Vec<TenantUserRow>,
+    /// The next page's link (relative), if any.
+    pub next: Option<String>,
+}
+
+impl<'a> ConsoleTenantUsersPage<'a> {
+    pub fn new(
+        admin: &'a ConsoleAdmin,
+        org: &'a str,
+        search: Option<&'a str>,
+        page: &TenantUsersPage,
+    ) -> ConsoleTenantUsersPage<'a> {
+        let search = search.unwrap_or_default();
+        let enc = |s: &str| -> String { form_urlencoded::byte_serialize(s.as_bytes()).collect() };
+        ConsoleTenantUsersPage {
+            header: ConsoleHeader::of(admin),
+            org,
+            search,
+            users: page
+                .users
+                .iter()
+                .map(|u| TenantUserRow {
+                    id: u.id.clone(),
+                    email: u
+                        .mail
+                        .clone()
+                        .or_else(|| u.user_principal_name.clone())
+                        .unwrap_or_else(|| u.id.clone()),
+                    name: u.display_name.clone().unwrap_or_default(),
+                    imported: u.imported,
+                    enabled: u.account_enabled != Some(false),
+                })
+                .collect(),
+            next: page.next.as_deref().map(|token| {
+                format!(
+                    "/admin/organizations/{}/tenant-users?search={}&page={}",
+                    enc(org),
+                    enc(search),
+                    enc(token)
+                )
+            }),
         }
     }
 }

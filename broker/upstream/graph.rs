@@ -126,6 +126,16 @@ impl GraphUser {
     }
 }
 
+/// What [`GraphClient::search_users`] asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct UserQuery<'a> {
+    /// The start of a display name, mail or UPN.
+    pub search: Option<&'a str>,
+    /// Where the previous page ended.
+    pub skiptoken: Option<&'a str>,
+    pub page_size: usize,
+}
+
 #[derive(Deserialize)]
 struct Page {
     #[serde(default)]
@@ -237,6 +247,56 @@ impl GraphClient {
             };
         }
         Ok(users)
+    }
+
+    /// One page of the tenant's users whose display name, mail or UPN starts with `search`
+    /// (Graph's `$filter` with `startswith`, case-insensitive; all users without it), after
+    /// `skiptoken` (from the previous page). Returns the page and the next page's skiptoken.
+    /// Never more than one Graph page: a tenant may have 100,000 users.
+    pub async fn search_users(
+        &self,
+        upstream: &Upstream,
+        tenant: &str,
+        query: &UserQuery<'_>,
+        now: UnixTime,
+    ) -> Result<(Vec<GraphUser>, Option<String>), GraphError> {
+        let UpstreamKind::Entra { graph, .. } = &upstream.kind else {
+            return Err(GraphError::Config(format!(
+                "upstream {} is not an Entra upstream",
+                upstream.id
+            )));
+        };
+        let base = graph.as_str().trim_end_matches('/');
+        let mut url = Url::parse(&format!("{base}/v1.0/users"))
+            .map_err(|e| GraphError::Config(format!("the graph URL is invalid: {e}")))?;
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("$select", USER_SELECT)
+                .append_pair("$top", &query.page_size.clamp(1, 999).to_string());
+            if let Some(text) = query.search.map(str::trim).filter(|t| !t.is_empty()) {
+                // OData: a quote inside a string literal is doubled.
+                let text = text.replace('\'', "''");
+                q.append_pair(
+                    "$filter",
+                    &format!(
+                        "startswith(displayName,'{text}') or startswith(mail,'{text}') or \
+                         startswith(userPrincipalName,'{text}')"
+                    ),
+                );
+            }
+            if let Some(token) = query.skiptoken {
+                q.append_pair("$skiptoken", token);
+            }
+        }
+        let page: Page = self.get_json(upstream, tenant, &url, now).await?;
+        let next = match page.next_link {
+            None => None,
+            Some(link) => same_origin(graph, &link)?
+                .query_pairs()
+                .find(|(k, _)| k == "$skiptoken")
+                .map(|(_, v)| v.into_owned()),
+        };
+        Ok((page.value, next))
     }
 
     /// One GET with throttling retries and one token refresh on 401.

@@ -51,7 +51,89 @@ pub struct ImportConflict {
     pub reason: String,
 }
 
+/// Users of a page of the tenant, as the console and the admin API show them.
+#[derive(Debug, Serialize)]
+pub struct TenantUsersPage {
+    pub users: Vec<FetchedUser>,
+    /// Where the next page starts (Graph's `$skiptoken`), if there is one.
+    pub next: Option<String>,
+}
+
+/// Users a page of the tenant holds.
+pub const TENANT_PAGE_SIZE: usize = 50;
+/// The longest search text (the start of a name, mail or UPN).
+const MAX_SEARCH_CHARS: usize = 100;
+/// The longest page token accepted back from a browser.
+const MAX_SKIPTOKEN_CHARS: usize = 2048;
+
 impl Admin<'_> {
+    /// One page of the tenant's users from Graph, those whose name, mail or UPN starts with
+    /// `search` (all without it), after `page` (a previous answer's `next`); each marked
+    /// `imported` when the directory has them. Never more than one Graph page per call, so a
+    /// tenant of 100,000 users is browsed, not loaded.
+    pub async fn tenant_users(
+        &self,
+        id: &str,
+        search: Option<&str>,
+        page: Option<&str>,
+        ctx: &AdminCtx,
+    ) -> Result<TenantUsersPage, AdminError> {
+        let mut record = self.event("admin.users.search", ctx);
+        record.organization = Some(id.to_owned());
+        let policy = self.broker.policy();
+        let result = async {
+            let org = org(&policy, id)?;
+            let (upstream, tenant) = entra_of(&policy, org)?;
+            record.upstream = Some(upstream.id.clone());
+            let search = search.map(str::trim).filter(|s| !s.is_empty());
+            if search.is_some_and(|s| s.chars().count() > MAX_SEARCH_CHARS) {
+                return Err(AdminError::BadRequest(format!(
+                    "search for at most {MAX_SEARCH_CHARS} characters"
+                )));
+            }
+            let page = page.filter(|p| !p.is_empty());
+            if page.is_some_and(|p| {
+                p.len() > MAX_SKIPTOKEN_CHARS
+                    || !p
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.~+/=%".contains(&b))
+            }) {
+                return Err(AdminError::BadRequest("the page token is not valid".into()));
+            }
+            let query = crate::upstream::graph::UserQuery {
+                search,
+                skiptoken: page,
+                page_size: TENANT_PAGE_SIZE,
+            };
+            let (users, next) = self
+                .broker
+                .graph
+                .search_users(upstream, tenant, &query, self.broker.now())
+                .await?;
+            let mut out = Vec::with_capacity(users.len());
+            for u in users {
+                let imported = self
+                    .broker
+                    .store
+                    .user_by_link(&entra_link(tenant, &u.id))
+                    .await?
+                    .is_some();
+                out.push(FetchedUser {
+                    id: u.id,
+                    display_name: u.display_name,
+                    mail: u.mail,
+                    user_principal_name: u.user_principal_name,
+                    account_enabled: u.account_enabled,
+                    imported,
+                });
+            }
+            record.detail = Some(format!("{} users", out.len()));
+            Ok(TenantUsersPage { users: out, next })
+        }
+        .await;
+        self.audited(record, result)
+    }
+
     /// The tenant's users from Graph, each marked `imported` when the directory has them.
     pub async fn fetch_users(
         &self,

@@ -1,6 +1,8 @@
 //! Microsoft Graph `GET /v1.0/users` and `GET /v1.0/users/{id}`: bearer token validation
 //! (signature, audience, lifetime, tenant, admin consent), `$select`, `$top` (default 100, at
-//! most 999), server-driven paging with an absolute `@odata.nextLink` carrying `$skiptoken`,
+//! most 999), `$filter` with `startswith(property,'value')` clauses joined by `or` (as Graph
+//! supports them on users without advanced query parameters: case-insensitive, `''` for a
+//! quote), server-driven paging with an absolute `@odata.nextLink` carrying `$skiptoken`,
 //! and throttling (429/503 with `Retry-After`) on demand.
 
 use std::sync::Arc;
@@ -328,7 +330,20 @@ fn page(state: &State, graph: &str, tid: &str, params: &Params) -> Result<Value,
             "Access token validation failure. Invalid issuer.",
         ));
     };
-    let remaining: Vec<_> = tenant.users.iter().filter(|e| e.seq > after).collect();
+    let filter = match params.get("$filter") {
+        None => Vec::new(),
+        Some(raw) => parse_filter(raw).ok_or_else(|| {
+            bad_request(
+                "Request_UnsupportedQuery",
+                &format!("Unsupported or invalid query filter clause specified: '{raw}'."),
+            )
+        })?,
+    };
+    let remaining: Vec<_> = tenant
+        .users
+        .iter()
+        .filter(|e| e.seq > after && matches_filter(&e.user, &filter))
+        .collect();
     let page: Vec<_> = remaining.iter().take(top).collect();
     let value: Vec<Value> = page
         .iter()
@@ -350,11 +365,77 @@ fn page(state: &State, graph: &str, tid: &str, params: &Params) -> Result<Value,
         if let Some(raw) = params.get("$top") {
             link.push_str(&format!("$top={}&", encode(raw)));
         }
+        if let Some(raw) = params.get("$filter") {
+            link.push_str(&format!("$filter={}&", encode(raw)));
+        }
         link.push_str(&format!("$skiptoken={token}"));
         body["@odata.nextLink"] = json!(link);
     }
     body["value"] = json!(value);
     Ok(body)
+}
+
+/// `startswith(prop,'value') or startswith(prop,'value') …` as (property, lower-cased value).
+fn parse_filter(raw: &str) -> Option<Vec<(String, String)>> {
+    let mut clauses = Vec::new();
+    let mut rest = raw.trim();
+    loop {
+        let inner = rest.strip_prefix("startswith(")?;
+        let (prop, after_prop) = inner.split_once(',')?;
+        let prop = prop.trim();
+        if ![
+            "displayName",
+            "mail",
+            "userPrincipalName",
+            "givenName",
+            "surname",
+        ]
+        .contains(&prop)
+        {
+            return None;
+        }
+        let quoted = after_prop.trim_start().strip_prefix('\'')?;
+        // The value ends at a quote not followed by another ('' is a quote).
+        let mut value = String::new();
+        let mut chars = quoted.char_indices().peekable();
+        let end = loop {
+            let (i, c) = chars.next()?;
+            if c == '\'' {
+                if chars.peek().map(|(_, n)| *n) == Some('\'') {
+                    chars.next();
+                    value.push('\'');
+                    continue;
+                }
+                break i;
+            }
+            value.push(c);
+        };
+        let tail = quoted[end + 1..]
+            .trim_start()
+            .strip_prefix(')')?
+            .trim_start();
+        clauses.push((prop.to_owned(), value.to_lowercase()));
+        if tail.is_empty() {
+            return Some(clauses);
+        }
+        rest = tail
+            .strip_prefix("or ")
+            .or_else(|| tail.strip_prefix("OR "))?
+            .trim_start();
+    }
+}
+
+fn matches_filter(user: &EntraUser, clauses: &[(String, String)]) -> bool {
+    clauses.is_empty()
+        || clauses.iter().any(|(prop, prefix)| {
+            let value = match prop.as_str() {
+                "displayName" => Some(user.display_name.as_str()),
+                "mail" => user.mail.as_deref(),
+                "userPrincipalName" => Some(user.user_principal_name.as_str()),
+                _ => None,
+            };
+            value.is_some_and(|v| v.to_lowercase().starts_with(prefix.as_str()))
+        })
 }
 
 fn encode(value: &str) -> String {

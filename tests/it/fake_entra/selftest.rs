@@ -1133,6 +1133,66 @@ async fn graph_defaults_to_100_without_account_enabled_and_limits_top() {
 }
 
 #[tokio::test]
+async fn graph_filters_users_by_startswith_and_pages_the_filtered_list() {
+    let env = env().await;
+    env.fake.tenant(&env.tid).add_users(30);
+    env.fake
+        .tenant(&env.tid)
+        .add_user(NewUser::new("o'brien@contoso.com", "Pat O'Brien"));
+    let token = app_token(&env).await;
+    let base = format!("{}/v1.0/users", env.fake.graph());
+    let ids = |v: &Value| -> Vec<String> {
+        v["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["userPrincipalName"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Case-insensitive, on any of the clauses joined by `or`; paged with the filter kept.
+    let filter = "startswith(displayName,'zzz') or startswith(mail,'USER01')";
+    let first: Value = graph_get(
+        &env,
+        &url_with(&base, &[("$filter", filter), ("$top", "6")]),
+        &token,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let next = first["@odata.nextLink"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
+    let second: Value = graph_get(&env, &next, &token).await.json().await.unwrap();
+    let mut all = ids(&first);
+    all.extend(ids(&second));
+    assert_eq!(all.len(), 10, "{all:?}");
+    assert!(all.iter().all(|u| u.starts_with("user01")), "{all:?}");
+    assert!(second.get("@odata.nextLink").is_none());
+    // A doubled quote is a quote.
+    let quoted: Value = graph_get(
+        &env,
+        &url_with(&base, &[("$filter", "startswith(displayName,'pat o''b')")]),
+        &token,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(ids(&quoted), ["o'brien@contoso.com"]);
+    // What Graph would not take is a 400.
+    for bad in [
+        "endswith(mail,'x')",
+        "startswith(jobTitle,'x')",
+        "startswith(mail,'x'",
+    ] {
+        let response = graph_get(&env, &url_with(&base, &[("$filter", bad)]), &token).await;
+        assert_eq!(response.status(), 400, "{bad}");
+    }
+}
+
+#[tokio::test]
 async fn graph_throttling_answers_429_or_503_with_retry_after_then_recovers() {
     let env = env().await;
     let token = app_token(&env).await;
