@@ -139,6 +139,7 @@ fn notice_text(done: Option<&str>) -> Option<&'static str> {
         "sso-off" => "Single sign-on was switched off.",
         "disabled" => "The user was disabled and signed out everywhere.",
         "enabled" => "The user was enabled.",
+        "revoked" => "The user was signed out everywhere.",
         _ => return None,
     })
 }
@@ -389,6 +390,125 @@ pub async fn import(
         Err(e) => action_error(&broker, &admin, &org, e).await,
     }
 }
+
+#[derive(Deserialize)]
+pub struct UserActionForm {
+    csrf: String,
+    /// The organisation page to come back to.
+    org: String,
+}
+
+/// POST /admin/users/{id}/password-link: a single-use link for the user to set a password,
+/// shown once on the organisation's page.
+pub async fn user_password_link(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    Path(user): Path<String>,
+    PageForm(f): PageForm<UserActionForm>,
+) -> Response {
+    let admin = match console_admin(&broker, &ctx, jar).await {
+        Ok(a) => a,
+        Err(page) => return page,
+    };
+    let result = async {
+        admin.check_csrf(&f.csrf)?;
+        broker.admin().console_password_link(&admin, &user).await
+    }
+    .await;
+    match result {
+        Ok(link) => {
+            let notice = format!(
+                "A password link, valid once until {}: {} — give it to the user over a channel \
+                 you trust; it is not shown again.",
+                pages::format_time(link.expires_at),
+                link.url
+            );
+            org_page(&broker, &admin, &f.org, Some(&notice), None).await
+        }
+        Err(e) => action_error(&broker, &admin, &f.org, e).await,
+    }
+}
+
+/// POST /admin/users/{id}/revoke: end the user's sessions and refresh tokens everywhere.
+pub async fn user_revoke(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    Path(user): Path<String>,
+    PageForm(f): PageForm<UserActionForm>,
+) -> Response {
+    let admin = match console_admin(&broker, &ctx, jar).await {
+        Ok(a) => a,
+        Err(page) => return page,
+    };
+    let result = async {
+        admin.check_csrf(&f.csrf)?;
+        broker.admin().console_revoke(&admin, &user).await
+    }
+    .await;
+    match result {
+        Ok(_) => back_to(&f.org, "revoked"),
+        Err(e) => action_error(&broker, &admin, &f.org, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct AuditForm {
+    organization: Option<String>,
+    user: Option<String>,
+    event: Option<String>,
+    /// `1d`, `7d`, `30d` or empty for all time.
+    period: Option<String>,
+}
+
+/// GET /admin/audit: the audit log, filtered by organisation, user, event and time.
+pub async fn audit(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    PageQuery(q): PageQuery<AuditForm>,
+) -> Response {
+    let admin = match console_admin(&broker, &ctx, jar).await {
+        Ok(a) => a,
+        Err(page) => return page,
+    };
+    let days = match q.period.as_deref() {
+        Some("1d") => Some(1),
+        Some("7d") => Some(7),
+        Some("30d") => Some(30),
+        _ => None,
+    };
+    let query = crate::service::admin::audit::AuditQuery {
+        user: q.user.clone(),
+        organization: q.organization.clone(),
+        since: days.map(|d: u64| broker.now().saturating_sub(d * 86_400)),
+        limit: Some(AUDIT_PAGE_LIMIT),
+    };
+    match broker
+        .admin()
+        .console_audit(&admin, &query, q.event.as_deref())
+        .await
+    {
+        Ok(records) => pages::render(
+            StatusCode::OK,
+            &pages::ConsoleAuditPage::new(
+                &admin,
+                &records,
+                pages::AuditFilters {
+                    organization: q.organization.as_deref().unwrap_or_default(),
+                    user: q.user.as_deref().unwrap_or_default(),
+                    event: q.event.as_deref().unwrap_or_default(),
+                    period: q.period.as_deref().unwrap_or_default(),
+                },
+            ),
+        ),
+        Err(e) => page_error(e),
+    }
+}
+
+/// Records the audit page shows at most.
+const AUDIT_PAGE_LIMIT: usize = 500;
 
 pub async fn new_organization(
     State(broker): State<Arc<Broker>>,

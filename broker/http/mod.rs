@@ -113,6 +113,12 @@ pub fn router(broker: Arc<Broker>) -> impl App {
         .route("/admin/organizations/{org}/import", post(console::import))
         .route("/admin/users/{id}/sso", post(console::user_sso))
         .route("/admin/users/{id}/disabled", post(console::user_disabled))
+        .route(
+            "/admin/users/{id}/password-link",
+            post(console::user_password_link),
+        )
+        .route("/admin/users/{id}/revoke", post(console::user_revoke))
+        .route("/admin/audit", get(console::audit))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))

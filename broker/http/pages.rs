@@ -9,6 +9,7 @@ use crate::service::admin::import::TenantUsersPage;
 use crate::service::admin::organizations::OrgView;
 use crate::service::admin::users::UserView;
 use crate::service::login_flow::{LoginView, Step};
+use crate::store::AuditRecord;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -321,6 +322,64 @@ impl<'a> ConsoleTenantUsersPage<'a> {
                     enc(token)
                 )
             }),
+        }
+    }
+}
+
+/// The audit page's filters, as typed.
+pub struct AuditFilters<'a> {
+    pub organization: &'a str,
+    pub user: &'a str,
+    pub event: &'a str,
+    pub period: &'a str,
+}
+
+/// An audit record as a row of the audit page.
+pub struct AuditRow {
+    pub time: String,
+    pub event: String,
+    pub outcome: String,
+    pub actor: String,
+    pub subject: String,
+    pub organization: String,
+    pub ip: String,
+    pub detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "console_audit.html")]
+pub struct ConsoleAuditPage<'a> {
+    pub header: ConsoleHeader<'a>,
+    pub filters: AuditFilters<'a>,
+    pub rows: Vec<AuditRow>,
+}
+
+impl<'a> ConsoleAuditPage<'a> {
+    pub fn new(
+        admin: &'a ConsoleAdmin,
+        records: &[AuditRecord],
+        filters: AuditFilters<'a>,
+    ) -> ConsoleAuditPage<'a> {
+        let or_dash = |s: Option<&String>| s.cloned().unwrap_or_else(|| "—".into());
+        ConsoleAuditPage {
+            header: ConsoleHeader::of(admin),
+            filters,
+            rows: records
+                .iter()
+                .map(|r| AuditRow {
+                    time: format_time(r.time),
+                    event: r.event.clone(),
+                    outcome: match &r.reason {
+                        Some(reason) => format!("{} ({reason})", r.outcome.as_str()),
+                        None => r.outcome.as_str().to_owned(),
+                    },
+                    actor: or_dash(r.actor.as_ref()),
+                    subject: or_dash(r.identifier.as_ref().or(r.user_id.as_ref())),
+                    organization: or_dash(r.organization.as_ref()),
+                    ip: or_dash(r.ip.as_ref()),
+                    detail: r.detail.clone().unwrap_or_default(),
+                })
+                .collect(),
         }
     }
 }

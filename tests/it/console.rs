@@ -298,6 +298,49 @@ async fn an_organization_admin_signed_in_by_sso_sees_and_changes_only_their_orga
         .find(|l| l["event"] == "admin.user.sso" && l["outcome"] == "success")
         .expect("the switch is audited");
     assert_eq!(record["actor"], "carol@contoso.com");
+
+    // A password link for her user, shown once; signing him out everywhere; neither for erin.
+    let own = b.get(&w.tb.url("/admin/organizations/contoso")).await;
+    let csrf = form_field(&own, &format!("/admin/users/{dave}/revoke"), "csrf");
+    let link = b
+        .post(
+            &w.tb.url(&format!("/admin/users/{dave}/password-link")),
+            &[("csrf", &csrf), ("org", "contoso")],
+        )
+        .await;
+    assert_eq!(link.status, StatusCode::OK, "{}", link.body);
+    assert!(link.body.contains("/password/set?token="), "{}", link.body);
+    let revoked = b
+        .post(
+            &w.tb.url(&format!("/admin/users/{dave}/revoke")),
+            &[("csrf", &csrf), ("org", "contoso")],
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER, "{}", revoked.body);
+    for action in ["revoke", "password-link"] {
+        let refused = b
+            .post(
+                &w.tb.url(&format!("/admin/users/{erin}/{action}")),
+                &[("csrf", &csrf), ("org", "contoso")],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{action}");
+    }
+
+    // The audit log: her organisation's records only.
+    api_get(&w, "/admin/api/organizations/fabrikam").await;
+    let log = b.get(&w.tb.url("/admin/audit")).await;
+    assert_eq!(log.status, StatusCode::OK, "{}", log.body);
+    assert!(log.body.contains("admin.user.sso"), "{}", log.body);
+    assert!(log.body.contains("admin.user.revoke"));
+    assert!(!log.body.contains("fabrikam"), "{}", log.body);
+    let filtered = b
+        .get(&w.tb.url("/admin/audit?event=admin.user.revoke&period=1d"))
+        .await;
+    assert!(filtered.body.contains("admin.user.revoke"));
+    assert!(!filtered.body.contains("admin.user.sso"));
+    let other = b.get(&w.tb.url("/admin/audit?organization=fabrikam")).await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

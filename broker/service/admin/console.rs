@@ -7,10 +7,12 @@
 
 use std::collections::BTreeSet;
 
+use super::audit::AuditQuery;
 use super::organizations::OrgView;
-use super::users::UserView;
+use super::users::{PasswordLink, Revoked, UserView};
 use super::{Admin, AdminCtx, AdminError};
 use crate::service::logout::logout_csrf;
+use crate::store::AuditRecord;
 
 /// What a console admin may administer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,6 +178,65 @@ impl Admin<'_> {
     ) -> Result<UserView, AdminError> {
         self.console_check_user(admin, user).await?;
         self.disable(user, disabled, &admin.ctx).await
+    }
+
+    /// A single-use link for a user to set their password, if the user belongs to an
+    /// organisation `admin` may administer.
+    pub async fn console_password_link(
+        &self,
+        admin: &ConsoleAdmin,
+        user: &str,
+    ) -> Result<PasswordLink, AdminError> {
+        self.console_check_user(admin, user).await?;
+        self.password_link(user, None, &admin.ctx).await
+    }
+
+    /// Ends a user's sessions and refresh tokens everywhere, if the user belongs to an
+    /// organisation `admin` may administer.
+    pub async fn console_revoke(
+        &self,
+        admin: &ConsoleAdmin,
+        user: &str,
+    ) -> Result<Revoked, AdminError> {
+        self.console_check_user(admin, user).await?;
+        self.revoke(user, &admin.ctx).await
+    }
+
+    /// The audit trail as `admin` may read it: an organisation admin only the records of
+    /// their organisations. `event` keeps the records whose event starts with it.
+    pub async fn console_audit(
+        &self,
+        admin: &ConsoleAdmin,
+        query: &AuditQuery,
+        event: Option<&str>,
+    ) -> Result<Vec<AuditRecord>, AdminError> {
+        let organization = query.organization.as_deref().filter(|o| !o.is_empty());
+        let orgs: Vec<Option<String>> = match (&admin.reach, organization) {
+            (Reach::Everything, org) => vec![org.map(str::to_owned)],
+            (Reach::Organizations(mine), Some(org)) => {
+                admin.check_org(org)?;
+                debug_assert!(mine.contains(org));
+                vec![Some(org.to_owned())]
+            }
+            (Reach::Organizations(mine), None) => mine.iter().cloned().map(Some).collect(),
+        };
+        let mut out = Vec::new();
+        for org in orgs {
+            let q = AuditQuery {
+                organization: org,
+                user: query.user.clone(),
+                since: query.since,
+                limit: query.limit,
+            };
+            out.extend(self.audit(&q, &admin.ctx).await?);
+        }
+        if let Some(event) = event.map(str::trim).filter(|e| !e.is_empty()) {
+            out.retain(|r| r.event.starts_with(event));
+        }
+        // Newest first, as the store lists them; merged lists are sorted again.
+        out.sort_by(|a, b| b.id.cmp(&a.id));
+        out.truncate(query.limit.unwrap_or(super::audit::AUDIT_DEFAULT_LIMIT));
+        Ok(out)
     }
 
     /// A user of no organisation, or of one out of reach, is for operators only.
