@@ -140,6 +140,8 @@ fn notice_text(done: Option<&str>) -> Option<&'static str> {
         "disabled" => "The user was disabled and signed out everywhere.",
         "enabled" => "The user was enabled.",
         "revoked" => "The user was signed out everywhere.",
+        "admin-granted" => "The administrator was added.",
+        "admin-removed" => "The administrator was removed.",
         _ => return None,
     })
 }
@@ -185,13 +187,13 @@ async fn org_page(
     error: Option<&str>,
 ) -> Response {
     match broker.admin().console_organization(admin, org).await {
-        Ok((view, users)) => pages::render(
+        Ok((view, users, admins)) => pages::render(
             if error.is_some() {
                 StatusCode::BAD_REQUEST
             } else {
                 StatusCode::OK
             },
-            &ConsoleOrgPage::new(admin, &view, &users, notice, error),
+            &ConsoleOrgPage::new(admin, &view, &users, admins, notice, error),
         ),
         Err(e) => page_error(e),
     }
@@ -387,6 +389,48 @@ pub async fn import(
             ))
             .into_response()
         }
+        Err(e) => action_error(&broker, &admin, &org, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct OrgAdminForm {
+    csrf: String,
+    email: String,
+    /// `grant` or `remove`.
+    action: String,
+}
+
+/// POST …/admins: an operator grants or removes an organisation's console admin.
+pub async fn org_admin(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    Path(org): Path<String>,
+    PageForm(f): PageForm<OrgAdminForm>,
+) -> Response {
+    let admin = match console_admin(&broker, &ctx, jar).await {
+        Ok(a) => a,
+        Err(page) => return page,
+    };
+    let grant = f.action == "grant";
+    let result = async {
+        admin.check_csrf(&f.csrf)?;
+        broker
+            .admin()
+            .console_set_org_admin(&admin, &org, &f.email, grant)
+            .await
+    }
+    .await;
+    match result {
+        Ok(()) => back_to(
+            &org,
+            if grant {
+                "admin-granted"
+            } else {
+                "admin-removed"
+            },
+        ),
         Err(e) => action_error(&broker, &admin, &org, e).await,
     }
 }

@@ -111,6 +111,10 @@ pub fn router(broker: Arc<Broker>) -> impl App {
             get(console::tenant_users),
         )
         .route("/admin/organizations/{org}/import", post(console::import))
+        .route(
+            "/admin/organizations/{org}/admins",
+            post(console::org_admin),
+        )
         .route("/admin/users/{id}/sso", post(console::user_sso))
         .route("/admin/users/{id}/disabled", post(console::user_disabled))
         .route(

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::service::admin::console::ConsoleAdmin;
+use crate::service::admin::console::{ConsoleAdmin, OrgAdmins};
 use crate::service::admin::import::TenantUsersPage;
 use crate::service::admin::organizations::OrgView;
 use crate::service::admin::users::UserView;
@@ -227,6 +227,7 @@ pub struct ConsoleOrgPage<'a> {
     pub entra: bool,
     pub per_user: bool,
     pub users: Vec<UserRow>,
+    pub admins: OrgAdmins,
     pub notice: Option<&'a str>,
     pub error: Option<&'a str>,
 }
@@ -236,6 +237,7 @@ impl<'a> ConsoleOrgPage<'a> {
         admin: &'a ConsoleAdmin,
         org: &OrgView,
         users: &[UserView],
+        admins: OrgAdmins,
         notice: Option<&'a str>,
         error: Option<&'a str>,
     ) -> ConsoleOrgPage<'a> {
@@ -259,6 +261,7 @@ impl<'a> ConsoleOrgPage<'a> {
                     disabled: u.disabled,
                 })
                 .collect(),
+            admins,
             notice,
             error,
         }

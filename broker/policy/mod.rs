@@ -45,3 +45,9 @@ fn render_problems(file: &str, problems: &[Problem]) -> String {
 pub fn email_domain(text: &str) -> Result<String, String> {
     rules::domain(text)
 }
+
+/// Checks an email address as the policy does (`users[].email`, `admins`): lower-cased, or
+/// why it is not one.
+pub fn email_address(text: &str) -> Result<String, String> {
+    rules::email(text)
+}

@@ -125,3 +125,48 @@ impl Store {
         self.orgs_changed.subscribe()
     }
 }
+
+/// The console admins an operator granted an organisation (beside the file's `admins`).
+fn org_admins_key(org: &str) -> String {
+    format!("v1/org-admins/{org}")
+}
+
+/// The organisations an email was granted, the reverse index of [`org_admins_key`].
+fn admin_of_key(email: &str) -> String {
+    format!("v1/admin-of/{email}")
+}
+
+impl Store {
+    /// The admins granted organisation `org` at run time.
+    pub async fn granted_org_admins(&self, org: &str) -> Result<Vec<String>, StoreError> {
+        let mut admins = self.kv.set_members(&org_admins_key(org)).await?;
+        admins.sort();
+        Ok(admins)
+    }
+
+    /// The organisations `email` was granted at run time.
+    pub async fn granted_orgs_of(&self, email: &str) -> Result<Vec<String>, StoreError> {
+        self.kv.set_members(&admin_of_key(email)).await
+    }
+
+    /// Grants (or, with `granted: false`, removes) `email` as an admin of `org`; both
+    /// indexes change in one atomic write.
+    pub async fn set_org_admin(
+        &self,
+        org: &str,
+        email: &str,
+        granted: bool,
+    ) -> Result<(), StoreError> {
+        let txn = if granted {
+            Txn::new()
+                .set_add(org_admins_key(org), email, None)
+                .set_add(admin_of_key(email), org, None)
+        } else {
+            Txn::new()
+                .set_remove(org_admins_key(org), email)
+                .set_remove(admin_of_key(email), org)
+        };
+        self.kv.commit(txn).await?;
+        Ok(())
+    }
+}

@@ -587,3 +587,103 @@ async fn tenant_users_are_browsed_a_page_at_a_time_and_searched() {
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn operators_grant_and_remove_organization_admins_kept_in_the_store() {
+    let w = world().await;
+    let (mut ops, _) = console_sign_in(&w, "ops@example.com").await;
+    let page = ops.get(&w.tb.url("/admin/organizations/contoso")).await;
+    assert!(
+        page.body
+            .contains("carol@contoso.com <span class=\"muted\">· in the policy file")
+    );
+    let action = "/admin/organizations/contoso/admins";
+    let csrf = form_field(&page, action, "csrf");
+    // Dave is no admin yet.
+    let (_, before) = console_sign_in(&w, "dave@contoso.com").await;
+    assert_eq!(before.status, StatusCode::FORBIDDEN);
+
+    let granted = ops
+        .post(
+            &w.tb.url(action),
+            &[
+                ("csrf", &csrf),
+                ("email", "Dave@Contoso.com"),
+                ("action", "grant"),
+            ],
+        )
+        .await;
+    assert_eq!(granted.status, StatusCode::SEE_OTHER, "{}", granted.body);
+    let page = ops.get(&w.tb.url("/admin/organizations/contoso")).await;
+    assert!(
+        page.body
+            .contains("dave@contoso.com <span class=\"muted\">· granted here")
+    );
+    let (mut dave, list) = console_sign_in(&w, "dave@contoso.com").await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert!(list.body.contains("/admin/organizations/contoso\""));
+    assert!(!list.body.contains("fabrikam"));
+
+    // A file admin is changed in the file; a bad email is refused; neither changes a thing.
+    for (email, why) in [
+        (
+            "carol@contoso.com",
+            "is an admin of contoso in the policy file",
+        ),
+        ("not-an-email", "cannot be an admin"),
+    ] {
+        let refused = ops
+            .post(
+                &w.tb.url(action),
+                &[("csrf", &csrf), ("email", email), ("action", "grant")],
+            )
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::BAD_REQUEST,
+            "{email}: {}",
+            refused.body
+        );
+        assert!(refused.body.contains(why), "{email}: {}", refused.body);
+    }
+    let page = ops.get(&w.tb.url("/admin/organizations/contoso")).await;
+    assert!(!page.body.contains("not-an-email"));
+    // An organisation's admin may not grant.
+    let dave_page = dave.get(&w.tb.url("/admin/organizations/contoso")).await;
+    assert!(!dave_page.body.contains("Add an administrator"));
+    let dave_csrf = form_field(&dave_page, "/admin/organizations/contoso/sync", "csrf");
+    let refused = dave
+        .post(
+            &w.tb.url(action),
+            &[
+                ("csrf", &dave_csrf),
+                ("email", "erin@fabrikam.com"),
+                ("action", "grant"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    // Removed: his next page is refused.
+    let removed = ops
+        .post(
+            &w.tb.url(action),
+            &[
+                ("csrf", &csrf),
+                ("email", "dave@contoso.com"),
+                ("action", "remove"),
+            ],
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    let after = dave.get(&w.tb.url("/admin/organizations/contoso")).await;
+    assert_eq!(after.status, StatusCode::FORBIDDEN);
+    let lines = w.tb.audit_lines().await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["event"] == "admin.organizations.admin_grant"
+                && l["detail"] == "dave@contoso.com"
+                && l["actor"] == "ops@example.com")
+    );
+}

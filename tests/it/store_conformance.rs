@@ -96,6 +96,8 @@ conformance!(
     device_authorizations,
     org_state_concurrent_updates,
     rate_clear_starts_a_new_window,
+    runtime_organizations_are_created_once_replaced_and_deleted,
+    granted_org_admins_keep_both_indexes,
 );
 
 // ---------------------------------------------------------------- fixtures
@@ -2157,4 +2159,142 @@ async fn redis_replicas_invalidate_each_others_user_cache() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+fn runtime_org(id: &str, domain: &str, created_at: u64) -> idbroker::store::RuntimeOrganization {
+    idbroker::store::RuntimeOrganization {
+        spec: idbroker::store::OrganizationSpec {
+            id: id.into(),
+            domains: vec![domain.into()],
+            upstream: None,
+            tenant_id: None,
+            sso: None,
+            password_fallback: None,
+            jit: None,
+            sync: None,
+        },
+        created_at,
+        created_by: "ops@example.com".into(),
+        updated_at: created_at,
+        updated_by: "ops@example.com".into(),
+    }
+}
+
+async fn runtime_organizations_are_created_once_replaced_and_deleted(kv: Backend) {
+    use idbroker::store::OrgWrite;
+    let store = Store::new(kv, 100);
+    let mut changes = store.watch_runtime_organizations();
+    assert!(store.runtime_organizations().await.unwrap().is_empty());
+    // Two creations of one id racing: exactly one lands.
+    let racers: Vec<_> = (0..RACERS)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .create_runtime_organization(&runtime_org("fabrikam", &format!("f{i}.com"), 1))
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut done = 0;
+    for r in racers {
+        if r.await.unwrap() == OrgWrite::Done {
+            done += 1;
+        }
+    }
+    assert_eq!(done, 1);
+    assert!(changes.has_changed().unwrap(), "a change is announced");
+    changes.mark_unchanged();
+    store
+        .create_runtime_organization(&runtime_org("adatum", "adatum.com", 2))
+        .await
+        .unwrap();
+    // Listed in the order of their ids.
+    let ids: Vec<String> = store
+        .runtime_organizations()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.spec.id)
+        .collect();
+    assert_eq!(ids, ["adatum", "fabrikam"]);
+    // Replaced if it exists, not created by a replacement.
+    let mut next = runtime_org("fabrikam", "fabrikam.com", 1);
+    next.updated_at = 9;
+    assert_eq!(
+        store.replace_runtime_organization(&next).await.unwrap(),
+        OrgWrite::Done
+    );
+    assert_eq!(
+        store
+            .replace_runtime_organization(&runtime_org("nobody", "n.com", 1))
+            .await
+            .unwrap(),
+        OrgWrite::Conflict
+    );
+    let listed = store.runtime_organizations().await.unwrap();
+    assert_eq!(listed[1], next);
+    // Deleted with its connection state; a second deletion finds nothing.
+    store
+        .update_org_state("fabrikam", |s| s.last_sync = None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.delete_runtime_organization("fabrikam").await.unwrap(),
+        OrgWrite::Done
+    );
+    assert_eq!(
+        store.delete_runtime_organization("fabrikam").await.unwrap(),
+        OrgWrite::Conflict
+    );
+    assert_eq!(store.runtime_organizations().await.unwrap().len(), 1);
+    assert!(changes.has_changed().unwrap());
+}
+
+async fn granted_org_admins_keep_both_indexes(kv: Backend) {
+    let store = Store::new(kv, 100);
+    store
+        .set_org_admin("contoso", "a@contoso.com", true)
+        .await
+        .unwrap();
+    store
+        .set_org_admin("contoso", "b@contoso.com", true)
+        .await
+        .unwrap();
+    store
+        .set_org_admin("fabrikam", "a@contoso.com", true)
+        .await
+        .unwrap();
+    // Granting twice is one grant.
+    store
+        .set_org_admin("contoso", "a@contoso.com", true)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.granted_org_admins("contoso").await.unwrap(),
+        ["a@contoso.com", "b@contoso.com"]
+    );
+    let mut orgs = store.granted_orgs_of("a@contoso.com").await.unwrap();
+    orgs.sort();
+    assert_eq!(orgs, ["contoso", "fabrikam"]);
+    store
+        .set_org_admin("contoso", "a@contoso.com", false)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.granted_org_admins("contoso").await.unwrap(),
+        ["b@contoso.com"]
+    );
+    assert_eq!(
+        store.granted_orgs_of("a@contoso.com").await.unwrap(),
+        ["fabrikam"]
+    );
+    assert!(
+        store
+            .granted_orgs_of("nobody@x.com")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -68,6 +68,15 @@ impl ConsoleAdmin {
     }
 }
 
+/// An organisation's console admins.
+#[derive(Debug, Clone, Default)]
+pub struct OrgAdmins {
+    /// From the policy file (`organizations[].admins`): read-only here.
+    pub file: Vec<String>,
+    /// Granted by an operator in the console, kept in the store.
+    pub granted: Vec<String>,
+}
+
 /// Whether the console may be used at all, for a browser session.
 #[derive(Debug)]
 pub enum ConsoleAccess {
@@ -99,10 +108,11 @@ impl Admin<'_> {
         let reach = if policy.admin.operators.contains(&user.email) {
             Reach::Everything
         } else {
+            let granted = self.broker.store.granted_orgs_of(&user.email).await?;
             let orgs: BTreeSet<String> = policy
                 .organizations
                 .iter()
-                .filter(|o| o.admins.contains(&user.email))
+                .filter(|o| o.admins.contains(&user.email) || granted.contains(&o.id))
                 .map(|o| o.id.clone())
                 .collect();
             if orgs.is_empty() {
@@ -150,11 +160,12 @@ impl Admin<'_> {
         &self,
         admin: &ConsoleAdmin,
         org: &str,
-    ) -> Result<(OrgView, Vec<UserView>), AdminError> {
+    ) -> Result<(OrgView, Vec<UserView>, OrgAdmins), AdminError> {
         admin.check_org(org)?;
         let view = self.organization(org, &admin.ctx).await?;
         let users = self.users(Some(org), &admin.ctx).await?;
-        Ok((view, users))
+        let admins = self.org_admins(org).await?;
+        Ok((view, users, admins))
     }
 
     /// Switches a user's SSO, if the user belongs to an organisation `admin` may administer.
@@ -178,6 +189,55 @@ impl Admin<'_> {
     ) -> Result<UserView, AdminError> {
         self.console_check_user(admin, user).await?;
         self.disable(user, disabled, &admin.ctx).await
+    }
+
+    /// The organisation's console admins: those of the policy file, and those granted here.
+    pub async fn org_admins(&self, org: &str) -> Result<OrgAdmins, AdminError> {
+        let policy = self.broker.policy();
+        let file = super::org(&policy, org)?.admins.clone();
+        let granted = self.broker.store.granted_org_admins(org).await?;
+        Ok(OrgAdmins { file, granted })
+    }
+
+    /// Grants (or removes) `email` as a console admin of `org`. Operators only; the file's
+    /// admins are changed in the file.
+    pub async fn console_set_org_admin(
+        &self,
+        admin: &ConsoleAdmin,
+        org: &str,
+        email: &str,
+        granted: bool,
+    ) -> Result<(), AdminError> {
+        let event = if granted {
+            "admin.organizations.admin_grant"
+        } else {
+            "admin.organizations.admin_remove"
+        };
+        let mut record = self.event(event, &admin.ctx);
+        record.organization = Some(org.to_owned());
+        let result = async {
+            if !admin.is_operator() {
+                return Err(AdminError::Forbidden);
+            }
+            let policy = self.broker.policy();
+            let file_admins = &super::org(&policy, org)?.admins;
+            let email = crate::policy::email_address(email).map_err(|why| {
+                AdminError::BadRequest(format!("{email:?} cannot be an admin: {why}"))
+            })?;
+            record.detail = Some(email.clone());
+            if file_admins.contains(&email) {
+                return Err(AdminError::Conflict(format!(
+                    "{email} is an admin of {org} in the policy file; change it there"
+                )));
+            }
+            self.broker
+                .store
+                .set_org_admin(org, &email, granted)
+                .await?;
+            Ok(())
+        }
+        .await;
+        self.audited(record, result)
     }
 
     /// A single-use link for a user to set their password, if the user belongs to an
