@@ -141,6 +141,8 @@ fn notice_text(done: Option<&str>) -> Option<&'static str> {
         "enabled" => "The user was enabled.",
         "revoked" => "The user was signed out everywhere.",
         "admin-granted" => "The administrator was added.",
+        "changed" => "The organisation's settings were saved.",
+        "deleted" => "The organisation was deleted; its users stay in the directory.",
         "admin-removed" => "The administrator was removed.",
         _ => return None,
     })
@@ -592,6 +594,25 @@ pub struct NewOrgForm {
 }
 
 impl NewOrgForm {
+    /// The form as it shows a stored organisation.
+    fn of(spec: &OrganizationSpec) -> NewOrgForm {
+        NewOrgForm {
+            csrf: String::new(),
+            id: spec.id.clone(),
+            domains: spec.domains.join(", "),
+            upstream: spec.upstream.clone().unwrap_or_default(),
+            tenant: spec.tenant_id.clone().unwrap_or_default(),
+            sso: spec.sso.clone().unwrap_or_default(),
+            password_fallback: spec.password_fallback.filter(|b| *b).map(|_| "on".into()),
+            jit: spec.jit.filter(|b| *b).map(|_| "on".into()),
+            sync_interval: spec
+                .sync
+                .as_ref()
+                .map(|s| s.interval.clone())
+                .unwrap_or_default(),
+        }
+    }
+
     fn spec(&self) -> OrganizationSpec {
         let text = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         OrganizationSpec {
@@ -646,11 +667,99 @@ pub async fn create_organization(
     }
 }
 
+/// GET …/edit: the form of a runtime organisation, filled in (operators).
+pub async fn edit_organization(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    Path(org): Path<String>,
+) -> Response {
+    let admin = match console_admin(&broker, &ctx, jar).await {
+        Ok(a) => a,
+        Err(page) => return page,
+    };
+    match broker.admin().console_runtime_spec(&admin, &org) {
+        Ok(spec) => org_form_page(&broker, &admin, &NewOrgForm::of(&spec), &[], Some(&org)),
+        Err(e) => page_error(e),
+    }
+}
+
+/// POST …/edit: the runtime organisation's new settings.
+pub async fn replace_organization(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    Path(org): Path<String>,
+    PageForm(mut f): PageForm<NewOrgForm>,
+) -> Response {
+    let admin = match console_admin(&broker, &ctx, jar).await {
+        Ok(a) => a,
+        Err(page) => return page,
+    };
+    if let Err(e) = broker.admin().console_runtime_spec(&admin, &org) {
+        return page_error(e);
+    }
+    // The id stays what the address says.
+    f.id = org.clone();
+    if let Err(e) = admin.check_csrf(&f.csrf) {
+        return org_form_page(&broker, &admin, &f, &[e.to_string()], Some(&org));
+    }
+    match broker
+        .admin()
+        .replace_organization(&org, f.spec(), &admin.ctx)
+        .await
+    {
+        Ok(_) => back_to(&org, "changed"),
+        Err(AdminError::Invalid(problems)) => {
+            org_form_page(&broker, &admin, &f, &problems, Some(&org))
+        }
+        Err(e @ (AdminError::Conflict(_) | AdminError::BadRequest(_))) => {
+            org_form_page(&broker, &admin, &f, &[e.to_string()], Some(&org))
+        }
+        Err(e) => page_error(e),
+    }
+}
+
+/// POST …/delete: a runtime organisation deleted (operators); its users stay.
+pub async fn delete_organization(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    Path(org): Path<String>,
+    PageForm(f): PageForm<CsrfForm>,
+) -> Response {
+    let admin = match console_admin(&broker, &ctx, jar).await {
+        Ok(a) => a,
+        Err(page) => return page,
+    };
+    let result = async {
+        admin.check_csrf(&f.csrf)?;
+        broker.admin().console_runtime_spec(&admin, &org)?;
+        broker.admin().delete_organization(&org, &admin.ctx).await
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/admin?done=deleted").into_response(),
+        Err(e) => action_error(&broker, &admin, &org, e).await,
+    }
+}
+
 fn new_org_page(
     broker: &Broker,
     admin: &ConsoleAdmin,
     f: &NewOrgForm,
     problems: &[String],
+) -> Response {
+    org_form_page(broker, admin, f, problems, None)
+}
+
+/// The organisation form: a new one, or (`editing`) a runtime one's settings.
+fn org_form_page(
+    broker: &Broker,
+    admin: &ConsoleAdmin,
+    f: &NewOrgForm,
+    problems: &[String],
+    editing: Option<&str>,
 ) -> Response {
     let policy = broker.policy();
     let mut upstreams: Vec<&str> = policy.upstreams.keys().map(String::as_str).collect();
@@ -675,6 +784,7 @@ fn new_org_page(
                 sync_interval: &f.sync_interval,
             },
             problems,
+            editing,
         },
     )
 }

@@ -104,6 +104,14 @@ pub fn router(broker: Arc<Broker>) -> impl App {
             get(console::new_organization).post(console::create_organization),
         )
         .route("/admin/organizations/{org}", get(console::organization))
+        .route(
+            "/admin/organizations/{org}/edit",
+            get(console::edit_organization).post(console::replace_organization),
+        )
+        .route(
+            "/admin/organizations/{org}/delete",
+            post(console::delete_organization),
+        )
         .route("/admin/organizations/{org}/consent", post(console::consent))
         .route("/admin/organizations/{org}/sync", post(console::sync))
         .route(

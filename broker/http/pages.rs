@@ -406,6 +406,8 @@ pub struct ConsoleNewOrgPage<'a> {
     pub upstreams: &'a [&'a str],
     pub fields: NewOrgFields<'a>,
     pub problems: &'a [String],
+    /// The runtime organisation being changed; `None` for a new one.
+    pub editing: Option<&'a str>,
 }
 
 /// Renders a template as a 200/`status` HTML response; a rendering failure is a 500 page.

@@ -218,6 +218,54 @@ async fn an_operator_signs_in_and_creates_an_organization_in_the_console() {
         .find(|l| l["event"] == "admin.organizations.create" && l["outcome"] == "success")
         .unwrap();
     assert_eq!(record["actor"], "ops@example.com");
+
+    // Its settings change in the console, by the same rules; then it is deleted.
+    let edit = b
+        .get(&w.tb.url("/admin/organizations/northwind/edit"))
+        .await;
+    assert_eq!(edit.status, StatusCode::OK, "{}", edit.body);
+    assert!(edit.body.contains("value=\"northwind.com\""));
+    let csrf = form_field(&edit, "/admin/organizations/northwind/edit", "csrf");
+    let clash = b
+        .post(
+            &w.tb.url("/admin/organizations/northwind/edit"),
+            &[
+                ("csrf", &csrf),
+                ("domains", "northwind.com, fabrikam.com"),
+                ("sso", "off"),
+            ],
+        )
+        .await;
+    assert_eq!(clash.status, StatusCode::BAD_REQUEST);
+    assert!(clash.body.contains("The settings were not saved"));
+    let saved = b
+        .post(
+            &w.tb.url("/admin/organizations/northwind/edit"),
+            &[
+                ("csrf", &csrf),
+                ("domains", "northwind.com, northwind.org"),
+                ("sso", "off"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let org = api_get(&w, "/admin/api/organizations/northwind").await;
+    assert_eq!(
+        org["domains"],
+        serde_json::json!(["northwind.com", "northwind.org"])
+    );
+    // The file's organisations are not changed here.
+    let file_org = b.get(&w.tb.url("/admin/organizations/contoso/edit")).await;
+    assert_eq!(file_org.status, StatusCode::NOT_FOUND);
+    let deleted = b
+        .post(
+            &w.tb.url("/admin/organizations/northwind/delete"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    let orgs = api_get(&w, "/admin/api/organizations").await;
+    assert!(!orgs.to_string().contains("northwind"), "{orgs}");
 }
 
 #[tokio::test]
@@ -238,6 +286,12 @@ async fn an_organization_admin_signed_in_by_sso_sees_and_changes_only_their_orga
     assert!(!other.body.contains("erin"));
     assert_eq!(
         b.get(&w.tb.url("/admin/organizations/new")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        b.get(&w.tb.url("/admin/organizations/contoso/edit"))
+            .await
+            .status,
         StatusCode::FORBIDDEN
     );
 

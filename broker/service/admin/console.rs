@@ -240,6 +240,24 @@ impl Admin<'_> {
         self.audited(record, result)
     }
 
+    /// The stored settings of runtime organisation `org`, for an operator to change them.
+    pub fn console_runtime_spec(
+        &self,
+        admin: &ConsoleAdmin,
+        org: &str,
+    ) -> Result<crate::directory::OrganizationSpec, AdminError> {
+        if !admin.is_operator() {
+            return Err(AdminError::Forbidden);
+        }
+        match self.broker.runtime_organization(org) {
+            Some(r) => Ok(r.spec),
+            None => Err(AdminError::NotFound(format!(
+                "no organization {org} was created here; one of the policy file changes in \
+                 the file"
+            ))),
+        }
+    }
+
     /// A single-use link for a user to set their password, if the user belongs to an
     /// organisation `admin` may administer.
     pub async fn console_password_link(
