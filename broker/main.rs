@@ -9,15 +9,33 @@ use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
 use idbroker::clock::Clock;
+
+/// `idbroker --version`: the package version and the commit it was built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("IDBROKER_COMMIT"),
+    ")"
+);
 use idbroker::policy;
 
 #[derive(Parser)]
 #[command(
     name = "idbroker",
-    version,
+    version = VERSION,
     about = "An OpenID Connect identity broker"
 )]
 struct Cli {
+    /// How `serve` writes its log: text (colours only on a terminal without NO_COLOR) or json
+    /// (one object per line, for log pipelines).
+    #[arg(
+        long,
+        global = true,
+        env = "IDBROKER_LOG_FORMAT",
+        default_value = "text",
+        value_parser = clap::value_parser!(idbroker::logging::LogFormat)
+    )]
+    log_format: idbroker::logging::LogFormat,
     /// The policy file.
     #[arg(
         long,
@@ -182,7 +200,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     // one by itself and panics at the first TLS configuration built without naming one.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     match cli.command.unwrap_or(Command::Serve { dev_tls: false }) {
-        Command::Serve { dev_tls } => serve(&cli.config, dev_tls).await,
+        Command::Serve { dev_tls } => serve(&cli.config, dev_tls, cli.log_format).await,
         Command::DevCert => {
             let files = idbroker::tls::write_dev_certificate(std::path::Path::new(DEV_CERT_DIR))?;
             println!(
@@ -432,14 +450,13 @@ async fn admin_call(
 /// Where `dev-cert` and `serve --dev-tls` keep the development certificate.
 const DEV_CERT_DIR: &str = "certs";
 
-async fn serve(config: &std::path::Path, dev_tls: bool) -> anyhow::Result<std::process::ExitCode> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+async fn serve(
+    config: &std::path::Path,
+    dev_tls: bool,
+    log_format: idbroker::logging::LogFormat,
+) -> anyhow::Result<std::process::ExitCode> {
+    idbroker::logging::init(log_format);
+    tracing::info!(version = VERSION, "idbroker starting");
     // Each client connection is a file descriptor: use all the kernel allows, and say so.
     match idbroker::server::raise_open_files_limit() {
         Ok(l) => tracing::info!(

@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -14,9 +14,12 @@ static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 /// it). `None` if another recorder was installed first.
 pub fn handle() -> Option<&'static PrometheusHandle> {
     HANDLE
-        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
+        .get_or_init(|| match builder().install_recorder() {
             Ok(handle) => {
                 describe();
+                metrics::gauge!("idbroker_build_info",
+                    "version" => env!("CARGO_PKG_VERSION"), "commit" => env!("IDBROKER_COMMIT"))
+                .set(1.0);
                 Some(handle)
             }
             Err(e) => {
@@ -25,6 +28,20 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
             }
         })
         .as_ref()
+}
+
+/// HTTP latencies as Prometheus histograms (buckets from 0.5 ms to 5 s), so that replicas
+/// can be summed and quantiles taken over any window; other timings stay summaries.
+fn builder() -> PrometheusBuilder {
+    const HTTP_BUCKETS: [f64; 13] = [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+    ];
+    let http = Matcher::Full("idbroker_http_request_duration_seconds".into());
+    match PrometheusBuilder::new().set_buckets_for_metric(http, &HTTP_BUCKETS) {
+        Ok(b) => b,
+        // Only an empty bucket list is refused.
+        Err(_) => PrometheusBuilder::new(),
+    }
 }
 
 /// The exposition text.
@@ -75,6 +92,19 @@ fn describe() {
         "Policy reloads by outcome (applied, refused)"
     );
     describe_gauge!("idbroker_connections_open", "Client connections open now");
+    describe_histogram!(
+        "idbroker_http_request_duration_seconds",
+        metrics::Unit::Seconds,
+        "HTTP requests by route (the route template, or other) and status, from the first byte handled to the answer's head; _count counts them"
+    );
+    describe_gauge!(
+        "idbroker_http_requests_in_flight",
+        "HTTP requests being handled now"
+    );
+    describe_gauge!(
+        "idbroker_build_info",
+        "Always 1; the labels say the version and the commit the binary was built from"
+    );
     describe_counter!(
         "idbroker_connections_refused_total",
         "Connections refused at once because server.max_connections were open"

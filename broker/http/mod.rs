@@ -13,6 +13,7 @@ pub mod extract;
 mod health;
 mod login;
 mod logout;
+pub mod observe;
 pub mod pages;
 mod token;
 mod userinfo;
@@ -191,6 +192,8 @@ fn with_layers(router: Router, https: bool) -> impl App {
     tower::ServiceBuilder::new()
         // One body type towards the server, whatever the layers made of it.
         .map_response(|response: axum::http::Response<_>| response.map(axum::body::Body::new))
+        // Outermost: the request id (for every log line of the request) and the metrics.
+        .layer(observe::ObserveLayer)
         .layer(CatchPanicLayer::new())
         .layer(SetSensitiveHeadersLayer::new([
             header::AUTHORIZATION,

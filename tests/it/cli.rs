@@ -211,6 +211,14 @@ async fn serve_rotate_keys_and_stop() {
 
 /// Starts `idbroker serve` on a free port with `RUST_LOG`; returns the child and its base URL.
 async fn serve_with_log(dir: &std::path::Path, rust_log: &str) -> (tokio::process::Child, String) {
+    serve_with_log_args(dir, rust_log, &[]).await
+}
+
+async fn serve_with_log_args(
+    dir: &std::path::Path,
+    rust_log: &str,
+    args: &[&str],
+) -> (tokio::process::Child, String) {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
@@ -219,6 +227,7 @@ async fn serve_with_log(dir: &std::path::Path, rust_log: &str) -> (tokio::proces
     std::fs::write(&path, standalone_policy(dir, port)).unwrap();
     let child = bin()
         .args(["serve", "--config", path.to_str().unwrap()])
+        .args(args)
         .env("RUST_LOG", rust_log)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -233,6 +242,70 @@ async fn serve_with_log(dir: &std::path::Path, rust_log: &str) -> (tokio::proces
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("the broker did not come up");
+}
+
+/// `--log-format json`: every line is one JSON object, and the lines written while a request
+/// was handled carry the id its answer gave in `X-Request-Id`. Text (the default) to a pipe
+/// has no colour codes and carries the id as `request_id=…`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_are_json_or_plain_text_and_carry_the_request_id() {
+    for format in ["json", "text"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut child, base) = serve_with_log_args(
+            dir.path(),
+            "info,tower_http=debug",
+            &["--log-format", format],
+        )
+        .await;
+        let resp = reqwest::get(format!("{base}/jwks")).await.unwrap();
+        let id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let _ = child.start_kill();
+        let out = child.wait_with_output().await.unwrap();
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !log.contains('\u{1b}'),
+            "{format}: no ANSI codes to a pipe:\n{log}"
+        );
+        let tagged: Vec<&str> = log.lines().filter(|l| l.contains(&id)).collect();
+        assert!(!tagged.is_empty(), "{format}: no line carries {id}:\n{log}");
+        if format == "json" {
+            for line in log.lines().filter(|l| !l.trim().is_empty()) {
+                let v: serde_json::Value =
+                    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                assert!(v["level"].is_string(), "{line}");
+            }
+            let v: serde_json::Value = serde_json::from_str(tagged[0]).unwrap();
+            assert_eq!(v["request_id"], id);
+        } else {
+            assert!(
+                tagged[0].starts_with(&format!("request_id={id} ")),
+                "{}",
+                tagged[0]
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn version_names_the_commit() {
+    let out = bin().arg("--version").output().await.unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with(&format!("idbroker {} (", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
+    let commit = text
+        .trim()
+        .rsplit_once('(')
+        .unwrap()
+        .1
+        .trim_end_matches(')');
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 12 && commit.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{text}"
+    );
 }
 
 /// No password, client secret, code or token in any log line, even at `trace`: the whole

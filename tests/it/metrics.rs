@@ -60,3 +60,66 @@ async fn sign_ins_tokens_and_cache_lookups_are_counted() {
             .starts_with("text/plain; version=0.0.4")
     );
 }
+
+#[tokio::test]
+async fn http_requests_are_timed_per_route_and_status_and_carry_a_request_id() {
+    let tb = TestBroker::start().await;
+    let count = |route: &str, status: u16| {
+        format!(
+            "idbroker_http_request_duration_seconds_count{{route=\"{route}\",status=\"{status}\"}}"
+        )
+    };
+    let jwks0 = sample(&tb, &count("/jwks", 200)).await;
+    let other0 = sample(&tb, &count("other", 404)).await;
+    let http = reqwest::Client::new();
+    let mut ids = std::collections::HashSet::new();
+    for _ in 0..3 {
+        let resp = http.get(tb.url("/jwks")).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        let id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert_eq!(id.len(), 16, "{id}");
+        ids.insert(id);
+    }
+    assert_eq!(ids.len(), 3, "every request its own id");
+    // A path no route serves is `other`, never the path itself (no unbounded labels).
+    let resp = http
+        .get(tb.url("/no-such-path-1234"))
+        .header("x-request-id", "proxy-abc.123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_eq!(resp.headers()["x-request-id"], "proxy-abc.123");
+    // An id that does not look like one is replaced.
+    let resp = http
+        .get(tb.url("/jwks"))
+        .header("x-request-id", "a b<c>")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(resp.headers()["x-request-id"], "a b<c>");
+
+    assert!(sample(&tb, &count("/jwks", 200)).await >= jwks0 + 4.0);
+    assert!(sample(&tb, &count("other", 404)).await >= other0 + 1.0);
+    let text = reqwest::get(tb.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!text.contains("no-such-path"), "paths are not labels");
+    assert!(
+        text.contains("idbroker_http_request_duration_seconds_bucket{route=\"/jwks\",status=\"200\",le=\"0.005\"}"),
+        "a histogram with buckets"
+    );
+    assert!(text.contains("idbroker_http_requests_in_flight"));
+    let build = text
+        .lines()
+        .find(|l| l.starts_with("idbroker_build_info{"))
+        .expect("build info");
+    assert!(
+        build.contains(&format!("version=\"{}\"", env!("CARGO_PKG_VERSION"))),
+        "{build}"
+    );
+    assert!(build.ends_with(" 1"), "{build}");
+}
