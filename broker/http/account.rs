@@ -14,7 +14,7 @@ use super::error::PageError;
 use super::extract::{Browser, PageForm, PageQuery};
 use super::pages::{self, AccountPage, SessionLine, format_time};
 use crate::service::Broker;
-use crate::service::account::ACCOUNT_SIGN_IN_SECS;
+use crate::service::account::{ACCOUNT_SIGN_IN_SECS, Landing};
 use crate::store::Session;
 
 pub async fn page(
@@ -23,7 +23,7 @@ pub async fn page(
     jar: CookieJar,
 ) -> Result<Response, PageError> {
     let Some(view) = broker.sign_in().account(ctx.session.as_deref()).await? else {
-        return Ok(start_sign_in(&broker, jar));
+        return Ok(start_sign_in(&broker, jar, Landing::Account));
     };
     let policy = broker.policy();
     let method = |s: &Session| match &s.auth.idp {
@@ -61,13 +61,14 @@ pub async fn page(
     ))
 }
 
-/// Sends the browser through `/authorize` as the account client, remembering what the
-/// callback needs in a short-lived cookie.
-fn start_sign_in(broker: &Broker, jar: CookieJar) -> Response {
-    let Ok(start) = broker.sign_in().account_sign_in() else {
+/// Sends the browser through `/authorize` as the account client, back to `landing`'s
+/// callback, remembering what the callback needs in a short-lived cookie. The admin console
+/// signs in the same way.
+pub(super) fn start_sign_in(broker: &Broker, jar: CookieJar, landing: Landing) -> Response {
+    let Ok(start) = broker.sign_in().first_party_sign_in(landing) else {
         return pages::message(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "Account page unavailable",
+            "Sign-in unavailable",
             "The issuer URL is not valid.",
             true,
         );
@@ -89,6 +90,17 @@ pub async fn callback(
     jar: CookieJar,
     PageQuery(q): PageQuery<CallbackQuery>,
 ) -> Result<Response, PageError> {
+    first_party_callback(&broker, jar, q, Landing::Account).await
+}
+
+/// The callback of a first-party sign-in: checks the flow cookie's `state`, redeems the code
+/// as any client would, and lands on `landing`'s page.
+pub(super) async fn first_party_callback(
+    broker: &Broker,
+    jar: CookieJar,
+    q: CallbackQuery,
+    landing: Landing,
+) -> Result<Response, PageError> {
     let names = Names::for_issuer(&broker.policy().issuer);
     let flow = jar.get(names.account).map(|c| c.value().to_owned());
     let jar = jar.add(names.removal(names.account));
@@ -109,9 +121,18 @@ pub async fn callback(
     }
     broker
         .sign_in()
-        .account_callback(flow.as_deref(), q.state.as_deref(), q.code.as_deref())
+        .first_party_callback(
+            landing,
+            flow.as_deref(),
+            q.state.as_deref(),
+            q.code.as_deref(),
+        )
         .await?;
-    Ok((jar, Redirect::to("/account")).into_response())
+    let page = match landing {
+        Landing::Account => "/account",
+        Landing::Admin => "/admin",
+    };
+    Ok((jar, Redirect::to(page)).into_response())
 }
 
 #[derive(Deserialize)]

@@ -6,13 +6,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
-use super::cookies::Names;
+use super::account::{CallbackQuery, first_party_callback, start_sign_in};
 use super::error::PageError;
 use super::extract::{Browser, PageForm, PageQuery};
 use super::pages::{
@@ -20,62 +21,48 @@ use super::pages::{
 };
 use crate::directory::{OrganizationSpec, SyncSpec};
 use crate::service::Broker;
-use crate::service::account::{ACCOUNT_SIGN_IN_SECS, Landing};
+use crate::service::account::Landing;
 use crate::service::admin::AdminError;
 use crate::service::admin::console::{ConsoleAccess, ConsoleAdmin};
-use crate::service::authorize::BrowserContext;
 
-/// The console's admin, or the response that stands in for the page (sign in first, or
-/// "not an administrator").
-async fn console_admin(
-    broker: &Broker,
-    ctx: &BrowserContext,
-    jar: CookieJar,
-) -> Result<ConsoleAdmin, Response> {
-    let access = broker
-        .admin()
-        .console_access(
-            ctx.session.as_deref(),
-            ctx.ip.clone(),
-            ctx.user_agent.clone(),
-        )
-        .await
-        .map_err(page_error)?;
-    match access {
-        ConsoleAccess::Admin(admin) => Ok(*admin),
-        ConsoleAccess::SignIn => Err(start_sign_in(broker, jar)),
-        ConsoleAccess::NotAnAdmin(email) => Err(pages::message(
-            StatusCode::FORBIDDEN,
-            "Not an administrator",
-            &format!(
-                "You are signed in as {email}, who may not use the admin console. Sign out \
-                 and sign in as an administrator."
-            ),
-            true,
-        )),
+/// The console's admin, from the browser's session; when there is none, the page that
+/// stands in instead: sign in first, or "not an administrator".
+pub struct Console(pub ConsoleAdmin);
+
+impl FromRequestParts<Arc<Broker>> for Console {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        broker: &Arc<Broker>,
+    ) -> Result<Console, Response> {
+        let Browser(ctx) = match Browser::from_request_parts(parts, broker).await {
+            Ok(b) => b,
+            Err(never) => match never {},
+        };
+        let access = broker
+            .admin()
+            .console_access(ctx.session.as_deref(), ctx.ip, ctx.user_agent)
+            .await
+            .map_err(page_error)?;
+        match access {
+            ConsoleAccess::Admin(admin) => Ok(Console(*admin)),
+            ConsoleAccess::SignIn => Err(start_sign_in(
+                broker,
+                CookieJar::from_headers(&parts.headers),
+                Landing::Admin,
+            )),
+            ConsoleAccess::NotAnAdmin(email) => Err(pages::message(
+                StatusCode::FORBIDDEN,
+                "Not an administrator",
+                &format!(
+                    "You are signed in as {email}, who may not use the admin console. Sign out \
+                     and sign in as an administrator."
+                ),
+                true,
+            )),
+        }
     }
-}
-
-/// Sends the browser through `/authorize` as the account client, back to `/admin/callback`.
-fn start_sign_in(broker: &Broker, jar: CookieJar) -> Response {
-    let Ok(start) = broker.sign_in().first_party_sign_in(Landing::Admin) else {
-        return pages::message(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Admin console unavailable",
-            "The issuer URL is not valid.",
-            true,
-        );
-    };
-    let names = Names::for_issuer(&broker.policy().issuer);
-    let jar = jar.add(names.build(names.account, start.flow, Some(ACCOUNT_SIGN_IN_SECS)));
-    (jar, Redirect::to(&start.location)).into_response()
-}
-
-#[derive(Deserialize)]
-pub struct CallbackQuery {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
 }
 
 pub async fn callback(
@@ -83,32 +70,7 @@ pub async fn callback(
     jar: CookieJar,
     PageQuery(q): PageQuery<CallbackQuery>,
 ) -> Result<Response, PageError> {
-    let names = Names::for_issuer(&broker.policy().issuer);
-    let flow = jar.get(names.account).map(|c| c.value().to_owned());
-    let jar = jar.add(names.removal(names.account));
-    if let Some(error) = q.error {
-        let why = format!(
-            "The sign-in ended with: {}",
-            crate::op::scope::sanitize(&error)
-        );
-        let page = pages::message(
-            StatusCode::BAD_REQUEST,
-            "Sign-in did not complete",
-            &why,
-            true,
-        );
-        return Ok((jar, page).into_response());
-    }
-    broker
-        .sign_in()
-        .first_party_callback(
-            Landing::Admin,
-            flow.as_deref(),
-            q.state.as_deref(),
-            q.code.as_deref(),
-        )
-        .await?;
-    Ok((jar, Redirect::to("/admin")).into_response())
+    first_party_callback(&broker, jar, q, Landing::Admin).await
 }
 
 /// What a page shows after an action (`?done=…`), as a fixed set of messages.
@@ -150,14 +112,9 @@ fn notice_text(done: Option<&str>) -> Option<&'static str> {
 
 pub async fn organizations(
     State(broker): State<Arc<Broker>>,
-    Browser(ctx): Browser,
-    jar: CookieJar,
+    Console(admin): Console,
     PageQuery(q): PageQuery<Notice>,
 ) -> Response {
-    let admin = match console_admin(&broker, &ctx, jar).await {
-        Ok(a) => a,
-        Err(page) => return page,
-    };
     match broker.admin().console_organizations(&admin).await {
         Ok(orgs) => pages::render(
             StatusCode::OK,
@@ -169,15 +126,10 @@ pub async fn organizations(
 
 pub async fn organization(
     State(broker): State<Arc<Broker>>,
-    Browser(ctx): Browser,
-    jar: CookieJar,
+    Console(admin): Console,
     Path(org): Path<String>,
     PageQuery(q): PageQuery<Notice>,
 ) -> Response {
-    let admin = match console_admin(&broker, &ctx, jar).await {
-        Ok(a) => a,
-        Err(page) => return page,
-    };
     org_page(&broker, &admin, &org, q.text().as_deref(), None).await
 }
 
@@ -209,15 +161,10 @@ pub struct CsrfForm {
 /// POST …/consent: on to the tenant's admin-consent page.
 pub async fn consent(
     State(broker): State<Arc<Broker>>,
-    Browser(ctx): Browser,
-    jar: CookieJar,
+    Console(admin): Console,
     Path(org): Path<String>,
     PageForm(f): PageForm<CsrfForm>,
 ) -> Response {
-    let admin = match console_admin(&broker, &ctx, jar).await {
-        Ok(a) => a,
-        Err(page) => return page,
-    };
     let result = async {
         admin.check_csrf(&f.csrf)?;
         admin.check_org(&org)?;
@@ -233,15 +180,10 @@ pub async fn consent(
 /// POST …/sync: re-sync the imported users with the tenant now.
 pub async fn sync(
     State(broker): State<Arc<Broker>>,
-    Browser(ctx): Browser,
-    jar: CookieJar,
+    Console(admin): Console,
     Path(org): Path<String>,
     PageForm(f): PageForm<CsrfForm>,
 ) -> Response {
-    let admin = match console_admin(&broker, &ctx, jar).await {
-        Ok(a) => a,
-        Err(page) => return page,
-    };
     let result = async {
         admin.check_csrf(&f.csrf)?;
         admin.check_org(&org)?;
@@ -266,15 +208,10 @@ pub struct SwitchForm {
 /// POST /admin/users/{id}/sso: the per-user SSO switch.
 pub async fn user_sso(
     State(broker): State<Arc<Broker>>,
-    Browser(ctx): Browser,
-    jar: CookieJar,
+    Console(admin): Console,
     Path(user): Path<String>,
     PageForm(f): PageForm<SwitchForm>,
 ) -> Response {
-    let admin = match console_admin(&broker, &ctx, jar).await {
-        Ok(a) => a,
-        Err(page) => return page,
-    };
     let on = f.to == "on";
     let result = async {
         admin.check_csrf(&f.csrf)?;
@@ -290,15 +227,10 @@ pub async fn user_sso(
 /// POST /admin/users/{id}/disabled: disable (and sign out everywhere) or enable a user.
 pub async fn user_disabled(
     State(broker): State<Arc<Broker>>,
-    Browser(ctx): Browser,
-    jar: CookieJar,
+    Console(admin): Console,
     Path(user): Path<String>,
     PageForm(f): PageForm<SwitchForm>,
 ) -> Response {
-    let admin = match console_admin(&broker, &ctx, jar).await {
-        Ok(a) => a,
-        Err(page) => return page,
-    };
     let disable = f.to == "on";
     let result = async {
         admin.check_csrf(&f.csrf)?;
@@ -324,15 +256,10 @@ pub struct TenantQuery {
 /// per user to import.
 pub async fn tenant_users(
     State(broker): State<Arc<Broker>>,
-    Browser(ctx): Browser,
-    jar: CookieJar,
+    Console(admin): Console,
     Path(org): Path<String>,
     PageQuery(q): PageQuery<TenantQuery>,
 ) -> Response {
-    let admin = match console_admin(&broker, &ctx, jar).await {
-        Ok(a) => a,
-        Err(page) => return page,
-    };
     let result = async {
         admin.check_org(&org)?;
         broker
@@ -353,15 +280,10 @@ pub async fn tenant_users(
 /// POST …/import: the ticked users (`oid`, repeated), imported.
 pub async fn import(
     State(broker): State<Arc<Broker>>,
-    Browser(ctx): Browser,
-    jar: CookieJar,
+    Console(admin): Console,
     Path(org): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    let admin = match console_admin(&broker, &ctx, jar).await {
-        Ok(a) => a,
-        Err(page) => return page,
-    };
     let mut csrf = String::new();
     let mut oids = Vec::new();
     for (k, v) in form_urlencoded::parse(&body) {
@@ -406,15 +328,10 @@ pub struct OrgAdminForm {
 /// POST …/admins: an operator grants or removes an organisation's console admin.
 pub async fn org_admin(
     State(broker): State<Arc<Broker>>,
-    Browser(ctx): Browser,
-    jar: CookieJar,
+    Console(admin): Console,
     Path(org): Path<String>,
     PageForm(f): PageForm<OrgAdminForm>,
 ) -> Response {
-    let admin = match console_admin(&broker, &ctx, jar).await {
-        Ok(a) => a,
-        Err(page) => return page,
-    };
     let grant = f.action == "grant";
     let result = async {
         admin.check_csrf(&f.csrf)?;
@@ -448,15 +365,10 @@ pub struct UserActionForm {
 /// shown once on the organisation's page.
 pub async fn user_password_link(
     State(broker): State<Arc<Broker>>,
-    Browser(ctx): Browser,
-    jar: CookieJar,
+    Console(admin): Console,
     Path(user): Path<String>,
     PageForm(f): PageForm<UserActionForm>,
 ) -> Response {
-    let admin = match console_admin(&broker, &ctx, jar).await {
-        Ok(a) => a,
-        Err(page) => return page,
-    };
     let result = async {
         admin.check_csrf(&f.csrf)?;
         broker.admin().console_password_link(&admin, &user).await
@@ -479,15 +391,10 @@ pub async fn user_password_link(
 /// POST /admin/users/{id}/revoke: end the user's sessions and refresh tokens everywhere.
 pub async fn user_revoke(
     State(broker): State<Arc<Broker>>,
-    Browser(ctx): Browser,
-    jar: CookieJar,
+    Console(admin): Console,
     Path(user): Path<String>,
     PageForm(f): PageForm<UserActionForm>,
 ) -> Response {
-    let admin = match console_admin(&broker, &ctx, jar).await {
-        Ok(a) => a,
-        Err(page) => return page,
-    };
     let result = async {
         admin.check_csrf(&f.csrf)?;
         broker.admin().console_revoke(&admin, &user).await
@@ -511,14 +418,9 @@ pub struct AuditForm {
 /// GET /admin/audit: the audit log, filtered by organisation, user, event and time.
 pub async fn audit(
     State(broker): State<Arc<Broker>>,
-    Browser(ctx): Browser,
-    jar: CookieJar,
+    Console(admin): Console,
     PageQuery(q): PageQuery<AuditForm>,
 ) -> Response {
-    let admin = match console_admin(&broker, &ctx, jar).await {
-        Ok(a) => a,
-        Err(page) => return page,
-    };
     let days = match q.period.as_deref() {
         Some("1d") => Some(1),
         Some("7d") => Some(7),
@@ -558,13 +460,8 @@ const AUDIT_PAGE_LIMIT: usize = 500;
 
 pub async fn new_organization(
     State(broker): State<Arc<Broker>>,
-    Browser(ctx): Browser,
-    jar: CookieJar,
+    Console(admin): Console,
 ) -> Response {
-    let admin = match console_admin(&broker, &ctx, jar).await {
-        Ok(a) => a,
-        Err(page) => return page,
-    };
     if !admin.is_operator() {
         return page_error(AdminError::Forbidden);
     }
@@ -635,14 +532,9 @@ impl NewOrgForm {
 
 pub async fn create_organization(
     State(broker): State<Arc<Broker>>,
-    Browser(ctx): Browser,
-    jar: CookieJar,
+    Console(admin): Console,
     PageForm(f): PageForm<NewOrgForm>,
 ) -> Response {
-    let admin = match console_admin(&broker, &ctx, jar).await {
-        Ok(a) => a,
-        Err(page) => return page,
-    };
     if !admin.is_operator() {
         return page_error(AdminError::Forbidden);
     }
@@ -670,14 +562,9 @@ pub async fn create_organization(
 /// GET …/edit: the form of a runtime organisation, filled in (operators).
 pub async fn edit_organization(
     State(broker): State<Arc<Broker>>,
-    Browser(ctx): Browser,
-    jar: CookieJar,
+    Console(admin): Console,
     Path(org): Path<String>,
 ) -> Response {
-    let admin = match console_admin(&broker, &ctx, jar).await {
-        Ok(a) => a,
-        Err(page) => return page,
-    };
     match broker.admin().console_runtime_spec(&admin, &org) {
         Ok(spec) => org_form_page(&broker, &admin, &NewOrgForm::of(&spec), &[], Some(&org)),
         Err(e) => page_error(e),
@@ -687,15 +574,10 @@ pub async fn edit_organization(
 /// POST …/edit: the runtime organisation's new settings.
 pub async fn replace_organization(
     State(broker): State<Arc<Broker>>,
-    Browser(ctx): Browser,
-    jar: CookieJar,
+    Console(admin): Console,
     Path(org): Path<String>,
     PageForm(mut f): PageForm<NewOrgForm>,
 ) -> Response {
-    let admin = match console_admin(&broker, &ctx, jar).await {
-        Ok(a) => a,
-        Err(page) => return page,
-    };
     if let Err(e) = broker.admin().console_runtime_spec(&admin, &org) {
         return page_error(e);
     }
@@ -723,15 +605,10 @@ pub async fn replace_organization(
 /// POST …/delete: a runtime organisation deleted (operators); its users stay.
 pub async fn delete_organization(
     State(broker): State<Arc<Broker>>,
-    Browser(ctx): Browser,
-    jar: CookieJar,
+    Console(admin): Console,
     Path(org): Path<String>,
     PageForm(f): PageForm<CsrfForm>,
 ) -> Response {
-    let admin = match console_admin(&broker, &ctx, jar).await {
-        Ok(a) => a,
-        Err(page) => return page,
-    };
     let result = async {
         admin.check_csrf(&f.csrf)?;
         broker.admin().console_runtime_spec(&admin, &org)?;

@@ -22,7 +22,7 @@ pub struct AccountSignIn {
     /// origin it used (a proxy may front the issuer).
     pub location: String,
     /// What the browser keeps until the callback (`state` and the PKCE verifier), opaque to
-    /// the caller: given back to [`SignIn::account_callback`].
+    /// the caller: given back to [`SignIn::first_party_callback`].
     pub flow: String,
 }
 
@@ -92,14 +92,10 @@ impl SignIn<'_> {
         }))
     }
 
-    /// Starts the account page's own sign-in, as any application would: an authorization
-    /// request (RFC 6749 §4.1.1) with a fresh `state` (§10.12) and a PKCE S256 challenge
-    /// (RFC 7636 §4.2, §4.3). Fails only when the issuer does not make a valid URL.
-    pub fn account_sign_in(&self) -> Result<AccountSignIn, url::ParseError> {
-        self.first_party_sign_in(Landing::Account)
-    }
-
-    /// [`SignIn::account_sign_in`] for the page at `landing`.
+    /// Starts the own sign-in of the account page or the admin console (`landing`), as any
+    /// application would: an authorization request (RFC 6749 §4.1.1) with a fresh `state`
+    /// (§10.12) and a PKCE S256 challenge (RFC 7636 §4.2, §4.3). Fails only when the issuer
+    /// does not make a valid URL.
     pub fn first_party_sign_in(&self, landing: Landing) -> Result<AccountSignIn, url::ParseError> {
         let policy = self.broker.policy();
         let state = random_handle();
@@ -120,22 +116,11 @@ impl SignIn<'_> {
         })
     }
 
-    /// Completes the account page's own sign-in. `flow` is what [`SignIn::account_sign_in`]
-    /// gave the browser, `state` and `code` what came back to the callback. The `state` must
-    /// be the one sent (RFC 6749 §10.12, compared in constant time); then the code is
+    /// Completes a first-party sign-in. `flow` is what [`SignIn::first_party_sign_in`] gave
+    /// the browser, `state` and `code` what came back to `landing`'s callback. The `state`
+    /// must be the one sent (RFC 6749 §10.12, compared in constant time); then the code is
     /// redeemed like any client would (PKCE included, RFC 7636 §4.5), so the page goes
     /// through the same checks as an application.
-    pub async fn account_callback(
-        &self,
-        flow: Option<&str>,
-        state: Option<&str>,
-        code: Option<&str>,
-    ) -> Result<(), ServiceError> {
-        self.first_party_callback(Landing::Account, flow, state, code)
-            .await
-    }
-
-    /// [`SignIn::account_callback`] for the page at `landing`.
     pub async fn first_party_callback(
         &self,
         landing: Landing,

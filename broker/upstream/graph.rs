@@ -219,18 +219,7 @@ impl GraphClient {
         tenant: &str,
         now: UnixTime,
     ) -> Result<Vec<GraphUser>, GraphError> {
-        let UpstreamKind::Entra { graph, .. } = &upstream.kind else {
-            return Err(GraphError::Config(format!(
-                "upstream {} is not an Entra upstream",
-                upstream.id
-            )));
-        };
-        let base = graph.as_str().trim_end_matches('/');
-        let mut url = Url::parse(&format!("{base}/v1.0/users"))
-            .map_err(|e| GraphError::Config(format!("the graph URL is invalid: {e}")))?;
-        url.query_pairs_mut()
-            .append_pair("$select", USER_SELECT)
-            .append_pair("$top", &self.page_size.load(Ordering::Relaxed).to_string());
+        let (graph, url) = users_url(upstream, self.page_size.load(Ordering::Relaxed))?;
         let mut users = Vec::new();
         let mut next = Some(url);
         let mut pages = 0;
@@ -260,19 +249,9 @@ impl GraphClient {
         query: &UserQuery<'_>,
         now: UnixTime,
     ) -> Result<(Vec<GraphUser>, Option<String>), GraphError> {
-        let UpstreamKind::Entra { graph, .. } = &upstream.kind else {
-            return Err(GraphError::Config(format!(
-                "upstream {} is not an Entra upstream",
-                upstream.id
-            )));
-        };
-        let base = graph.as_str().trim_end_matches('/');
-        let mut url = Url::parse(&format!("{base}/v1.0/users"))
-            .map_err(|e| GraphError::Config(format!("the graph URL is invalid: {e}")))?;
+        let (graph, mut url) = users_url(upstream, query.page_size)?;
         {
             let mut q = url.query_pairs_mut();
-            q.append_pair("$select", USER_SELECT)
-                .append_pair("$top", &query.page_size.clamp(1, 999).to_string());
             if let Some(text) = query.search.map(str::trim).filter(|t| !t.is_empty()) {
                 // OData: a quote inside a string literal is doubled.
                 let text = text.replace('\'', "''");
@@ -464,6 +443,23 @@ fn cache_key(upstream: &Upstream, tenant: &str) -> String {
 
 /// The next page, only on the configured Graph origin: the broker's token must never be sent
 /// anywhere else, whatever a response says.
+/// The Graph of an Entra upstream, and its `/v1.0/users?$select=…&$top=page_size`.
+fn users_url(upstream: &Upstream, page_size: usize) -> Result<(&Url, Url), GraphError> {
+    let UpstreamKind::Entra { graph, .. } = &upstream.kind else {
+        return Err(GraphError::Config(format!(
+            "upstream {} is not an Entra upstream",
+            upstream.id
+        )));
+    };
+    let base = graph.as_str().trim_end_matches('/');
+    let mut url = Url::parse(&format!("{base}/v1.0/users"))
+        .map_err(|e| GraphError::Config(format!("the graph URL is invalid: {e}")))?;
+    url.query_pairs_mut()
+        .append_pair("$select", USER_SELECT)
+        .append_pair("$top", &page_size.clamp(1, 999).to_string());
+    Ok((graph, url))
+}
+
 fn same_origin(graph: &Url, link: &str) -> Result<Url, GraphError> {
     let url =
         Url::parse(link).map_err(|_| GraphError::Unavailable("a next link is not a URL".into()))?;

@@ -110,23 +110,7 @@ impl Admin<'_> {
                 .graph
                 .search_users(upstream, tenant, &query, self.broker.now())
                 .await?;
-            let mut out = Vec::with_capacity(users.len());
-            for u in users {
-                let imported = self
-                    .broker
-                    .store
-                    .user_by_link(&entra_link(tenant, &u.id))
-                    .await?
-                    .is_some();
-                out.push(FetchedUser {
-                    id: u.id,
-                    display_name: u.display_name,
-                    mail: u.mail,
-                    user_principal_name: u.user_principal_name,
-                    account_enabled: u.account_enabled,
-                    imported,
-                });
-            }
+            let out = self.marked_imported(tenant, users).await?;
             record.detail = Some(format!("{} users", out.len()));
             Ok(TenantUsersPage { users: out, next })
         }
@@ -148,24 +132,34 @@ impl Admin<'_> {
             let (upstream, tenant) = entra_of(&policy, org)?;
             record.upstream = Some(upstream.id.clone());
             let users = self.graph_users(org, upstream, tenant, "fetch").await?;
-            let mut out = Vec::with_capacity(users.len());
-            for u in users {
-                let link = entra_link(tenant, &u.id);
-                let imported = self.broker.store.user_by_link(&link).await?.is_some();
-                out.push(FetchedUser {
-                    id: u.id,
-                    display_name: u.display_name,
-                    mail: u.mail,
-                    user_principal_name: u.user_principal_name,
-                    account_enabled: u.account_enabled,
-                    imported,
-                });
-            }
+            let out = self.marked_imported(tenant, users).await?;
             record.detail = Some(format!("{} users", out.len()));
             Ok(out)
         }
         .await;
         self.audited(record, result)
+    }
+
+    /// Graph's users, each marked `imported` when the directory has their (tenant, oid).
+    async fn marked_imported(
+        &self,
+        tenant: &str,
+        users: Vec<GraphUser>,
+    ) -> Result<Vec<FetchedUser>, AdminError> {
+        let mut out = Vec::with_capacity(users.len());
+        for u in users {
+            let link = entra_link(tenant, &u.id);
+            let imported = self.broker.store.user_by_link(&link).await?.is_some();
+            out.push(FetchedUser {
+                id: u.id,
+                display_name: u.display_name,
+                mail: u.mail,
+                user_principal_name: u.user_principal_name,
+                account_enabled: u.account_enabled,
+                imported,
+            });
+        }
+        Ok(out)
     }
 
     /// Imports exactly the users named by `user_ids` (Entra object ids), keyed by (tid, oid).
