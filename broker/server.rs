@@ -30,19 +30,22 @@ use crate::store::{Backend, REDIS_KEY_PREFIX, Store, StoreError};
 /// or a connection to Redis with keys under [`crate::store::REDIS_KEY_PREFIX`].
 pub async fn open_backend(policy: &StorePolicy) -> Result<Backend, StoreError> {
     use secrecy::ExposeSecret as _;
-    match policy {
+    let backend = match policy {
         StorePolicy::Embedded { path } => {
             let path = path.clone();
             let kv = tokio::task::spawn_blocking(move || EmbeddedKv::open(&path))
                 .await
                 .map_err(|e| StoreError::Unavailable(format!("opening the store failed: {e}")))??;
             kv.spawn_flusher();
-            Ok(Backend::Embedded(kv))
+            Backend::Embedded(kv)
         }
-        StorePolicy::Redis { url } => Ok(Backend::Redis(
-            RedisKv::connect(url.expose_secret(), REDIS_KEY_PREFIX).await?,
-        )),
-    }
+        StorePolicy::Redis { url } => {
+            Backend::Redis(RedisKv::connect(url.expose_secret(), REDIS_KEY_PREFIX).await?)
+        }
+    };
+    // A store written by a newer idbroker is refused before anything reads it.
+    crate::store::format::check_format(&backend).await?;
+    Ok(backend)
 }
 
 /// Entries in the in-process user cache (the routing decision's hot path).

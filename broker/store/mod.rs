@@ -14,6 +14,7 @@ mod audit;
 mod clear_buckets;
 mod denied;
 mod device;
+pub mod format;
 mod misc;
 mod orgs;
 mod sessions;

@@ -286,6 +286,46 @@ async fn logs_are_json_or_plain_text_and_carry_the_request_id() {
     }
 }
 
+/// A store written by a newer idbroker (a newer format recorded in it) is refused at start,
+/// with a message that says what to do, and left as it was.
+#[tokio::test]
+async fn serve_refuses_a_store_of_a_newer_format() {
+    use idbroker::store::KvBackend as _;
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let path = dir.path().join("broker.yaml");
+    std::fs::write(&path, standalone_policy(dir.path(), port)).unwrap();
+    {
+        let kv =
+            idbroker::store::embedded::EmbeddedKv::open(&dir.path().join("broker.db")).unwrap();
+        let txn = idbroker::store::Txn::new().put("v1/meta/format", b"99".to_vec(), None);
+        assert!(kv.commit(txn).await.unwrap());
+    }
+    let out = tokio::time::timeout(
+        Duration::from_secs(30),
+        bin()
+            .args(["serve", "--config", path.to_str().unwrap()])
+            .output(),
+    )
+    .await
+    .expect("the broker exits instead of serving")
+    .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("format 99, written by a newer idbroker"),
+        "{err}"
+    );
+    let kv = idbroker::store::embedded::EmbeddedKv::open(&dir.path().join("broker.db")).unwrap();
+    assert_eq!(
+        kv.get("v1/meta/format").await.unwrap().as_deref(),
+        Some(&b"99"[..])
+    );
+}
+
 #[tokio::test]
 async fn version_names_the_commit() {
     let out = bin().arg("--version").output().await.unwrap();

@@ -98,6 +98,7 @@ conformance!(
     rate_clear_starts_a_new_window,
     runtime_organizations_are_created_once_replaced_and_deleted,
     granted_org_admins_keep_both_indexes,
+    the_store_records_its_format_and_refuses_a_newer_one,
 );
 
 // ---------------------------------------------------------------- fixtures
@@ -2297,4 +2298,28 @@ async fn granted_org_admins_keep_both_indexes(kv: Backend) {
             .unwrap()
             .is_empty()
     );
+}
+
+async fn the_store_records_its_format_and_refuses_a_newer_one(kv: Backend) {
+    use idbroker::store::format::{FORMAT_VERSION, check_format};
+    assert_eq!(check_format(&kv).await.unwrap(), FORMAT_VERSION);
+    assert_eq!(
+        kv.get("v1/meta/format").await.unwrap().as_deref(),
+        Some(FORMAT_VERSION.to_string().as_bytes())
+    );
+    assert_eq!(check_format(&kv).await.unwrap(), FORMAT_VERSION);
+    let newer = (FORMAT_VERSION + 1).to_string();
+    put(&kv, "v1/meta/format", newer.as_bytes(), None).await;
+    let refused = check_format(&kv).await.unwrap_err().to_string();
+    assert!(refused.contains("written by a newer idbroker"), "{refused}");
+    // Refusing changed nothing.
+    assert_eq!(
+        kv.get("v1/meta/format").await.unwrap().as_deref(),
+        Some(newer.as_bytes())
+    );
+    put(&kv, "v1/meta/format", b"not a number", None).await;
+    assert!(matches!(
+        check_format(&kv).await,
+        Err(idbroker::store::StoreError::Corrupt { .. })
+    ));
 }
