@@ -181,6 +181,11 @@ impl AdminClient {
                 reason: error_chain(&e),
             })?;
         let status = resp.status();
+        let ndjson = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-ndjson"));
         let text = resp
             .text()
             .await
@@ -188,9 +193,12 @@ impl AdminClient {
                 url: self.base.to_string(),
                 reason: format!("the answer was cut off: {}", error_chain(&e)),
             })?;
-        // 204 No Content (a deletion) has no body.
+        // 204 No Content (a deletion) has no body; JSON lines (the store export) are text.
         if status.is_success() && text.is_empty() {
             return Ok(Value::Null);
+        }
+        if status.is_success() && ndjson {
+            return Ok(Value::String(text));
         }
         let json = serde_json::from_str::<Value>(&text);
         if status.is_success() {

@@ -65,6 +65,11 @@ enum Command {
     CheckConfig,
     /// Read a secret or password on stdin and print its Argon2id hash for the policy file.
     HashSecret,
+    /// Back up, restore or move the store (see docs/src/operations.md).
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
     /// Signing keys.
     Keys {
         #[command(subcommand)]
@@ -112,6 +117,9 @@ enum AdminVerb {
     /// Print the organisations created at run time as policy YAML, to keep them in git or
     /// move them into the policy file.
     ExportOrganizations,
+    /// Print the whole store of the running broker as JSON lines (a backup; on the embedded
+    /// store a snapshot taken while it runs). `idbroker store import` loads it.
+    StoreExport,
     /// A link for the tenant's administrator to grant admin consent (Entra).
     ConsentLink { org: String },
     /// List the tenant's users from Microsoft Graph (and which are imported).
@@ -169,6 +177,20 @@ enum AdminVerb {
 enum OnOff {
     On,
     Off,
+}
+
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Print the whole store the policy names as JSON lines, the broker stopped (for a running
+    /// one: `idbroker admin store-export`).
+    Export,
+    /// Load an export into the store the policy names, which must be empty (embedded or
+    /// Redis: so embedded -> Redis is an export and an import). The broker stopped.
+    Import {
+        /// The export (`-` reads stdin).
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -245,6 +267,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             println!("added signing key {kid} in {}", p.keys.dir.display());
             Ok(std::process::ExitCode::SUCCESS)
         }
+        Command::Store { command } => store_command(&cli.config, command).await,
         Command::Admin { url, compact, verb } => {
             Ok(admin(&cli.config, url.as_deref(), compact, verb).await)
         }
@@ -264,6 +287,44 @@ fn read_secret(what: &str) -> anyhow::Result<String> {
     Ok(secret)
 }
 
+/// `idbroker store export|import`, on the store the policy names, the broker stopped.
+async fn store_command(
+    config: &std::path::Path,
+    command: StoreCommand,
+) -> anyhow::Result<std::process::ExitCode> {
+    use anyhow::Context as _;
+    let p = policy::load(config)?;
+    let backend = idbroker::server::open_backend(&p.store)
+        .await
+        .with_context(|| {
+            "cannot open the store; an embedded store is locked while a broker runs on it: \
+         stop it, or use `idbroker admin store-export` against the running broker"
+        })?;
+    let store = idbroker::store::Store::new(backend, 1_000);
+    match command {
+        StoreCommand::Export => {
+            print!("{}", store.export(idbroker::clock::system_now()).await?);
+        }
+        StoreCommand::Import { file } => {
+            let text = if file.as_os_str() == "-" {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+                text
+            } else {
+                std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?
+            };
+            let now_ms = idbroker::clock::system_now().saturating_mul(1000);
+            let done = store.import(&text, now_ms).await?;
+            eprintln!(
+                "imported {} entries ({} had expired since the export)",
+                done.entries, done.expired
+            );
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
 /// `idbroker admin <verb>`: exit 0 on a 2xx, 1 on a refusal or a setup problem, 2 when the
 /// broker cannot be reached.
 async fn admin(
@@ -274,7 +335,12 @@ async fn admin(
 ) -> std::process::ExitCode {
     use idbroker::admin_client::AdminClientError as E;
     let export = matches!(verb, AdminVerb::ExportOrganizations);
+    let raw = matches!(verb, AdminVerb::StoreExport);
     match admin_call(config, url, verb).await {
+        Ok(serde_json::Value::String(text)) if raw => {
+            print!("{text}");
+            std::process::ExitCode::SUCCESS
+        }
         Ok(value) if export => match idbroker::admin_client::organizations_as_policy_yaml(&value) {
             Ok(text) => {
                 print!("{text}");
@@ -378,6 +444,7 @@ async fn admin_call(
         ),
         AdminVerb::DeleteOrg { org } => (Method::DELETE, vec!["organizations", org], none(), None),
         AdminVerb::ExportOrganizations => (Method::GET, vec!["organizations"], none(), None),
+        AdminVerb::StoreExport => (Method::GET, vec!["store", "export"], none(), None),
         AdminVerb::ConsentLink { org } => (
             Method::POST,
             vec!["organizations", org, "consent-link"],

@@ -62,6 +62,7 @@ pub fn routes() -> Router<Arc<Broker>> {
         .route("/admin/api/users/{id}/enable", post(enable))
         .route("/admin/api/users/{id}/revoke", post(revoke))
         .route("/admin/api/audit", get(audit))
+        .route("/admin/api/store/export", get(export_store))
         .route("/admin/api/{*rest}", axum::routing::any(unknown))
         .route(CONSENT_CALLBACK_PATH, get(consent_callback))
         .route(PASSWORD_SET_PATH, get(password_page).post(password_submit))
@@ -423,6 +424,18 @@ async fn audit(
     AdminQuery(q): AdminQuery<AuditQuery>,
 ) -> ApiResult {
     ok(b.admin().audit(&q, &ctx).await?)
+}
+
+async fn export_store(State(b): State<Arc<Broker>>, Admin(ctx): Admin) -> ApiResult {
+    let text = b.admin().export_store(&ctx).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-ndjson"),
+        )],
+        text,
+    )
+        .into_response())
 }
 
 async fn unknown(_: Admin) -> ApiResult {

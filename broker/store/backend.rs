@@ -187,8 +187,29 @@ pub trait KvBackend: Send + Sync + 'static {
     /// Physically removes expired values; returns how many. Redis expires keys itself.
     fn sweep(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// Every live entry, ordered by key, for a backup or a move to another engine. The
+    /// embedded engine reads one snapshot (a read transaction) while writes go on; Redis
+    /// reads key by key (a running Redis gives no snapshot; use its own RDB for one).
+    fn dump(&self) -> impl Future<Output = Result<Vec<DumpEntry>, StoreError>> + Send;
+
     /// Decrements the live counter at `key` by one, never below zero, keeping its expiry,
     /// and returns its new value; an absent counter stays absent (0). Gives back a place
     /// reserved with [`KvBackend::incr`].
     fn decr(&self, key: &str) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
+
+/// One live entry of a store, as [`KvBackend::dump`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DumpEntry {
+    pub key: String,
+    pub data: DumpData,
+    /// Unix milliseconds; `None` for an entry that does not expire.
+    pub expires_at_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DumpData {
+    Value(Vec<u8>),
+    /// A set's members, sorted.
+    Set(Vec<String>),
 }

@@ -36,7 +36,7 @@ use redb::{
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::StoreError;
-use super::backend::{Expect, FLUSH_EVERY, KvBackend, Txn, Write};
+use super::backend::{DumpData, DumpEntry, Expect, FLUSH_EVERY, KvBackend, Txn, Write};
 
 /// Values with their expiry: `(expires_at_ms, bytes)`, `NO_EXPIRY` for none.
 const VALUES: TableDefinition<&str, (u64, &[u8])> = TableDefinition::new("v1_values");
@@ -708,6 +708,53 @@ impl KvBackend for EmbeddedKv {
                     out.push((key.to_owned(), bytes.to_vec()));
                 }
             }
+            Ok(out)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("embedded store task failed: {e}")))?
+    }
+
+    async fn dump(&self) -> Result<Vec<DumpEntry>, StoreError> {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || {
+            let now = now_ms();
+            let expiry = |at: u64| (at != NO_EXPIRY).then_some(at);
+            // One read transaction: a snapshot, whatever is written meanwhile.
+            let rtx = db.begin_read().db()?;
+            let mut out = Vec::new();
+            let values = rtx.open_table(VALUES).db()?;
+            for row in values.iter().db()? {
+                let (key, value) = row.db()?;
+                let (expires_at, bytes) = value.value();
+                if is_live(expires_at, now) {
+                    out.push(DumpEntry {
+                        key: key.value().to_owned(),
+                        data: DumpData::Value(bytes.to_vec()),
+                        expires_at_ms: expiry(expires_at),
+                    });
+                }
+            }
+            let set_expiry = rtx.open_table(SET_EXPIRY).db()?;
+            let members = rtx.open_multimap_table(SET_MEMBERS).db()?;
+            for row in members.iter().db()? {
+                let (key, values) = row.db()?;
+                let key = key.value().to_owned();
+                if set_expired(&set_expiry, &key, now)? {
+                    continue;
+                }
+                let mut set = Vec::new();
+                for member in values {
+                    set.push(member.db()?.value().to_owned());
+                }
+                set.sort();
+                let expires_at = set_expiry.get(key.as_str()).db()?.map(|g| g.value());
+                out.push(DumpEntry {
+                    key,
+                    data: DumpData::Set(set),
+                    expires_at_ms: expires_at.and_then(expiry),
+                });
+            }
+            out.sort_by(|a, b| a.key.cmp(&b.key));
             Ok(out)
         })
         .await

@@ -11,6 +11,7 @@ pub mod records;
 pub mod redis;
 
 mod audit;
+pub mod backup;
 mod clear_buckets;
 mod denied;
 mod device;
@@ -29,7 +30,7 @@ use serde::de::DeserializeOwned;
 
 pub use audit::AuditFilter;
 use backend::{Check, Expect};
-pub use backend::{KvBackend, Txn};
+pub use backend::{DumpData, DumpEntry, KvBackend, Txn};
 pub use device::{DeviceAuthorization, DeviceGrant, DeviceStatus, Versioned};
 pub use misc::{RateCount, Reservation};
 pub use orgs::OrgWrite;
@@ -51,6 +52,10 @@ pub enum StoreError {
     /// A compare-and-swap lost too many races in a row.
     #[error("the store is too contended to complete the change")]
     Contended,
+    /// A request the store refuses as it stands: an import into a store that is not empty,
+    /// an export it cannot read.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// The engine in use. An enum rather than a trait object: two engines, static dispatch.
@@ -95,6 +100,9 @@ impl KvBackend for Backend {
     }
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<String> {
         dispatch!(self, b => b.subscribe())
+    }
+    async fn dump(&self) -> Result<Vec<backend::DumpEntry>, StoreError> {
+        dispatch!(self, b => b.dump().await)
     }
     async fn sweep(&self) -> Result<u64, StoreError> {
         dispatch!(self, b => b.sweep().await)

@@ -26,7 +26,7 @@ use redis::{Client, RedisResult, Script};
 use tokio::sync::broadcast;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use super::backend::{Expect, KvBackend, Txn, Write};
+use super::backend::{DumpData, DumpEntry, Expect, KvBackend, Txn, Write};
 use super::{MSG_ALL, MSG_DOWN, StoreError};
 
 /// The longest any one Redis command may take, connection included.
@@ -379,6 +379,73 @@ impl KvBackend for RedisKv {
         let mut cmd = redis::cmd("SMEMBERS");
         cmd.arg(self.key(key));
         bounded("SMEMBERS", cmd.query_async(&mut conn)).await
+    }
+
+    async fn dump(&self) -> Result<Vec<DumpEntry>, StoreError> {
+        let pattern = format!("{}*", escape_glob(&self.prefix));
+        let mut conn = self.conn();
+        let mut keys = std::collections::BTreeSet::new();
+        let mut cursor: u64 = 0;
+        loop {
+            let mut cmd = redis::cmd("SCAN");
+            cmd.arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000);
+            let (next, batch): (u64, Vec<String>) =
+                bounded("SCAN", cmd.query_async(&mut conn)).await?;
+            keys.extend(batch);
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        let mut out = Vec::new();
+        for full in keys {
+            let Some(key) = full.strip_prefix(self.prefix.as_str()).map(str::to_owned) else {
+                continue;
+            };
+            let mut pipe = redis::pipe();
+            pipe.cmd("TYPE").arg(&full).cmd("PTTL").arg(&full);
+            let (kind, pttl): (String, i64) = bounded("TYPE", pipe.query_async(&mut conn)).await?;
+            // Gone since the scan (-2); no expiry (-1).
+            if pttl == -2 {
+                continue;
+            }
+            let expires_at_ms = (pttl >= 0).then(|| now + pttl as u64);
+            let data = match kind.as_str() {
+                "string" => {
+                    let mut cmd = redis::cmd("GET");
+                    cmd.arg(&full);
+                    let value: Option<Vec<u8>> = bounded("GET", cmd.query_async(&mut conn)).await?;
+                    match value {
+                        Some(v) => DumpData::Value(v),
+                        None => continue,
+                    }
+                }
+                "set" => {
+                    let mut cmd = redis::cmd("SMEMBERS");
+                    cmd.arg(&full);
+                    let mut members: Vec<String> =
+                        bounded("SMEMBERS", cmd.query_async(&mut conn)).await?;
+                    members.sort();
+                    DumpData::Set(members)
+                }
+                // Nothing else is written under the prefix.
+                _ => continue,
+            };
+            out.push(DumpEntry {
+                key,
+                data,
+                expires_at_ms,
+            });
+        }
+        Ok(out)
     }
 
     async fn scan_prefix(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {

@@ -6,6 +6,7 @@ mod admin;
 mod apps;
 mod architecture;
 mod audit;
+mod backup;
 mod browser;
 mod cli;
 mod client_assertion;

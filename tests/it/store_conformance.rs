@@ -99,6 +99,7 @@ conformance!(
     runtime_organizations_are_created_once_replaced_and_deleted,
     granted_org_admins_keep_both_indexes,
     the_store_records_its_format_and_refuses_a_newer_one,
+    dump_lists_every_live_entry_and_an_export_imports_into_either_engine,
 );
 
 // ---------------------------------------------------------------- fixtures
@@ -2322,4 +2323,63 @@ async fn the_store_records_its_format_and_refuses_a_newer_one(kv: Backend) {
         check_format(&kv).await,
         Err(idbroker::store::StoreError::Corrupt { .. })
     ));
+}
+
+async fn dump_lists_every_live_entry_and_an_export_imports_into_either_engine(kv: Backend) {
+    use idbroker::store::{DumpData, Store};
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    put(&kv, "a/forever", b"1", None).await;
+    put(&kv, "b/for-a-day", b"2", Some(Duration::from_secs(86_400))).await;
+    put(&kv, "c/gone", b"3", Some(Duration::from_millis(1))).await;
+    kv.commit(
+        Txn::new()
+            .set_add("d/set", "y", Some(Duration::from_secs(3600)))
+            .set_add("d/set", "x", Some(Duration::from_secs(3600))),
+    )
+    .await
+    .unwrap();
+    kv.incr("e/counter", Duration::from_secs(60)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let dump = kv.dump().await.unwrap();
+    let keys: Vec<&str> = dump.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(keys, ["a/forever", "b/for-a-day", "d/set", "e/counter"]);
+    assert_eq!(dump[0].expires_at_ms, None);
+    let day = dump[1].expires_at_ms.unwrap();
+    assert!(day > ms + 86_000_000 && day < ms + 86_500_000, "{day}");
+    assert_eq!(dump[2].data, DumpData::Set(vec!["x".into(), "y".into()]));
+    assert!(dump[2].expires_at_ms.is_some());
+    assert_eq!(dump[3].data, DumpData::Value(b"1".to_vec()));
+
+    // Exported, then imported into a fresh store of each engine: the same entries.
+    let text = Store::new(kv, 10).export(1).await.unwrap();
+    // The targets' folders and server live until the end of the test.
+    let (dir, fresh_dir, server) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        RedisServer::start(),
+    );
+    let targets = [
+        open_embedded(dir.path()),
+        connect_redis(&server, REDIS_PREFIX).await,
+    ];
+    for (i, target) in targets.into_iter().enumerate() {
+        let store = Store::new(target, 10);
+        let done = store.import(&text, ms).await.unwrap();
+        assert_eq!(done.entries, 4);
+        let again = store.kv().dump().await.unwrap();
+        let keys: Vec<&str> = again.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["a/forever", "b/for-a-day", "d/set", "e/counter"]);
+        assert_eq!(again[2].data, DumpData::Set(vec!["x".into(), "y".into()]));
+        // Not into a store that holds anything.
+        assert!(store.import(&text, ms).await.is_err());
+        // A broken line refuses the whole import before anything is written.
+        let broken = format!("{}{{\"key\": 1}}\n", text);
+        let fresh = Store::new(open_embedded(&fresh_dir.path().join(i.to_string())), 10);
+        let refused = fresh.import(&broken, ms).await.unwrap_err().to_string();
+        assert!(refused.contains("line 6"), "{refused}");
+        assert!(fresh.kv().dump().await.unwrap().is_empty());
+    }
 }

@@ -8,6 +8,7 @@
 //! `admin.*` event, success or failure. [`Admin`] is the handle the HTTP layer calls.
 
 pub mod audit;
+pub mod backup;
 pub mod consent;
 pub mod console;
 pub mod import;
