@@ -65,6 +65,13 @@ enum Command {
     CheckConfig,
     /// Read a secret or password on stdin and print its Argon2id hash for the policy file.
     HashSecret,
+    /// Print a shell completion script (for packages: bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), generated from these commands and options.
+    Man,
     /// Back up, restore or move the store (see docs/src/operations.md).
     Store {
         #[command(subcommand)]
@@ -268,6 +275,21 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Store { command } => store_command(&cli.config, command).await,
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "idbroker",
+                &mut std::io::stdout(),
+            );
+            Ok(std::process::ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            use clap::CommandFactory as _;
+            clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout())?;
+            Ok(std::process::ExitCode::SUCCESS)
+        }
         Command::Admin { url, compact, verb } => {
             Ok(admin(&cli.config, url.as_deref(), compact, verb).await)
         }

@@ -326,6 +326,28 @@ async fn serve_refuses_a_store_of_a_newer_format() {
     );
 }
 
+/// What a package installs beside the binary: completions and a manual page, both made from
+/// the CLI's own definition, so they name every command.
+#[tokio::test]
+async fn completions_and_the_manual_page_come_from_the_cli() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = bin().args(["completions", shell]).output().await.unwrap();
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        for command in ["serve", "check-config", "store", "admin"] {
+            assert!(text.contains(command), "{shell} completion lacks {command}");
+        }
+    }
+    let out = bin().arg("man").output().await.unwrap();
+    assert!(out.status.success());
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.contains(".TH idbroker"), "{page}");
+    assert!(
+        page.contains("check\\-config") || page.contains("check-config"),
+        "{page}"
+    );
+}
+
 #[tokio::test]
 async fn version_names_the_commit() {
     let out = bin().arg("--version").output().await.unwrap();
