@@ -192,6 +192,33 @@ impl RedisKv {
         })
     }
 
+    /// Every key starting with `full_prefix` (already prefixed), sorted. SCAN may return a
+    /// key more than once; the set removes duplicates.
+    async fn scan_keys(
+        &self,
+        full_prefix: &str,
+    ) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        let pattern = format!("{}*", escape_glob(full_prefix));
+        let mut conn = self.conn();
+        let mut keys = std::collections::BTreeSet::new();
+        let mut cursor: u64 = 0;
+        loop {
+            let mut cmd = redis::cmd("SCAN");
+            cmd.arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000);
+            let (next, batch): (u64, Vec<String>) =
+                bounded("SCAN", cmd.query_async(&mut conn)).await?;
+            keys.extend(batch);
+            if next == 0 {
+                return Ok(keys);
+            }
+            cursor = next;
+        }
+    }
+
     fn key(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
     }
@@ -382,25 +409,8 @@ impl KvBackend for RedisKv {
     }
 
     async fn dump(&self) -> Result<Vec<DumpEntry>, StoreError> {
-        let pattern = format!("{}*", escape_glob(&self.prefix));
+        let keys = self.scan_keys(&self.key("")).await?;
         let mut conn = self.conn();
-        let mut keys = std::collections::BTreeSet::new();
-        let mut cursor: u64 = 0;
-        loop {
-            let mut cmd = redis::cmd("SCAN");
-            cmd.arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000);
-            let (next, batch): (u64, Vec<String>) =
-                bounded("SCAN", cmd.query_async(&mut conn)).await?;
-            keys.extend(batch);
-            if next == 0 {
-                break;
-            }
-            cursor = next;
-        }
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)
@@ -449,27 +459,12 @@ impl KvBackend for RedisKv {
     }
 
     async fn scan_prefix(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let pattern = format!("{}*", escape_glob(&self.key(prefix)));
+        let keys: Vec<String> = self
+            .scan_keys(&self.key(prefix))
+            .await?
+            .into_iter()
+            .collect();
         let mut conn = self.conn();
-        // SCAN may return a key more than once; a sorted map removes duplicates and orders.
-        let mut keys = std::collections::BTreeSet::new();
-        let mut cursor: u64 = 0;
-        loop {
-            let mut cmd = redis::cmd("SCAN");
-            cmd.arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000);
-            let (next, batch): (u64, Vec<String>) =
-                bounded("SCAN", cmd.query_async(&mut conn)).await?;
-            keys.extend(batch);
-            if next == 0 {
-                break;
-            }
-            cursor = next;
-        }
-        let keys: Vec<String> = keys.into_iter().collect();
         let mut out = BTreeMap::new();
         for chunk in keys.chunks(MGET_BATCH) {
             let mut cmd = redis::cmd("MGET");
