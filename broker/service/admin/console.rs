@@ -100,7 +100,11 @@ impl Admin<'_> {
             .sign_in()
             .live_session(session)
             .await
-            .map_err(|e| AdminError::BadRequest(e.to_string()))?;
+            .map_err(|e| match e {
+                // A store outage is a 503 page, not the admin's mistake.
+                crate::service::ServiceError::Store(e) => AdminError::Store(e),
+                other => AdminError::BadRequest(other.to_string()),
+            })?;
         let Some((_, user)) = live else {
             return Ok(ConsoleAccess::SignIn);
         };
@@ -322,11 +326,13 @@ impl Admin<'_> {
         if admin.is_operator() {
             return Ok(());
         }
-        let view = self
-            .user(user, &admin.ctx)
-            .await
-            .map_err(|_| AdminError::Forbidden)?;
-        match view.organization.as_deref() {
+        // Looked up without an audit record of its own: the action that follows is audited.
+        let found = match self.resolve_user(user).await {
+            Ok(u) => u,
+            Err(AdminError::Store(e)) => return Err(AdminError::Store(e)),
+            Err(_) => return Err(AdminError::Forbidden),
+        };
+        match found.organization.as_deref() {
             Some(org) if admin.may_manage(org) => Ok(()),
             _ => Err(AdminError::Forbidden),
         }
