@@ -132,8 +132,9 @@ impl Store {
             )));
         }
         let mut report = Imported::default();
-        let mut txn = Txn::new();
-        let mut in_txn = 0;
+        // One transaction per slot group and batch (see `slots`): a cluster refuses a script
+        // across slots.
+        let mut batches: std::collections::BTreeMap<String, (Txn, usize)> = Default::default();
         for (key, data, expires_at_ms) in parsed {
             if key == SKIPPED {
                 continue;
@@ -146,21 +147,25 @@ impl Store {
                 }
                 Some(at) => Some(std::time::Duration::from_millis(at - now_ms)),
             };
-            txn = match data {
-                DumpData::Value(bytes) => txn.put(key, bytes, ttl),
+            let group = format!("{:?}", super::slots::group(&key));
+            let (txn, in_txn) = batches.entry(group).or_default();
+            *txn = match data {
+                DumpData::Value(bytes) => std::mem::take(txn).put(key, bytes, ttl),
                 DumpData::Set(members) => members
                     .into_iter()
-                    .fold(txn, |t, m| t.set_add(key.clone(), m, ttl)),
+                    .fold(std::mem::take(txn), |t, m| t.set_add(key.clone(), m, ttl)),
             };
             report.entries += 1;
-            in_txn += 1;
-            if in_txn == IMPORT_BATCH {
-                self.kv.commit(std::mem::take(&mut txn)).await?;
-                in_txn = 0;
+            *in_txn += 1;
+            if *in_txn == IMPORT_BATCH {
+                self.kv.commit(std::mem::take(txn)).await?;
+                *in_txn = 0;
             }
         }
-        if in_txn > 0 {
-            self.kv.commit(txn).await?;
+        for (txn, in_txn) in batches.into_values() {
+            if in_txn > 0 {
+                self.kv.commit(txn).await?;
+            }
         }
         // Everything cached from the store before is stale now.
         let _ = self.kv.publish(super::MSG_ALL).await;

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod embedded;
 pub mod records;
 pub mod redis;
+pub mod slots;
 
 mod audit;
 pub mod backup;
@@ -78,6 +79,9 @@ impl KvBackend for Backend {
         dispatch!(self, b => b.get(key).await)
     }
     async fn commit(&self, txn: Txn) -> Result<bool, StoreError> {
+        // One slot group per transaction on every engine, so that what works here works
+        // on Redis Cluster too.
+        slots::check(&txn)?;
         dispatch!(self, b => b.commit(txn).await)
     }
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {

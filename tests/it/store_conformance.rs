@@ -385,7 +385,7 @@ async fn failed_check_writes_nothing(kv: Backend) {
     put(&kv, "v1/a/keep", b"original", None).await;
     put(&kv, "v1/a/guard", b"guard", None).await;
     assert!(
-        kv.commit(Txn::new().set_add("v1/a-set", "m1", None))
+        kv.commit(Txn::new().set_add("v1/a/set", "m1", None))
             .await
             .unwrap()
     );
@@ -398,9 +398,9 @@ async fn failed_check_writes_nothing(kv: Backend) {
         .put("v1/a/new", b"x".to_vec(), None)
         .put("v1/a/keep", b"overwritten".to_vec(), Some(SHORT))
         .delete("v1/a/guard")
-        .set_add("v1/a-set", "m2", Some(SHORT))
-        .set_remove("v1/a-set", "m1")
-        .set_add("v1/a-other-set", "m", None);
+        .set_add("v1/a/set", "m2", Some(SHORT))
+        .set_remove("v1/a/set", "m1")
+        .set_add("v1/a/other-set", "m", None);
     assert!(!kv.commit(txn).await.unwrap());
 
     assert_eq!(kv.get("v1/a/new").await.unwrap(), None);
@@ -412,8 +412,8 @@ async fn failed_check_writes_nothing(kv: Backend) {
         kv.get("v1/a/guard").await.unwrap().as_deref(),
         Some(&b"guard"[..])
     );
-    assert_eq!(kv.set_members("v1/a-set").await.unwrap(), vec!["m1"]);
-    assert!(kv.set_members("v1/a-other-set").await.unwrap().is_empty());
+    assert_eq!(kv.set_members("v1/a/set").await.unwrap(), vec!["m1"]);
+    assert!(kv.set_members("v1/a/other-set").await.unwrap().is_empty());
 
     // The same writes with checks that hold are all applied.
     let txn = Txn::new()
@@ -422,8 +422,8 @@ async fn failed_check_writes_nothing(kv: Backend) {
         .put("v1/a/new", b"x".to_vec(), None)
         .put("v1/a/keep", b"overwritten".to_vec(), None)
         .delete("v1/a/guard")
-        .set_add("v1/a-set", "m2", None)
-        .set_remove("v1/a-set", "m1");
+        .set_add("v1/a/set", "m2", None)
+        .set_remove("v1/a/set", "m1");
     assert!(kv.commit(txn).await.unwrap());
     assert_eq!(
         kv.get("v1/a/new").await.unwrap().as_deref(),
@@ -434,7 +434,7 @@ async fn failed_check_writes_nothing(kv: Backend) {
         Some(&b"overwritten"[..])
     );
     assert_eq!(kv.get("v1/a/guard").await.unwrap(), None);
-    assert_eq!(kv.set_members("v1/a-set").await.unwrap(), vec!["m2"]);
+    assert_eq!(kv.set_members("v1/a/set").await.unwrap(), vec!["m2"]);
 }
 
 async fn take_is_once_under_concurrency(kv: Backend) {
@@ -600,7 +600,7 @@ async fn set_membership(kv: Backend) {
         .set_add("v1/m", "x", None)
         .set_add("v1/m", "y", None)
         .set_add("v1/m", "x", None)
-        .set_add("v1/m2", "other", None);
+        .set_add("v1/m/2", "other", None);
     assert!(kv.commit(txn).await.unwrap());
     assert_eq!(
         sorted(kv.set_members("v1/m").await.unwrap()),
@@ -621,16 +621,16 @@ async fn set_membership(kv: Backend) {
     assert!(kv.commit(Txn::new().set_remove("v1/m", "y")).await.unwrap());
     assert!(kv.set_members("v1/m").await.unwrap().is_empty());
     // A delete removes a whole set.
-    assert!(kv.commit(Txn::new().delete("v1/m2")).await.unwrap());
-    assert!(kv.set_members("v1/m2").await.unwrap().is_empty());
+    assert!(kv.commit(Txn::new().delete("v1/m/2")).await.unwrap());
+    assert!(kv.set_members("v1/m/2").await.unwrap().is_empty());
     // Members are arbitrary strings.
     let odd = "digest/with:odd*chars?[] and spaces";
     assert!(
-        kv.commit(Txn::new().set_add("v1/m3", odd, None))
+        kv.commit(Txn::new().set_add("v1/m/3", odd, None))
             .await
             .unwrap()
     );
-    assert_eq!(kv.set_members("v1/m3").await.unwrap(), vec![odd]);
+    assert_eq!(kv.set_members("v1/m/3").await.unwrap(), vec![odd]);
 }
 
 async fn scan_prefix_is_ordered_and_isolated(kv: Backend) {
@@ -1904,9 +1904,9 @@ async fn embedded_sweep_removes_expired_entries() {
     assert!(
         kv.commit(
             Txn::new()
-                .set_add("v1/gone-set", "a", Some(SHORT))
-                .set_add("v1/gone-set", "b", Some(SHORT))
-                .set_add("v1/kept-set", "a", None)
+                .set_add("v1/sets/gone", "a", Some(SHORT))
+                .set_add("v1/sets/gone", "b", Some(SHORT))
+                .set_add("v1/sets/kept", "a", None)
         )
         .await
         .unwrap()
@@ -1917,14 +1917,14 @@ async fn embedded_sweep_removes_expired_entries() {
     assert_eq!(kv.sweep().await.unwrap(), 0);
     assert!(kv.get("v1/stays").await.unwrap().is_some());
     assert!(kv.get("v1/stays-ttl").await.unwrap().is_some());
-    assert_eq!(kv.set_members("v1/kept-set").await.unwrap(), vec!["a"]);
+    assert_eq!(kv.set_members("v1/sets/kept").await.unwrap(), vec!["a"]);
     // A set re-created after the sweep starts empty.
     assert!(
-        kv.commit(Txn::new().set_add("v1/gone-set", "c", None))
+        kv.commit(Txn::new().set_add("v1/sets/gone", "c", None))
             .await
             .unwrap()
     );
-    assert_eq!(kv.set_members("v1/gone-set").await.unwrap(), vec!["c"]);
+    assert_eq!(kv.set_members("v1/sets/gone").await.unwrap(), vec!["c"]);
 }
 
 #[tokio::test]
