@@ -20,10 +20,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::Clock;
 use crate::keys::KeyRing;
-use crate::policy::{Policy, ServerLimits, StorePolicy};
+use crate::policy::{Policy, RedisTopology, ServerLimits, StorePolicy};
 use crate::service::{Broker, StartError};
 use crate::store::embedded::EmbeddedKv;
-use crate::store::redis::RedisKv;
+use crate::store::redis::{RedisKv, Topology, WaitPolicy};
 use crate::store::{Backend, REDIS_KEY_PREFIX, Store, StoreError};
 
 /// Opens the engine the policy names: the redb file (created with its directory if missing)
@@ -39,8 +39,38 @@ pub async fn open_backend(policy: &StorePolicy) -> Result<Backend, StoreError> {
             kv.spawn_flusher();
             Backend::Embedded(kv)
         }
-        StorePolicy::Redis { url } => {
-            Backend::Redis(RedisKv::connect(url.expose_secret(), REDIS_KEY_PREFIX).await?)
+        StorePolicy::Redis {
+            url,
+            topology,
+            wait,
+        } => {
+            let urls = || {
+                url.expose_secret()
+                    .split(',')
+                    .map(|u| u.trim().to_owned())
+                    .collect::<Vec<_>>()
+            };
+            let topology = match topology {
+                RedisTopology::Single => Topology::Single {
+                    url: url.expose_secret().to_owned(),
+                },
+                RedisTopology::Sentinel {
+                    service,
+                    sentinel_password,
+                } => Topology::Sentinel {
+                    sentinels: urls(),
+                    service: service.clone(),
+                    sentinel_password: sentinel_password
+                        .as_ref()
+                        .map(|p| p.expose_secret().to_owned()),
+                },
+                RedisTopology::Cluster => Topology::Cluster { nodes: urls() },
+            };
+            let wait = wait.map(|w| WaitPolicy {
+                replicas: w.replicas,
+                timeout: w.timeout,
+            });
+            Backend::Redis(RedisKv::open(&topology, REDIS_KEY_PREFIX, wait).await?)
         }
     };
     // A store written by a newer idbroker is refused before anything reads it.

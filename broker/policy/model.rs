@@ -123,9 +123,32 @@ pub enum StorePolicy {
         path: PathBuf,
     },
     Redis {
-        /// May carry a password, hence secret.
+        /// May carry a password, hence secret. Sentinel and Cluster: several URLs,
+        /// comma-separated.
         url: SecretString,
+        topology: RedisTopology,
+        /// Acknowledge security-relevant writes only once this many replicas have them.
+        wait: Option<RedisWait>,
     },
+}
+
+#[derive(Debug, Clone)]
+pub enum RedisTopology {
+    Single,
+    /// The URLs name the sentinels of `service`; their credentials and database are the
+    /// data nodes'.
+    Sentinel {
+        service: String,
+        sentinel_password: Option<SecretString>,
+    },
+    /// The URLs name seed nodes of a Redis Cluster.
+    Cluster,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RedisWait {
+    pub replicas: u32,
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy)]

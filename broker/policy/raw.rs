@@ -68,6 +68,25 @@ pub(super) struct RawStore {
     pub path: Option<Text>,
     pub url: Option<Text>,
     pub url_env: Option<Text>,
+    pub topology: Option<Spanned<RawTopology>>,
+    pub service: Option<Text>,
+    pub sentinel_password_env: Option<Text>,
+    pub wait: Option<Spanned<RawWait>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum RawTopology {
+    Single,
+    Sentinel,
+    Cluster,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWait {
+    pub replicas: Option<Spanned<u32>>,
+    pub timeout_ms: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -379,6 +379,20 @@ pub(super) fn redis_url(text: &str) -> Result<(), String> {
     }
 }
 
+/// `store.url` of a Redis store: one URL, or for Sentinel and Cluster (`several`) one or
+/// more separated by commas.
+pub(super) fn redis_urls(text: &str, several: bool) -> Result<(), String> {
+    if !several && text.contains(',') {
+        return Err(
+            "holds several URLs; only topology sentinel or cluster takes a list".to_owned(),
+        );
+    }
+    for one in text.split(',') {
+        redis_url(one.trim())?;
+    }
+    Ok(())
+}
+
 /// A trusted proxy address.
 pub(super) fn ip(text: &str) -> Result<IpAddr, String> {
     text.parse().map_err(|_| {

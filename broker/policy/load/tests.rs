@@ -1380,3 +1380,77 @@ fn password_hashing_threads_and_queue() {
         "unknown field `workers`, expected one of threads, queue",
     );
 }
+
+#[test]
+fn redis_topologies_and_wait() {
+    let p = load_test(&y(
+        "store: {kind: redis, topology: sentinel, service: mymaster, url: \"redis://:pw@s1:26379/0, redis://:pw@s2:26379/0\", wait: {replicas: 1, timeout_ms: 250}}\n",
+    ))
+    .unwrap();
+    match p.store {
+        StorePolicy::Redis {
+            topology: crate::policy::RedisTopology::Sentinel { service, .. },
+            wait: Some(w),
+            ..
+        } => {
+            assert_eq!(service, "mymaster");
+            assert_eq!((w.replicas, w.timeout.as_millis()), (1, 250));
+        }
+        other => panic!("{other:?}"),
+    }
+    let p = load_test(&y(
+        "store: {kind: redis, topology: cluster, url: \"redis://a:1,redis://b:2\"}\n",
+    ))
+    .unwrap();
+    assert!(matches!(
+        p.store,
+        StorePolicy::Redis {
+            topology: crate::policy::RedisTopology::Cluster,
+            wait: None,
+            ..
+        }
+    ));
+
+    check(
+        &y("store: {kind: redis, topology: sentinel, url: redis://a}\n"),
+        2,
+        32,
+        "store.service: topology sentinel needs `service`",
+    );
+    check(
+        &y("store: {kind: redis, url: redis://a, service: m}\n"),
+        2,
+        47,
+        "store.service: only for topology: sentinel",
+    );
+    check(
+        &y("store: {kind: redis, url: \"redis://a,redis://b\"}\n"),
+        2,
+        27,
+        "only topology sentinel or cluster takes a list",
+    );
+    check(
+        &y("store: {kind: redis, topology: cluster, url: \"redis://a,http://b\"}\n"),
+        2,
+        46,
+        "redis://",
+    );
+    check(
+        &y("store: {kind: redis, url: redis://a, wait: {replicas: 0}}\n"),
+        2,
+        55,
+        "store.wait.replicas: must be between 1 and 16",
+    );
+    check(
+        &y("store: {kind: redis, url: redis://a, wait: {replicas: 1, timeout_ms: 60000}}\n"),
+        2,
+        70,
+        "store.wait.timeout_ms: must be between 10 and 10000",
+    );
+    check(
+        &y("store: {kind: embedded, topology: cluster}\n"),
+        2,
+        35,
+        "store.topology: only for kind: redis",
+    );
+}

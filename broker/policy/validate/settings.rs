@@ -13,13 +13,14 @@ use super::{
 };
 use crate::policy::raw::{
     RawAdmin, RawAlgorithm, RawAudit, RawKeys, RawLifetimes, RawRateLimits, RawServer, RawSink,
-    RawStore, RawStoreKind, RawTls, Text,
+    RawStore, RawStoreKind, RawTls, RawTopology, RawWait, Text,
 };
 use crate::policy::rules;
 use crate::policy::{
     AdminPolicy, AuditPolicy, AuditSink, Issuer, KeysPolicy, Lifetimes, RateLimits, ServerLimits,
     SigningAlg, StorePolicy, TlsFiles,
 };
+use crate::policy::{RedisTopology, RedisWait};
 
 impl Validator<'_> {
     pub(super) fn issuer(&mut self, raw: Option<&Text>) -> Option<Issuer> {
@@ -88,7 +89,12 @@ impl Validator<'_> {
         let s = &raw.value;
         match s.kind.unwrap_or(RawStoreKind::Embedded) {
             RawStoreKind::Embedded => {
-                for (name, field) in [("url", &s.url), ("url_env", &s.url_env)] {
+                for (name, field) in [
+                    ("url", &s.url),
+                    ("url_env", &s.url_env),
+                    ("service", &s.service),
+                    ("sentinel_password_env", &s.sentinel_password_env),
+                ] {
                     if let Some(f) = field {
                         self.add(
                             at(f),
@@ -96,6 +102,12 @@ impl Validator<'_> {
                             "only for kind: redis (add `kind: redis`, or remove it)",
                         );
                     }
+                }
+                if let Some(t) = &s.topology {
+                    self.add(at(t), "store.topology", "only for kind: redis");
+                }
+                if let Some(w) = &s.wait {
+                    self.add(at(w), "store.wait", "only for kind: redis");
                 }
                 match &s.path {
                     None => default(),
@@ -109,10 +121,12 @@ impl Validator<'_> {
                 if let Some(p) = &s.path {
                     self.add(at(p), "store.path", "only for kind: embedded");
                 }
+                let kind = s.topology.as_ref().map_or(RawTopology::Single, |t| t.value);
                 let present: Vec<_> = [("url", &s.url), ("url_env", &s.url_env)]
                     .into_iter()
                     .filter_map(|(n, f)| f.as_ref().map(|f| (n, at(f), f)))
                     .collect();
+                let several = kind != RawTopology::Single;
                 let url = match self.at_most_one("store", present) {
                     None => {
                         self.add(
@@ -123,10 +137,10 @@ impl Validator<'_> {
                         None
                     }
                     Some(("url", t)) => self
-                        .check(t, "store.url", rules::redis_url)
+                        .check(t, "store.url", |u| rules::redis_urls(u, several))
                         .map(|()| t.value.clone()),
                     Some((_, t)) => self.secret_from_env(t, "store.url_env").and_then(|url| {
-                        rules::redis_url(&url)
+                        rules::redis_urls(&url, several)
                             .map_err(|why| {
                                 self.add(
                                     at(t),
@@ -138,14 +152,101 @@ impl Validator<'_> {
                             .map(|()| url)
                     }),
                 };
-                match url {
-                    Some(url) => StorePolicy::Redis {
+                let topology = self.redis_topology(s, kind);
+                let wait = s.wait.as_ref().and_then(|w| self.redis_wait(w));
+                match (url, topology) {
+                    (Some(url), Some(topology)) => StorePolicy::Redis {
                         url: SecretString::from(url),
+                        topology,
+                        wait,
                     },
-                    None => default(),
+                    _ => default(),
                 }
             }
         }
+    }
+
+    fn redis_topology(&mut self, s: &RawStore, kind: RawTopology) -> Option<RedisTopology> {
+        if kind != RawTopology::Sentinel {
+            for (name, field) in [
+                ("service", &s.service),
+                ("sentinel_password_env", &s.sentinel_password_env),
+            ] {
+                if let Some(f) = field {
+                    self.add(
+                        at(f),
+                        &format!("store.{name}"),
+                        "only for topology: sentinel",
+                    );
+                }
+            }
+        }
+        match kind {
+            RawTopology::Single => Some(RedisTopology::Single),
+            RawTopology::Cluster => Some(RedisTopology::Cluster),
+            RawTopology::Sentinel => {
+                let service = match &s.service {
+                    Some(t) if !t.value.trim().is_empty() => Some(t.value.clone()),
+                    Some(t) => {
+                        self.add(at(t), "store.service", "must not be empty");
+                        None
+                    }
+                    None => {
+                        let here = s.topology.as_ref().map_or(At::START, at);
+                        self.add(
+                            here,
+                            "store.service",
+                            "topology sentinel needs `service`: the name the sentinels monitor \
+                             the primary under, e.g. service: mymaster",
+                        );
+                        None
+                    }
+                };
+                let sentinel_password = match &s.sentinel_password_env {
+                    None => Some(None),
+                    Some(t) => self
+                        .secret_from_env(t, "store.sentinel_password_env")
+                        .map(|p| Some(SecretString::from(p))),
+                };
+                Some(RedisTopology::Sentinel {
+                    service: service?,
+                    sentinel_password: sentinel_password?,
+                })
+            }
+        }
+    }
+
+    fn redis_wait(&mut self, w: &Spanned<RawWait>) -> Option<RedisWait> {
+        let replicas = match &w.value.replicas {
+            Some(r) if (1..=16).contains(&r.value) => r.value,
+            Some(r) => {
+                self.add(at(r), "store.wait.replicas", "must be between 1 and 16");
+                return None;
+            }
+            None => {
+                self.add(
+                    at(w),
+                    "store.wait.replicas",
+                    "required: how many replicas must have a write before it is acknowledged",
+                );
+                return None;
+            }
+        };
+        let timeout = match &w.value.timeout_ms {
+            None => std::time::Duration::from_millis(500),
+            Some(t) if (10..=10_000).contains(&t.value) => {
+                std::time::Duration::from_millis(t.value)
+            }
+            Some(t) => {
+                self.add(
+                    at(t),
+                    "store.wait.timeout_ms",
+                    "must be between 10 and 10000: a request waits this long for the replicas",
+                );
+                return None;
+            }
+        };
+        Some(RedisWait { replicas, timeout })
     }
 
     pub(super) fn lifetimes(&mut self, raw: Option<&RawLifetimes>) -> Lifetimes {

@@ -2,11 +2,16 @@
 //! rate limits are the same wherever a request lands.
 //!
 //! - Every key is prefixed (`idb:` by default), so the broker can share a Redis database.
-//! - Commands go through one [`ConnectionManager`] (multiplexed, reconnects by itself). Each
+//! - Redis is one server, a primary found through Sentinel, or a Cluster ([`link`]). Each
 //!   command is bounded by [`OP_TIMEOUT`]: when Redis is down or stalls, a call fails with
 //!   [`StoreError::Unavailable`] in about that time instead of hanging a request.
-//! - [`KvBackend::commit`] is one Lua script ([`COMMIT_LUA`]), which Redis runs atomically:
-//!   the checks and the writes see no other client in between.
+//! - [`KvBackend::commit`] is one Lua script ([`scripts::COMMIT_LUA`]), which Redis runs
+//!   atomically: the checks and the writes see no other client in between. On a Cluster the
+//!   keys of one transaction share a hash tag ([`super::slots`]), so the script runs on one
+//!   node.
+//! - With a [`WaitPolicy`], a commit that is not relaxed and a take are acknowledged only
+//!   once that many replicas have them (`WAIT`): a refresh rotation or a code redemption
+//!   that a failover could undo is reported as failed, never as done.
 //! - Invalidation messages go through Redis pub/sub on `{prefix}events`. A background task
 //!   holds its own pub/sub connection and forwards messages to local subscribers. When that
 //!   connection is lost it reconnects forever, with backoff, and after each reconnect sends
@@ -16,18 +21,25 @@
 //! Needs Redis 6.2 or later (`GETDEL`). Expiry is Redis's own, with millisecond precision,
 //! so [`KvBackend::sweep`] has nothing to do.
 
+pub mod link;
+mod scripts;
+
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt as _;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig, PubSub};
-use redis::{Client, RedisResult, Script};
+use redis::aio::PubSub;
+use redis::{RedisResult, Script, Value};
 use tokio::sync::broadcast;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use super::backend::{DumpData, DumpEntry, Expect, KvBackend, Txn, Write};
 use super::{MSG_ALL, MSG_DOWN, StoreError};
+use link::{Conn, Link};
+pub use link::{Topology, WaitPolicy};
+use scripts::{COMMIT_LUA, DECR_LUA, INCR_LUA};
 
 /// The longest any one Redis command may take, connection included.
 pub const OP_TIMEOUT: Duration = Duration::from_secs(2);
@@ -43,100 +55,15 @@ const RECONNECT_MAX: Duration = Duration::from_secs(5);
 const CHANNEL_CAPACITY: usize = 1024;
 /// Keys per `MGET` in [`KvBackend::scan_prefix`].
 const MGET_BATCH: usize = 256;
-
-/// The optimistic transaction of [`KvBackend::commit`], as one atomic script.
-///
-/// `KEYS`: the keys of the checks, then the keys of the writes, in order. `ARGV[1]`: the
-/// number of checks; then two arguments per check (`A` absent | `E` equals, expected bytes);
-/// then three per write (op, operand, TTL in ms or empty for none), with ops `P` put (operand
-/// the value), `D` delete, `S` set add and `R` set remove (operand the member).
-///
-/// Returns 1 when every check held and every write was applied, 0 when a check failed and
-/// nothing was written. Type errors are detected before the first write, so a script that
-/// fails does not leave half its writes behind.
-///
-/// Set expiry follows the contract of [`Write::SetAdd`]: a new set gets the TTL, an expiring
-/// set is extended only if the TTL reaches further (`PEXPIRE GT`, written as a comparison so
-/// Redis 6.2 works too), a persistent set stays persistent, and no TTL makes it persistent.
-pub const COMMIT_LUA: &str = r#"
-local nchecks = tonumber(ARGV[1])
-local a = 2
-for i = 1, nchecks do
-  local kind, want = ARGV[a], ARGV[a + 1]
-  a = a + 2
-  local current = redis.call('GET', KEYS[i])
-  if kind == 'A' then
-    if current then return 0 end
-  elseif current ~= want then
-    return 0
-  end
-end
-local first = a
-for j = nchecks + 1, #KEYS do
-  local op = ARGV[a]
-  if op == 'S' or op == 'R' then
-    local t = redis.call('TYPE', KEYS[j])['ok']
-    if t ~= 'none' and t ~= 'set' then
-      return redis.error_reply('WRONGTYPE a set write targets a key holding a ' .. t)
-    end
-  end
-  a = a + 3
-end
-a = first
-for j = nchecks + 1, #KEYS do
-  local k, op, x, ttl = KEYS[j], ARGV[a], ARGV[a + 1], ARGV[a + 2]
-  a = a + 3
-  if op == 'P' then
-    if ttl == '' then
-      redis.call('SET', k, x)
-    else
-      redis.call('SET', k, x, 'PX', ttl)
-    end
-  elseif op == 'D' then
-    redis.call('DEL', k)
-  elseif op == 'S' then
-    local pttl = redis.call('PTTL', k)
-    redis.call('SADD', k, x)
-    if ttl == '' then
-      redis.call('PERSIST', k)
-    elseif pttl == -2 or (pttl >= 0 and pttl < tonumber(ttl)) then
-      redis.call('PEXPIRE', k, ttl)
-    end
-  elseif op == 'R' then
-    redis.call('SREM', k, x)
-  end
-end
-return 1
-"#;
-
-/// `INCR` and, on a counter without expiry (a new one), `PEXPIRE`: the fixed window of
-/// [`KvBackend::incr`] (`PEXPIRE NX`, written as a check so Redis 6.2 works too).
-const INCR_LUA: &str = r#"
-local n = redis.call('INCR', KEYS[1])
-if redis.call('PTTL', KEYS[1]) == -1 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-end
-return n
-"#;
-
-/// [`KvBackend::decr`]: `DECR` only on an existing counter above zero (`DECR` keeps the
-/// key's TTL), so a late give-back never creates a counter without expiry.
-const DECR_LUA: &str = r#"
-local n = tonumber(redis.call('GET', KEYS[1]))
-if n == nil then
-  return 0
-end
-if n <= 0 then
-  return 0
-end
-return redis.call('DECR', KEYS[1])
-"#;
+/// Concurrent `GET`s of a cluster listing (its keys may sit on any node).
+const CLUSTER_GETS: usize = 32;
 
 /// The Redis engine.
 pub struct RedisKv {
-    conn: ConnectionManager,
+    link: Arc<Link>,
     prefix: String,
     channel: String,
+    wait: Option<WaitPolicy>,
     commit_script: Script,
     incr_script: Script,
     decr_script: Script,
@@ -146,44 +73,53 @@ pub struct RedisKv {
 }
 
 impl RedisKv {
-    /// Connects to `url` (`redis://[user:password@]host:port/db`, or `rediss://` for TLS) and
-    /// subscribes to the event channel. Every key is stored as `{prefix}{key}`.
+    /// Connects to one server at `url` (`redis://[user:password@]host:port/db`, or
+    /// `rediss://` for TLS), without `WAIT`. See [`RedisKv::open`].
+    pub async fn connect(url: &str, prefix: &str) -> Result<RedisKv, StoreError> {
+        RedisKv::open(
+            &Topology::Single {
+                url: url.to_owned(),
+            },
+            prefix,
+            None,
+        )
+        .await
+    }
+
+    /// Connects in `topology` and subscribes to the event channel. Every key is stored as
+    /// `{prefix}{key}` (on a Cluster, `{prefix}{{group}}{key}` for keys of a named slot
+    /// group).
     ///
     /// Fails with [`StoreError::Unavailable`] when Redis cannot be reached within
-    /// [`OP_TIMEOUT`]; once connected, the engine survives Redis restarts by itself.
-    pub async fn connect(url: &str, prefix: &str) -> Result<RedisKv, StoreError> {
-        // The URL may carry a password: never echo it, nor the parser's message about it.
-        let client = Client::open(url).map_err(|_| {
-            StoreError::Unavailable(
-                "the Redis URL does not parse (expected redis://[user:password@]host:port/db \
-                 or rediss://…)"
-                    .into(),
-            )
-        })?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(OP_TIMEOUT))
-            .set_response_timeout(Some(OP_TIMEOUT))
-            // Few, quick retries inside one call: a call must fail fast when Redis is down.
-            // The manager starts a new connection attempt on the next call anyway.
-            .set_number_of_retries(1)
-            .set_min_delay(Duration::from_millis(50))
-            .set_max_delay(Duration::from_millis(500));
-        let conn = bounded("connect", client.get_connection_manager_with_config(config)).await?;
+    /// [`OP_TIMEOUT`]; once connected, the engine survives Redis restarts (and, with
+    /// Sentinel or Cluster, failovers) by itself.
+    pub async fn open(
+        topology: &Topology,
+        prefix: &str,
+        wait: Option<WaitPolicy>,
+    ) -> Result<RedisKv, StoreError> {
+        if prefix.contains(['{', '}']) {
+            return Err(StoreError::Unavailable(
+                "the Redis key prefix may not hold `{` or `}` (hash tags are the engine's)".into(),
+            ));
+        }
+        let link = Arc::new(Link::connect(topology).await?);
         let channel = format!("{prefix}events");
-        let pubsub = subscribe(&client, &channel).await?;
+        let pubsub = subscribe(&link, &channel).await?;
         let (tx, _) = broadcast::channel(CHANNEL_CAPACITY);
         let stop = CancellationToken::new();
         tokio::spawn(forward_events(
-            client,
+            Arc::clone(&link),
             channel.clone(),
             tx.clone(),
             stop.clone(),
             pubsub,
         ));
         Ok(RedisKv {
-            conn,
+            link,
             prefix: prefix.to_owned(),
             channel,
+            wait: wait.filter(|w| w.replicas > 0),
             commit_script: Script::new(COMMIT_LUA),
             incr_script: Script::new(INCR_LUA),
             decr_script: Script::new(DECR_LUA),
@@ -192,54 +128,154 @@ impl RedisKv {
         })
     }
 
+    /// One call, bounded; a failure tells the link (a Sentinel link then looks for the
+    /// primary).
+    async fn call<T>(
+        &self,
+        what: &str,
+        call: impl Future<Output = RedisResult<T>>,
+    ) -> Result<T, StoreError> {
+        let result = link::bounded(what, call).await;
+        if result.is_err() {
+            self.link.failed();
+        }
+        result
+    }
+
+    /// After a write to `key` that must survive a failover: `WAIT` for the replicas.
+    async fn replicated(&self, key: &str) -> Result<(), StoreError> {
+        let Some(policy) = self.wait else {
+            return Ok(());
+        };
+        let acked = self
+            .link
+            .wait(key, policy)
+            .await
+            .inspect_err(|_| self.link.failed())?;
+        if acked >= policy.replicas {
+            Ok(())
+        } else {
+            metrics::counter!("idbroker_store_unreplicated_writes_total").increment(1);
+            Err(StoreError::Unavailable(format!(
+                "a write reached {acked} of {} replicas within {:?}; it is not acknowledged",
+                policy.replicas, policy.timeout
+            )))
+        }
+    }
+
     /// Every key starting with `full_prefix` (already prefixed), sorted. SCAN may return a
-    /// key more than once; the set removes duplicates.
+    /// key more than once; the set removes duplicates. On a Cluster every primary is
+    /// scanned.
     async fn scan_keys(
         &self,
         full_prefix: &str,
     ) -> Result<std::collections::BTreeSet<String>, StoreError> {
         let pattern = format!("{}*", escape_glob(full_prefix));
-        let mut conn = self.conn();
         let mut keys = std::collections::BTreeSet::new();
-        let mut cursor: u64 = 0;
-        loop {
-            let mut cmd = redis::cmd("SCAN");
-            cmd.arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000);
-            let (next, batch): (u64, Vec<String>) =
-                bounded("SCAN", cmd.query_async(&mut conn)).await?;
-            keys.extend(batch);
-            if next == 0 {
-                return Ok(keys);
+        let nodes = self.link.primaries().await?;
+        let targets: Vec<Option<(String, u16)>> = match nodes {
+            None => vec![None],
+            Some(nodes) => nodes.into_iter().map(Some).collect(),
+        };
+        for target in targets {
+            let mut cursor: u64 = 0;
+            loop {
+                let mut cmd = redis::cmd("SCAN");
+                cmd.arg(cursor)
+                    .arg("MATCH")
+                    .arg(&pattern)
+                    .arg("COUNT")
+                    .arg(1000);
+                let (next, batch): (u64, Vec<String>) = match &target {
+                    None => {
+                        let mut conn = self.conn();
+                        self.call("SCAN", cmd.query_async(&mut conn)).await?
+                    }
+                    Some((host, port)) => {
+                        let value = self.link.on_node(host, *port, cmd).await?;
+                        redis::from_redis_value(value).map_err(|e| {
+                            StoreError::Unavailable(format!("redis SCAN answered oddly: {e}"))
+                        })?
+                    }
+                };
+                keys.extend(batch);
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
             }
-            cursor = next;
+        }
+        Ok(keys)
+    }
+
+    /// The stored form of a logical key: the prefix, then on a Cluster the hash tag of its
+    /// slot group.
+    fn key(&self, key: &str) -> String {
+        match self.cluster_tag(key) {
+            Some(tag) => format!("{}{{{tag}}}{key}", self.prefix),
+            None => format!("{}{key}", self.prefix),
         }
     }
 
-    fn key(&self, key: &str) -> String {
-        format!("{}{key}", self.prefix)
+    fn cluster_tag<'k>(&self, key: &'k str) -> Option<&'k str> {
+        if !self.link.is_cluster() {
+            return None;
+        }
+        match super::slots::group(key) {
+            super::slots::Group::Named(tag) => Some(tag),
+            super::slots::Group::Own(_) => None,
+        }
     }
 
-    /// A handle for one command (the manager is a cheap, shared, multiplexed handle).
-    fn conn(&self) -> ConnectionManager {
-        self.conn.clone()
+    /// The logical key of a stored one (the inverse of [`RedisKv::key`]).
+    fn logical<'k>(&self, full: &'k str) -> Option<&'k str> {
+        let rest = full.strip_prefix(self.prefix.as_str())?;
+        if self.link.is_cluster() && rest.starts_with('{') {
+            return rest.split_once('}').map(|(_, key)| key);
+        }
+        Some(rest)
     }
-}
 
-/// Runs one Redis call within [`OP_TIMEOUT`], mapping every failure to `Unavailable`.
-async fn bounded<T>(
-    what: &str,
-    call: impl Future<Output = RedisResult<T>>,
-) -> Result<T, StoreError> {
-    match tokio::time::timeout(OP_TIMEOUT, call).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(StoreError::Unavailable(format!("redis {what} failed: {e}"))),
-        Err(_) => Err(StoreError::Unavailable(format!(
-            "redis did not answer {what} within {OP_TIMEOUT:?}"
-        ))),
+    /// A handle for one command (a cheap, shared, multiplexed handle).
+    fn conn(&self) -> Conn {
+        self.link.conn()
+    }
+
+    /// The values of `keys` (stored form), `None` where absent or not a plain value.
+    async fn values(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        if self.link.is_cluster() {
+            // The keys may sit on any node: one GET each, a few at a time.
+            let mut out = Vec::with_capacity(keys.len());
+            for chunk in keys.chunks(CLUSTER_GETS) {
+                let mut gets = Vec::with_capacity(chunk.len());
+                for key in chunk {
+                    let mut conn = self.conn();
+                    // MGET of one key: a set is "absent" to it, where GET is an error.
+                    let mut cmd = redis::cmd("MGET");
+                    cmd.arg(key);
+                    gets.push(async move {
+                        let mut one: Vec<Option<Vec<u8>>> = cmd.query_async(&mut conn).await?;
+                        Ok::<_, redis::RedisError>(one.pop().flatten())
+                    });
+                }
+                let all = futures::future::join_all(gets);
+                let values = self.call("GET", async { Ok(all.await) }).await?;
+                for value in values {
+                    out.push(self.call("GET", async { value }).await?);
+                }
+            }
+            return Ok(out);
+        }
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(MGET_BATCH) {
+            let mut conn = self.conn();
+            let mut cmd = redis::cmd("MGET");
+            cmd.arg(chunk);
+            let values: Vec<Option<Vec<u8>>> =
+                self.call("MGET", cmd.query_async(&mut conn)).await?;
+            out.extend(values);
+        }
+        Ok(out)
     }
 }
 
@@ -261,9 +297,10 @@ pub fn escape_glob(literal: &str) -> String {
 }
 
 /// A new pub/sub connection subscribed to `channel`.
-async fn subscribe(client: &Client, channel: &str) -> Result<PubSub, StoreError> {
-    let mut pubsub = bounded("pub/sub connect", client.get_async_pubsub()).await?;
-    bounded("SUBSCRIBE", pubsub.subscribe(channel)).await?;
+async fn subscribe(link: &Link, channel: &str) -> Result<PubSub, StoreError> {
+    let client = link.pubsub_client().await?;
+    let mut pubsub = link::bounded("pub/sub connect", client.get_async_pubsub()).await?;
+    link::bounded("SUBSCRIBE", pubsub.subscribe(channel)).await?;
     Ok(pubsub)
 }
 
@@ -271,7 +308,7 @@ async fn subscribe(client: &Client, channel: &str) -> Result<PubSub, StoreError>
 /// exponential backoff. After every reconnect it sends [`MSG_ALL`]: what was published while
 /// the connection was down is lost, so subscribers must drop everything they cache.
 async fn forward_events(
-    client: Client,
+    link: Arc<Link>,
     channel: String,
     tx: broadcast::Sender<String>,
     stop: CancellationToken,
@@ -285,7 +322,7 @@ async fn forward_events(
             None => {
                 let attempt = tokio::select! {
                     () = stop.cancelled() => return,
-                    attempt = subscribe(&client, &channel) => attempt,
+                    attempt = subscribe(&link, &channel) => attempt,
                 };
                 match attempt {
                     Ok(p) => {
@@ -295,6 +332,7 @@ async fn forward_events(
                         p
                     }
                     Err(e) => {
+                        link.failed();
                         tracing::warn!(error = %e, retry_in = ?backoff, "redis pub/sub reconnect failed");
                         tokio::select! {
                             () = stop.cancelled() => return,
@@ -322,7 +360,7 @@ async fn forward_events(
                     None => break,
                 },
                 _ = health.tick() => {
-                    if bounded("pub/sub PING", sink.ping::<redis::Value>()).await.is_err() {
+                    if link::bounded("pub/sub PING", sink.ping::<Value>()).await.is_err() {
                         break;
                     }
                 }
@@ -339,7 +377,7 @@ impl KvBackend for RedisKv {
         let mut conn = self.conn();
         let mut cmd = redis::cmd("GET");
         cmd.arg(self.key(key));
-        bounded("GET", cmd.query_async(&mut conn)).await
+        self.call("GET", cmd.query_async(&mut conn)).await
     }
 
     async fn commit(&self, txn: Txn) -> Result<bool, StoreError> {
@@ -382,22 +420,35 @@ impl KvBackend for RedisKv {
         }
         let mut conn = self.conn();
         // EVALSHA, falling back to EVAL (which caches the script) on NOSCRIPT.
-        let applied: i64 = bounded("commit script", invocation.invoke_async(&mut conn)).await?;
+        let applied: i64 = self
+            .call("commit script", invocation.invoke_async(&mut conn))
+            .await?;
+        if applied == 1 && !txn.relaxed && !txn.writes.is_empty() {
+            let first = super::slots::keys(&txn).next().unwrap_or_default();
+            self.replicated(&self.key(first)).await?;
+        }
         Ok(applied == 1)
     }
 
     async fn take(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let mut conn = self.conn();
         let mut cmd = redis::cmd("GETDEL");
-        cmd.arg(self.key(key));
-        bounded("GETDEL", cmd.query_async(&mut conn)).await
+        let full = self.key(key);
+        cmd.arg(&full);
+        let taken: Option<Vec<u8>> = self.call("GETDEL", cmd.query_async(&mut conn)).await?;
+        if taken.is_some() {
+            self.replicated(&full).await?;
+        }
+        Ok(taken)
     }
 
     async fn incr(&self, key: &str, window: Duration) -> Result<u64, StoreError> {
         let mut conn = self.conn();
         let mut invocation = self.incr_script.prepare_invoke();
         invocation.key(self.key(key)).arg(millis(window));
-        let n: i64 = bounded("incr script", invocation.invoke_async(&mut conn)).await?;
+        let n: i64 = self
+            .call("incr script", invocation.invoke_async(&mut conn))
+            .await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
@@ -405,11 +456,11 @@ impl KvBackend for RedisKv {
         let mut conn = self.conn();
         let mut cmd = redis::cmd("SMEMBERS");
         cmd.arg(self.key(key));
-        bounded("SMEMBERS", cmd.query_async(&mut conn)).await
+        self.call("SMEMBERS", cmd.query_async(&mut conn)).await
     }
 
     async fn dump(&self) -> Result<Vec<DumpEntry>, StoreError> {
-        let keys = self.scan_keys(&self.key("")).await?;
+        let keys = self.scan_keys(&self.prefix).await?;
         let mut conn = self.conn();
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -417,12 +468,13 @@ impl KvBackend for RedisKv {
             .unwrap_or(0);
         let mut out = Vec::new();
         for full in keys {
-            let Some(key) = full.strip_prefix(self.prefix.as_str()).map(str::to_owned) else {
+            let Some(key) = self.logical(&full).map(str::to_owned) else {
                 continue;
             };
             let mut pipe = redis::pipe();
             pipe.cmd("TYPE").arg(&full).cmd("PTTL").arg(&full);
-            let (kind, pttl): (String, i64) = bounded("TYPE", pipe.query_async(&mut conn)).await?;
+            let (kind, pttl): (String, i64) =
+                self.call("TYPE", pipe.query_async(&mut conn)).await?;
             // Gone since the scan (-2); no expiry (-1).
             if pttl == -2 {
                 continue;
@@ -432,7 +484,8 @@ impl KvBackend for RedisKv {
                 "string" => {
                     let mut cmd = redis::cmd("GET");
                     cmd.arg(&full);
-                    let value: Option<Vec<u8>> = bounded("GET", cmd.query_async(&mut conn)).await?;
+                    let value: Option<Vec<u8>> =
+                        self.call("GET", cmd.query_async(&mut conn)).await?;
                     match value {
                         Some(v) => DumpData::Value(v),
                         None => continue,
@@ -442,7 +495,7 @@ impl KvBackend for RedisKv {
                     let mut cmd = redis::cmd("SMEMBERS");
                     cmd.arg(&full);
                     let mut members: Vec<String> =
-                        bounded("SMEMBERS", cmd.query_async(&mut conn)).await?;
+                        self.call("SMEMBERS", cmd.query_async(&mut conn)).await?;
                     members.sort();
                     DumpData::Set(members)
                 }
@@ -455,35 +508,59 @@ impl KvBackend for RedisKv {
                 expires_at_ms,
             });
         }
+        // Ordered by logical key (a cluster's hash tags order the stored keys otherwise).
+        out.sort_by(|a, b| a.key.cmp(&b.key));
         Ok(out)
     }
 
     async fn scan_prefix(&self, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let keys: Vec<String> = self
-            .scan_keys(&self.key(prefix))
-            .await?
-            .into_iter()
-            .collect();
-        let mut conn = self.conn();
+        // On a Cluster the hash tag depends on the family: a prefix that names one
+        // (`v1/user/…`) has one tag; a shorter one (`v1/`) spans every tag, so every key is
+        // scanned and filtered here.
+        let names_family = prefix
+            .strip_prefix("v1/")
+            .is_some_and(|rest| rest.contains('/'));
+        let keys: Vec<String> = if !self.link.is_cluster() || names_family {
+            self.scan_keys(&self.key(prefix))
+                .await?
+                .into_iter()
+                .collect()
+        } else {
+            self.scan_keys(&self.prefix)
+                .await?
+                .into_iter()
+                .filter(|full| self.logical(full).is_some_and(|k| k.starts_with(prefix)))
+                .collect()
+        };
+        let values = self.values(&keys).await?;
         let mut out = BTreeMap::new();
-        for chunk in keys.chunks(MGET_BATCH) {
-            let mut cmd = redis::cmd("MGET");
-            cmd.arg(chunk);
-            let values: Vec<Option<Vec<u8>>> = bounded("MGET", cmd.query_async(&mut conn)).await?;
-            for (full, value) in chunk.iter().zip(values) {
-                // Gone since the scan (expired or deleted), or not a plain value (a set).
-                let Some(value) = value else { continue };
-                if let Some(key) = full.strip_prefix(self.prefix.as_str()) {
-                    out.insert(key.to_owned(), value);
-                }
+        for (full, value) in keys.iter().zip(values) {
+            // Gone since the scan (expired or deleted), or not a plain value (a set).
+            let Some(value) = value else { continue };
+            if let Some(key) = self.logical(full) {
+                out.insert(key.to_owned(), value);
             }
         }
         Ok(out.into_iter().collect())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
+        // A cluster is ready when every primary answers (a slot without one is lost).
+        if let Some(primaries) = self
+            .link
+            .primaries()
+            .await
+            .inspect_err(|_| self.link.failed())?
+        {
+            for (host, port) in primaries {
+                self.link.on_node(&host, port, redis::cmd("PING")).await?;
+            }
+            return Ok(());
+        }
         let mut conn = self.conn();
-        let pong: String = bounded("PING", redis::cmd("PING").query_async(&mut conn)).await?;
+        let pong: String = self
+            .call("PING", redis::cmd("PING").query_async(&mut conn))
+            .await?;
         if pong == "PONG" {
             Ok(())
         } else {
@@ -497,7 +574,7 @@ impl KvBackend for RedisKv {
         let mut conn = self.conn();
         let mut cmd = redis::cmd("PUBLISH");
         cmd.arg(&self.channel).arg(message);
-        let _receivers: i64 = bounded("PUBLISH", cmd.query_async(&mut conn)).await?;
+        let _receivers: i64 = self.call("PUBLISH", cmd.query_async(&mut conn)).await?;
         Ok(())
     }
 
@@ -514,7 +591,9 @@ impl KvBackend for RedisKv {
         let mut conn = self.conn();
         let mut invocation = self.decr_script.prepare_invoke();
         invocation.key(self.key(key));
-        let n: i64 = bounded("decr script", invocation.invoke_async(&mut conn)).await?;
+        let n: i64 = self
+            .call("decr script", invocation.invoke_async(&mut conn))
+            .await?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }
