@@ -22,6 +22,7 @@ mod native;
 mod op_errors;
 mod op_flow;
 mod passwords;
+mod redis_ha;
 mod reload;
 mod replicas;
 mod runtime_orgs;

@@ -10,20 +10,98 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::support::broker::{
-    PASSWORD, TestBroker, USER, WEB_SECRET, replica_pair, replica_pair_with,
+    PASSWORD, TestBroker, USER, WEB_SECRET, replica_pair, replica_pair_store,
 };
 use crate::support::browser::{Browser, Page};
 use crate::support::redis_server::RedisServer;
+use crate::support::redis_topologies::RedisCluster;
 
-const VERIFIER: &str = "verifier-verifier-verifier-verifier-verifier-0001";
-const WEB_CB: &str = "https://web.example.com/callback";
+pub(crate) const VERIFIER: &str = "verifier-verifier-verifier-verifier-verifier-0001";
+pub(crate) const WEB_CB: &str = "https://web.example.com/callback";
 
 /// Two replicas behind one public issuer, sharing Redis and a mounted signing-key folder.
 async fn replicas(redis: &RedisServer) -> (TestBroker, TestBroker, tempfile::TempDir) {
     replica_pair(&redis.url(), "").await
 }
 
-fn local(tb: &TestBroker) -> String {
+/// The Redis that replicas share: one server, or a Cluster of three primaries with a
+/// replica each.
+enum Shared {
+    Single(RedisServer),
+    Cluster(RedisCluster),
+}
+
+impl Shared {
+    async fn cluster() -> Shared {
+        Shared::Cluster(
+            tokio::task::spawn_blocking(|| RedisCluster::start(1))
+                .await
+                .unwrap(),
+        )
+    }
+
+    /// Cuts every pub/sub connection on every node; returns how many.
+    async fn kill_pubsub_clients(&self) -> i64 {
+        let urls: Vec<String> = match self {
+            Shared::Single(r) => vec![r.url()],
+            Shared::Cluster(c) => c.urls().split(',').map(str::to_owned).collect(),
+        };
+        let mut killed = 0;
+        for url in urls {
+            let mut admin = redis::Client::open(url)
+                .unwrap()
+                .get_multiplexed_async_connection()
+                .await
+                .unwrap();
+            let n: i64 = redis::cmd("CLIENT")
+                .arg("KILL")
+                .arg("TYPE")
+                .arg("pubsub")
+                .query_async(&mut admin)
+                .await
+                .unwrap();
+            killed += n;
+        }
+        killed
+    }
+
+    fn store(&self) -> String {
+        match self {
+            Shared::Single(r) => format!("{{kind: redis, url: \"{}\"}}", r.url()),
+            Shared::Cluster(c) => {
+                format!("{{kind: redis, topology: cluster, url: \"{}\"}}", c.urls())
+            }
+        }
+    }
+}
+
+/// Instantiates each body on one Redis (`<name>::single`) and on a Cluster
+/// (`<name>::cluster`).
+macro_rules! on_both {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn single() {
+                super::$name(super::Shared::Single(super::RedisServer::start())).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn cluster() {
+                super::$name(super::Shared::cluster().await).await;
+            }
+        }
+    )+};
+}
+
+on_both!(
+    a_login_begun_on_one_replica_finishes_on_the_other,
+    the_same_refresh_token_raced_on_both_replicas_wins_once,
+    a_user_change_on_one_replica_reaches_the_others_cache_within_a_second,
+    an_access_token_revoked_on_one_replica_is_inactive_on_the_other,
+    failed_client_authentications_on_one_replica_limit_the_other,
+);
+
+pub(crate) fn local(tb: &TestBroker) -> String {
     format!("http://127.0.0.1:{}", tb.port)
 }
 
@@ -35,7 +113,7 @@ fn authorize_url(base: &str) -> String {
 }
 
 /// Opens the login page on `start`, then types identifier and password on `finish`.
-async fn login_across(b: &mut Browser, start: &TestBroker, finish: &TestBroker) -> Page {
+pub(crate) async fn login_across(b: &mut Browser, start: &TestBroker, finish: &TestBroker) -> Page {
     let first = b.get(&authorize_url(&local(start))).await;
     assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
     let page = b
@@ -57,7 +135,7 @@ async fn login_across(b: &mut Browser, start: &TestBroker, finish: &TestBroker) 
     .await
 }
 
-async fn token(tb: &TestBroker, form: &[(&str, &str)]) -> (StatusCode, Value) {
+pub(crate) async fn token(tb: &TestBroker, form: &[(&str, &str)]) -> (StatusCode, Value) {
     let resp = reqwest::Client::new()
         .post(format!("{}/token", local(tb)))
         .basic_auth("web", Some(WEB_SECRET))
@@ -69,10 +147,8 @@ async fn token(tb: &TestBroker, form: &[(&str, &str)]) -> (StatusCode, Value) {
     (status, resp.json().await.unwrap_or(Value::Null))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_login_begun_on_one_replica_finishes_on_the_other() {
-    let redis = RedisServer::start();
-    let (a, b, _keys) = replicas(&redis).await;
+async fn a_login_begun_on_one_replica_finishes_on_the_other(redis: Shared) {
+    let (a, b, _keys) = replica_pair_store(&redis.store(), "", "").await;
     let mut browser = Browser::new();
     let back = login_across(&mut browser, &a, &b).await;
     assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.body);
@@ -147,10 +223,8 @@ async fn a_login_begun_on_one_replica_finishes_on_the_other() {
     assert_eq!(again, StatusCode::BAD_REQUEST);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_same_refresh_token_raced_on_both_replicas_wins_once() {
-    let redis = RedisServer::start();
-    let (a, b, _keys) = replicas(&redis).await;
+async fn the_same_refresh_token_raced_on_both_replicas_wins_once(redis: Shared) {
+    let (a, b, _keys) = replica_pair_store(&redis.store(), "", "").await;
     for _ in 0..5 {
         let back = login_across(&mut Browser::new(), &a, &a).await;
         let code = back.location_param("code").unwrap();
@@ -184,10 +258,8 @@ async fn the_same_refresh_token_raced_on_both_replicas_wins_once() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_user_change_on_one_replica_reaches_the_others_cache_within_a_second() {
-    let redis = RedisServer::start();
-    let (a, b, _keys) = replicas(&redis).await;
+async fn a_user_change_on_one_replica_reaches_the_others_cache_within_a_second(redis: Shared) {
+    let (a, b, _keys) = replica_pair_store(&redis.store(), "", "").await;
     // B has alice cached (the routing path reads the cache).
     let cached = b
         .broker
@@ -375,10 +447,8 @@ where
 /// Each replica answers `/introspect` from an in-memory mirror of the deny list (issue 12):
 /// an access token revoked on A must be inactive on B within a second, and stay so after
 /// B's pub/sub connection was cut (B then reloads the list from Redis).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_access_token_revoked_on_one_replica_is_inactive_on_the_other() {
-    let redis = RedisServer::start();
-    let (a, b, _keys) = replicas(&redis).await;
+async fn an_access_token_revoked_on_one_replica_is_inactive_on_the_other(redis: Shared) {
+    let (a, b, _keys) = replica_pair_store(&redis.store(), "", "").await;
     let (status, issued) = token(&a, &[("grant_type", "client_credentials")]).await;
     assert_eq!(status, StatusCode::OK, "{issued}");
     let at = issued["access_token"].as_str().unwrap().to_owned();
@@ -395,18 +465,7 @@ async fn an_access_token_revoked_on_one_replica_is_inactive_on_the_other() {
     let (_, issued) = token(&a, &[("grant_type", "client_credentials")]).await;
     let at2 = issued["access_token"].as_str().unwrap().to_owned();
     assert_eq!(introspect(&b, &at2).await["active"], true);
-    let mut admin = redis::Client::open(redis.url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let killed: i64 = redis::cmd("CLIENT")
-        .arg("KILL")
-        .arg("TYPE")
-        .arg("pubsub")
-        .query_async(&mut admin)
-        .await
-        .unwrap();
+    let killed = redis.kill_pubsub_clients().await;
     assert!(killed >= 2, "both replicas subscribe: {killed}");
     assert_eq!(revoke(&a, &at2).await, StatusCode::OK);
     assert!(
@@ -420,11 +479,9 @@ async fn an_access_token_revoked_on_one_replica_is_inactive_on_the_other() {
 /// A right secret is answered without the store while no failure is recorded (issue 12);
 /// failures recorded on A must make B count again within a second, so that the right secret
 /// is refused on B too once the limit is reached.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failed_client_authentications_on_one_replica_limit_the_other() {
-    let redis = RedisServer::start();
-    let (a, b, _keys) = replica_pair_with(
-        &redis.url(),
+async fn failed_client_authentications_on_one_replica_limit_the_other(redis: Shared) {
+    let (a, b, _keys) = replica_pair_store(
+        &redis.store(),
         "",
         "rate_limits: {password_per_ip: 100, password_per_identifier: 100, token_per_client: 3, window: 5m}",
     )

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use idbroker::store::backend::{KvBackend, Txn};
 use idbroker::store::embedded::EmbeddedKv;
-use idbroker::store::redis::RedisKv;
+use idbroker::store::redis::{RedisKv, Topology};
 use idbroker::store::{
     AuditFilter, AuditRecord, AuthRequest, Authentication, Backend, CodeRecord, CodeRedemption,
     IssuedAccess, MSG_ALL, RateCount, Redemption, RefreshFamily, RefreshStep, Rotation,
@@ -23,6 +23,7 @@ use idbroker::store::{
 };
 
 use crate::support::redis_server::RedisServer;
+use crate::support::redis_topologies::RedisCluster;
 
 /// A TTL short enough to wait out in a test.
 const SHORT: Duration = Duration::from_secs(1);
@@ -49,7 +50,17 @@ async fn connect_redis(server: &RedisServer, prefix: &str) -> Backend {
     )
 }
 
-/// Instantiates each body for both engines, as `<name>::embedded` and `<name>::redis`.
+async fn connect_cluster(cluster: &RedisCluster, prefix: &str) -> Backend {
+    let nodes = cluster.urls().split(',').map(str::to_owned).collect();
+    Backend::Redis(
+        RedisKv::open(&Topology::Cluster { nodes }, prefix, None)
+            .await
+            .expect("connect to the private redis cluster"),
+    )
+}
+
+/// Instantiates each body for both engines, as `<name>::embedded` and `<name>::redis`, and
+/// for the Redis engine on a Cluster of three primaries, as `<name>::redis_cluster`.
 macro_rules! conformance {
     ($($name:ident),+ $(,)?) => {$(
         mod $name {
@@ -63,6 +74,14 @@ macro_rules! conformance {
             async fn redis() {
                 let server = super::RedisServer::start();
                 super::$name(super::connect_redis(&server, super::REDIS_PREFIX).await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn redis_cluster() {
+                let cluster = tokio::task::spawn_blocking(|| super::RedisCluster::start(0))
+                    .await
+                    .expect("start a redis cluster");
+                super::$name(super::connect_cluster(&cluster, super::REDIS_PREFIX).await).await;
             }
         }
     )+};
@@ -2130,6 +2149,8 @@ async fn redis_replicas_invalidate_each_others_user_cache() {
     let server = RedisServer::start();
     let policy = idbroker::policy::StorePolicy::Redis {
         url: server.url().into(),
+        topology: idbroker::policy::RedisTopology::Single,
+        wait: None,
     };
     let one = Store::new(idbroker::server::open_backend(&policy).await.unwrap(), 100);
     let two = Store::new(idbroker::server::open_backend(&policy).await.unwrap(), 100);

@@ -247,6 +247,21 @@ pub async fn replica_pair_with(
     clients: &str,
     extra: &str,
 ) -> (TestBroker, TestBroker, tempfile::TempDir) {
+    replica_pair_store(
+        &format!("{{kind: redis, url: \"{redis_url}\"}}"),
+        clients,
+        extra,
+    )
+    .await
+}
+
+/// [`replica_pair_with`] on the Redis store `store` (the policy's `store:` value, such as
+/// `{kind: redis, topology: cluster, url: "…"}`).
+pub async fn replica_pair_store(
+    store: &str,
+    clients: &str,
+    extra: &str,
+) -> (TestBroker, TestBroker, tempfile::TempDir) {
     let keys = tempfile::tempdir().unwrap();
     let a_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!(
@@ -260,7 +275,7 @@ pub async fn replica_pair_with(
         let yaml = policy_yaml(&issuer, dir.path(), extra, None)
             .replace(
                 &format!("store: {{kind: embedded, path: {d}/broker.db}}"),
-                &format!("store: {{kind: redis, url: \"{redis_url}\"}}"),
+                &format!("store: {store}"),
             )
             .replace(
                 &format!("keys: {{dir: {d}/keys"),

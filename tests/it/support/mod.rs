@@ -7,3 +7,4 @@ pub mod child;
 pub mod net;
 pub mod oauth;
 pub mod redis_server;
+pub mod redis_topologies;

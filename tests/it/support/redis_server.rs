@@ -21,6 +21,8 @@ pub struct RedisServer {
     /// Append-only file fsynced on every write: a SIGKILL loses nothing, like a production
     /// Redis with persistence, so a restart brings the data back.
     durable: bool,
+    /// More arguments for `redis-server` (a replica's `--replicaof`, cluster mode).
+    extra: Vec<String>,
 }
 
 impl RedisServer {
@@ -35,6 +37,11 @@ impl RedisServer {
     }
 
     fn start_with(durable: bool) -> RedisServer {
+        Self::start_args(durable, Vec::new())
+    }
+
+    /// A server started with `extra` arguments after the usual ones.
+    pub fn start_args(durable: bool, extra: Vec<String>) -> RedisServer {
         let mut last_error = String::new();
         // A port found free can be taken by another test before redis binds it: try a few.
         for _ in 0..5 {
@@ -44,6 +51,7 @@ impl RedisServer {
                 dir: tempfile::tempdir().expect("a temporary directory for redis-server"),
                 child: None,
                 durable,
+                extra: extra.clone(),
             };
             match server.spawn() {
                 Ok(()) => return server,
@@ -51,6 +59,10 @@ impl RedisServer {
             }
         }
         panic!("could not start a private redis-server: {last_error}");
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     pub fn url(&self) -> String {
@@ -116,6 +128,7 @@ impl RedisServer {
             .arg(self.dir.path())
             .arg("--logfile")
             .arg(self.log_path())
+            .args(&self.extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -156,7 +169,7 @@ impl Drop for RedisServer {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
     listener.local_addr().expect("local address").port()
 }
