@@ -17,8 +17,15 @@ fn main() {
         .unwrap_or_else(|| "unknown".into());
     println!("cargo:rustc-env=IDBROKER_COMMIT={commit}");
     // Again when HEAD moves: a commit or a checkout (of a branch, whose ref file changes).
-    for path in [".git/HEAD", ".git/refs/heads", ".git/packed-refs"] {
-        if std::path::Path::new(path).exists() {
+    // Asked of git, not assumed under `.git/`: in a worktree `.git` is a file, and HEAD and
+    // the refs live elsewhere.
+    let watched = [
+        git(&["rev-parse", "--git-path", "HEAD"]),
+        git(&["rev-parse", "--git-path", "refs/heads"]),
+        git(&["rev-parse", "--git-path", "packed-refs"]),
+    ];
+    for path in watched.into_iter().flatten() {
+        if std::path::Path::new(&path).exists() {
             println!("cargo:rerun-if-changed={path}");
         }
     }
