@@ -336,6 +336,7 @@ fn runtime_org(i: usize) -> RuntimeOrganization {
             password_fallback: Some(i.is_multiple_of(4)),
             jit: Some(jit(i)),
             sync: None,
+            groups: None,
         },
         created_at: NOW + i as u64,
         created_by: "bench".into(),

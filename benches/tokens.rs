@@ -42,6 +42,9 @@ fn claims() -> IdTokenClaims {
         name: Some("Alice Example".into()),
         idp: Some("entra".into()),
         org: Some("contoso".into()),
+        groups: None,
+        groups_overflow: false,
+        roles: None,
     }
 }
 
@@ -171,6 +174,9 @@ fn tokens(c: &mut Criterion) {
         sid: claims.sid.clone(),
         idp: claims.idp.clone(),
         org: claims.org.clone(),
+        groups: None,
+        groups_overflow: false,
+        roles: None,
     };
     let id_len = es256
         .sign(TYP_ID_TOKEN, &claims)

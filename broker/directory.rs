@@ -91,6 +91,26 @@ fn verified() -> bool {
     true
 }
 
+/// A group a user belongs to at their upstream: Entra's object id and display name, or a
+/// generic OIDC provider's group value (then `name` is `None`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpstreamGroup {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// The upstream groups of a user as last read: at each SSO sign-in, from the ID token or,
+/// when Entra signals overage, from Graph. Kept apart from [`User`], which the routing
+/// decision caches for every user: a member of 250 groups should not weigh on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserGroups {
+    pub groups: Vec<UpstreamGroup>,
+    /// The upstream they were read from.
+    pub upstream: String,
+    pub updated_at: UnixTime,
+}
+
 /// A signed-in browser session at the broker (the SSO session behind the session cookie).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -156,6 +176,23 @@ pub struct OrganizationSpec {
     pub jit: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync: Option<SyncSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<GroupsSpec>,
+}
+
+/// `groups:` of an organisation, as in the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupsSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only: Option<Vec<String>>,
+    /// `id` or `name`, as in the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub everyone: Vec<String>,
 }
 
 /// `sync: {interval: 1h}` of an organisation.

@@ -526,6 +526,7 @@ impl NewOrgForm {
             password_fallback: Some(self.password_fallback.is_some()),
             jit: Some(self.jit.is_some()),
             sync: text(&self.sync_interval).map(|interval| SyncSpec { interval }),
+            groups: None,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::groups::GroupClaims;
 use super::scope;
 use crate::clock::UnixTime;
 use crate::directory::{Authentication, User};
@@ -47,6 +48,15 @@ pub struct IdTokenClaims {
     pub idp: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub org: Option<String>,
+    /// The user's groups and this client's roles (`groups` / `roles` scopes; see
+    /// [`super::groups`]).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub groups: Option<Vec<String>>,
+    /// More groups than the client's limit: `groups` is left out, `/userinfo` has them all.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub groups_overflow: bool,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub roles: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +81,15 @@ pub struct AccessTokenClaims {
     pub idp: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub org: Option<String>,
+    /// The user's groups and this client's roles (`groups` / `roles` scopes; see
+    /// [`super::groups`]).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub groups: Option<Vec<String>>,
+    /// More groups than the client's limit: `groups` is left out, `/userinfo` has them all.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub groups_overflow: bool,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub roles: Option<Vec<String>>,
 }
 
 impl AccessTokenClaims {
@@ -95,6 +114,7 @@ pub struct Grant<'a> {
     pub access_ttl: u64,
     pub id_ttl: u64,
     pub jti: &'a str,
+    pub groups: &'a GroupClaims,
 }
 
 /// The ID token of a grant; `email` and `name` only with the `email` / `profile` scopes
@@ -119,6 +139,9 @@ pub fn id_token(g: &Grant<'_>) -> IdTokenClaims {
         name: scope::has(g.scope, "profile").then(|| g.user.name.clone()),
         idp: g.ctx.auth.idp.clone(),
         org: g.ctx.auth.organization.clone(),
+        groups: g.groups.groups.clone(),
+        groups_overflow: g.groups.groups_overflow,
+        roles: g.groups.roles.clone(),
     }
 }
 
@@ -137,6 +160,9 @@ pub fn access_token(g: &Grant<'_>) -> AccessTokenClaims {
         sid: g.ctx.session_id.clone(),
         idp: g.ctx.auth.idp.clone(),
         org: g.ctx.auth.organization.clone(),
+        groups: g.groups.groups.clone(),
+        groups_overflow: g.groups.groups_overflow,
+        roles: g.groups.roles.clone(),
     }
 }
 
@@ -163,5 +189,8 @@ pub fn client_access_token(
         sid: None,
         idp: None,
         org: None,
+        groups: None,
+        groups_overflow: false,
+        roles: None,
     }
 }

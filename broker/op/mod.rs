@@ -9,6 +9,7 @@ pub mod claims;
 pub mod client_assertion;
 pub mod discovery;
 pub mod error;
+pub mod groups;
 pub mod pkce;
 pub mod redirect_uri;
 pub mod scope;

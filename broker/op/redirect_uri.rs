@@ -74,6 +74,10 @@ mod tests {
             scopes: vec![],
             native,
             name: "c".into(),
+            roles: vec![],
+            always_groups: false,
+            always_roles: false,
+            groups_limit: crate::policy::DEFAULT_GROUPS_LIMIT,
         }
     }
 

@@ -36,6 +36,8 @@ pub struct Policy {
     /// Organisation index by lower-case email domain.
     pub org_by_domain: HashMap<String, Arc<Organization>>,
     pub users: Arc<[PolicyUser]>,
+    /// `users[].groups` by normalised email (only users with groups).
+    pub groups_by_email: Arc<HashMap<String, Vec<String>>>,
     pub rate_limits: RateLimits,
     pub audit: AuditPolicy,
     /// Peers whose `X-Forwarded-For` / `Forwarded` headers are believed.
@@ -59,6 +61,11 @@ impl Policy {
 
     pub fn upstream(&self, id: &str) -> Option<&Arc<Upstream>> {
         self.upstreams.get(id)
+    }
+
+    /// The broker groups the policy file gives the user who signs in with `email`.
+    pub fn groups_of(&self, email: &str) -> &[String] {
+        self.groups_by_email.get(email).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -199,7 +206,19 @@ pub struct Client {
     pub native: bool,
     /// Shown on consent-like pages (device approval); defaults to the id.
     pub name: String,
+    /// Role name → the groups that grant it, ordered by role name. A group is a broker
+    /// group name or an upstream group id (or name, when the organisation names groups so).
+    pub roles: Vec<(String, Vec<String>)>,
+    /// `groups` / `roles` claims without asking for the scope.
+    pub always_groups: bool,
+    pub always_roles: bool,
+    /// The most groups a token carries; more, and the token says `groups_overflow`.
+    pub groups_limit: usize,
 }
+
+/// The default of `clients[].groups_limit`: under Entra's 200, so that a token fits a
+/// header or a cookie comfortably.
+pub const DEFAULT_GROUPS_LIMIT: usize = 150;
 
 impl Client {
     /// A client without a secret or keys is public: PKCE S256 is mandatory for it.
@@ -273,6 +292,8 @@ pub struct Upstream {
     /// `entra` only: other Entra applications (client ids, lower-case) whose tokens for our
     /// app may be exchanged (RFC 8693); tokens our own `client_id` obtained always may.
     pub exchange_apps: Vec<String>,
+    /// `oidc` only: the ID-token claim that lists the user's groups.
+    pub groups_claim: String,
 }
 
 #[derive(Debug)]
@@ -330,6 +351,30 @@ pub struct Organization {
     /// Who may administer this organisation, and only it, in the console (normalised
     /// emails; the policy file's only).
     pub admins: Vec<String>,
+    pub groups: OrgGroups,
+}
+
+/// Which groups an organisation's users have in tokens.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrgGroups {
+    /// Read each user's groups from the upstream at sign-in (Entra: the ID token's
+    /// `groups`, or Graph's `transitiveMemberOf` on overage; OIDC: `groups_claim`).
+    pub upstream: bool,
+    /// Only these upstream group ids count; `None`: all.
+    pub only: Option<Vec<String>>,
+    pub names: GroupNames,
+    /// Broker groups every user of the organisation is in.
+    pub everyone: Vec<String>,
+}
+
+/// How upstream groups are named in tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum GroupNames {
+    /// The immutable object id (Entra's default too).
+    #[default]
+    Id,
+    /// The display name: readable, but not unique (see `docs/src/groups.md`).
+    Name,
 }
 
 /// Where an organisation was defined.
@@ -361,6 +406,8 @@ pub struct PolicyUser {
     pub link: Option<crate::directory::UpstreamLink>,
     pub sso: bool,
     pub disabled: bool,
+    /// Broker groups (`users[].groups`).
+    pub groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -485,6 +532,10 @@ pub fn builtin_account_client(issuer: &Issuer) -> Client {
         native: false,
         // Read mid-sentence on the login page: "to continue to your account".
         name: "your account".into(),
+        roles: Vec::new(),
+        always_groups: false,
+        always_roles: false,
+        groups_limit: DEFAULT_GROUPS_LIMIT,
     }
 }
 

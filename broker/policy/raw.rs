@@ -135,6 +135,12 @@ pub(super) struct RawClient {
     pub grants: Option<Spanned<Vec<Text>>>,
     pub scopes: Option<Vec<Text>>,
     pub native: Option<Spanned<bool>>,
+    /// Role name → the groups that grant it (broker group names or upstream group ids).
+    pub roles: Option<Spanned<std::collections::BTreeMap<String, Vec<Text>>>>,
+    /// Claims the client always gets, without asking for their scope: `groups`, `roles`.
+    pub claims: Option<Vec<Text>>,
+    /// The most groups a token carries before the overflow rule applies.
+    pub groups_limit: Option<Spanned<u32>>,
 }
 
 /// A JWK Set (RFC 7517 §5). The keys themselves are free-form JSON objects, checked member
@@ -161,6 +167,8 @@ pub(super) struct RawUpstream {
     pub timeout: Option<Text>,
     pub display_name: Option<Text>,
     pub exchange_apps: Option<Vec<Text>>,
+    /// Generic OIDC: the ID-token claim that lists the user's groups (default `groups`).
+    pub groups_claim: Option<Text>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -192,6 +200,28 @@ pub(super) struct RawOrganization {
     pub password_fallback: Option<bool>,
     pub jit: Option<Spanned<bool>>,
     pub sync: Option<Spanned<RawSync>>,
+    pub groups: Option<Spanned<RawOrgGroups>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOrgGroups {
+    /// Read each user's groups from the upstream at sign-in.
+    pub upstream: Option<Spanned<bool>>,
+    /// Only these upstream group ids count.
+    pub only: Option<Spanned<Vec<Text>>>,
+    /// How upstream groups are named in tokens: `id` (default) or `name`.
+    pub names: Option<Spanned<RawGroupNames>>,
+    /// Broker groups every user of the organisation is in.
+    #[serde(default)]
+    pub everyone: Vec<Text>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum RawGroupNames {
+    Id,
+    Name,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -218,6 +248,9 @@ pub(super) struct RawUser {
     pub link: Option<Spanned<RawLink>>,
     pub sso: Option<bool>,
     pub disabled: Option<bool>,
+    /// Broker groups this user is in.
+    #[serde(default)]
+    pub groups: Vec<Text>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -126,6 +126,7 @@ organizations:
             password_fallback: None,
             jit: None,
             sync: None,
+            groups: None,
         }
     }
 

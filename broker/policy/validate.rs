@@ -26,6 +26,7 @@ pub(super) use directory::Taken;
 
 mod clients;
 mod directory;
+mod groups;
 mod settings;
 mod upstreams;
 
@@ -135,6 +136,13 @@ pub(super) fn validate(
         organizations,
         org_by_id,
         org_by_domain,
+        groups_by_email: Arc::new(
+            users
+                .iter()
+                .filter(|u| !u.groups.is_empty())
+                .map(|u| (u.email.clone(), u.groups.clone()))
+                .collect(),
+        ),
         users: users.into(),
         rate_limits,
         audit,

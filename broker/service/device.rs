@@ -520,17 +520,19 @@ impl Devices<'_> {
             .client(&client.id);
         ev.organization = user.organization.clone();
         self.broker.audit.record(ev);
-        self.broker.mint_user_tokens(
-            &UserGrant {
-                client_id: &client.id,
-                user: &user,
-                scopes,
-                nonce: None,
-                ctx: &ctx,
-                access: &access,
-            },
-            refresh,
-        )
+        self.broker
+            .mint_user_tokens(
+                &UserGrant {
+                    client_id: &client.id,
+                    user: &user,
+                    scopes,
+                    nonce: None,
+                    ctx: &ctx,
+                    access: &access,
+                },
+                refresh,
+            )
+            .await
     }
 }
 

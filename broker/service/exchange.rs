@@ -142,7 +142,7 @@ impl Tokens<'_> {
             ctx: &ctx,
             access: &access,
         };
-        let mut response = self.broker.mint_user_tokens(&grant, refresh)?;
+        let mut response = self.broker.mint_user_tokens(&grant, refresh).await?;
         // RFC 8693 §2.2.1: REQUIRED in a token exchange response.
         response.issued_token_type = Some(TOKEN_TYPE_ACCESS_TOKEN);
         Ok(response)

@@ -6,6 +6,7 @@ use super::authorize::CodeRequest;
 use super::{Broker, ServiceError};
 use crate::clock::UnixTime;
 use crate::op::claims::{self, AuthContext, Grant, TYP_ACCESS_TOKEN, TYP_ID_TOKEN};
+use crate::op::groups::{self, GroupClaims, Membership};
 use crate::op::{OpError, scope};
 use crate::secret::{digest, random_handle};
 use crate::store::{Authentication, CodeRecord, IssuedAccess, RefreshFamily, Session, User};
@@ -139,8 +140,27 @@ impl Broker {
         Ok(url)
     }
 
+    /// The groups of `user` for tokens: the policy's and, where their organisation reads
+    /// them, their upstream groups as last read (a store read only then).
+    pub(super) async fn membership(&self, user: &User) -> Result<Membership, ServiceError> {
+        let policy = self.policy();
+        let org = user
+            .organization
+            .as_deref()
+            .and_then(|o| policy.org_by_id.get(o));
+        let upstream = match org {
+            Some(o) if o.groups.upstream => self.store.user_groups(&user.id).await?,
+            _ => None,
+        };
+        Ok(groups::membership(
+            policy.groups_of(&user.email),
+            org.map(|o| &**o),
+            upstream.as_ref(),
+        ))
+    }
+
     /// Mints the tokens of a user grant. `refresh` is the refresh token to hand out, if any.
-    pub(super) fn mint_user_tokens(
+    pub(super) async fn mint_user_tokens(
         &self,
         grant: &UserGrant<'_>,
         refresh: Option<String>,
@@ -154,6 +174,13 @@ impl Broker {
             access,
         } = *grant;
         let policy = self.policy();
+        let group_claims = match policy.client(client_id) {
+            Some(client) if groups::wants(client, scopes) != (false, false) => {
+                let membership = self.membership(user).await?;
+                groups::claims(client, scopes, &membership, groups::Carrier::Token)
+            }
+            _ => GroupClaims::default(),
+        };
         // Exactly the expiry the ticket promised (and a family or redemption recorded).
         let access_ttl = access.expires_at.saturating_sub(access.issued_at);
         let grant = Grant {
@@ -167,6 +194,7 @@ impl Broker {
             access_ttl,
             id_ttl: policy.lifetimes.id_token.as_secs(),
             jti: &access.jti,
+            groups: &group_claims,
         };
         let access_token = self
             .keys

@@ -184,7 +184,7 @@ impl Tokens<'_> {
             ctx: &ctx,
             access: &access,
         };
-        self.broker.mint_user_tokens(&grant, refresh)
+        self.broker.mint_user_tokens(&grant, refresh).await
     }
 
     /// Revokes the access token and refresh family a code's first redemption issued, with
@@ -301,6 +301,7 @@ impl Tokens<'_> {
         };
         self.broker
             .mint_user_tokens(&grant, Some(format!("{family_id}.{next_secret}")))
+            .await
     }
 
     /// RFC 6749 §4.4: the client acts for itself; no user, no refresh token, no ID token.

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{ServiceError, Tokens};
 use crate::op::claims::{AccessTokenClaims, TYP_ACCESS_TOKEN};
-use crate::op::{ErrorCode, OpError, scope};
+use crate::op::{ErrorCode, OpError, groups, scope};
 use crate::store::User;
 
 #[derive(Debug, Serialize)]
@@ -19,6 +19,11 @@ pub struct UserInfo {
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub org: Option<String>,
+    /// Every group, whatever the client's token limit (see [`crate::op::groups`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<String>>,
 }
 
 impl Tokens<'_> {
@@ -96,7 +101,17 @@ impl Tokens<'_> {
             .ok_or_else(|| OpError::new(ErrorCode::InvalidToken, "the access token is invalid"))?;
         let email = scope::has(&scopes, "email");
         let profile = scope::has(&scopes, "profile");
+        let policy = self.broker.policy();
+        let group_claims = match policy.client(&claims.client_id) {
+            Some(client) if groups::wants(client, &scopes) != (false, false) => {
+                let membership = self.broker.membership(&user).await?;
+                groups::claims(client, &scopes, &membership, groups::Carrier::UserInfo)
+            }
+            _ => groups::GroupClaims::default(),
+        };
         Ok(UserInfo {
+            groups: group_claims.groups,
+            roles: group_claims.roles,
             sub: user.id,
             email: email.then_some(user.email),
             email_verified: email.then_some(user.email_verified),

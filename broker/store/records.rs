@@ -8,7 +8,7 @@ pub use crate::clock::UnixTime;
 /// serialise there, so their JSON is this module's record format too.
 pub use crate::directory::{
     AuthRequest, Authentication, OrganizationSpec, RuntimeOrganization, Session, SyncSpec,
-    UpstreamLink, User, UserSource,
+    UpstreamGroup, UpstreamLink, User, UserGroups, UserSource,
 };
 
 /// Which step of the login page a transaction is at.

@@ -53,6 +53,7 @@ const OWN: &[&str] = &[
     "upstream-state",
     "audit",
     "meta",
+    "user-groups",
 ];
 
 /// The slot group of `key` (a logical key such as `v1/user/…`, without the engine's prefix).

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use super::backend::KvBackend;
-use super::{Cas, MSG_USER, Store, StoreError, Txn, UpstreamLink, User, encode};
+use super::{Cas, MSG_USER, Store, StoreError, Txn, UpstreamLink, User, UserGroups, encode};
 
 /// Why a directory change was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,6 +29,9 @@ fn email_key(email: &str) -> String {
 }
 fn link_key(link: &UpstreamLink) -> String {
     format!("v1/user-link/{}", link.index_key())
+}
+fn groups_key(user_id: &str) -> String {
+    format!("v1/user-groups/{user_id}")
 }
 
 impl Store {
@@ -179,6 +182,23 @@ impl Store {
             .into_iter()
             .map(|(_, u)| u)
             .collect())
+    }
+
+    /// The upstream groups of `user_id` as last read (see [`UserGroups`]).
+    pub async fn user_groups(&self, user_id: &str) -> Result<Option<UserGroups>, StoreError> {
+        self.get_json(&groups_key(user_id)).await
+    }
+
+    /// Replaces the upstream groups of `user_id`: read at a sign-in, written whole.
+    pub async fn put_user_groups(
+        &self,
+        user_id: &str,
+        groups: &UserGroups,
+    ) -> Result<(), StoreError> {
+        self.kv
+            .commit(Txn::new().put(groups_key(user_id), encode(groups)?, None))
+            .await?;
+        Ok(())
     }
 
     /// Drops the cached entry here and on every other replica.

@@ -126,6 +126,27 @@ impl GraphUser {
     }
 }
 
+/// One group a user is a member of (`microsoft.graph.group`, the selected properties).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphGroup {
+    pub id: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GroupPage {
+    #[serde(default)]
+    value: Vec<GraphGroup>,
+    #[serde(rename = "@odata.nextLink")]
+    next_link: Option<String>,
+}
+
+/// At most this many groups are read for one user (a member of more is refused: no token
+/// could carry them, and the pages would cost a sign-in seconds).
+pub const MAX_USER_GROUPS: usize = 5_000;
+
 /// What [`GraphClient::search_users`] asks for.
 #[derive(Debug, Clone, Copy)]
 pub struct UserQuery<'a> {
@@ -238,6 +259,58 @@ impl GraphClient {
         Ok(users)
     }
 
+    /// Every group `oid` is a member of, directly or through nested groups
+    /// (`GET /v1.0/users/{oid}/transitiveMemberOf/microsoft.graph.group`, all pages), as
+    /// Entra's overage claim asks (needs `GroupMember.Read.All`, application permission).
+    pub async fn member_groups(
+        &self,
+        upstream: &Upstream,
+        tenant: &str,
+        oid: &str,
+        now: UnixTime,
+    ) -> Result<Vec<GraphGroup>, GraphError> {
+        let UpstreamKind::Entra { graph, .. } = &upstream.kind else {
+            return Err(GraphError::Config(format!(
+                "upstream {} is not an Entra upstream",
+                upstream.id
+            )));
+        };
+        // An object id is a GUID; anything else never reaches a URL.
+        let oid = crate::directory::entra_guid(oid)
+            .ok_or_else(|| GraphError::Config("the object id is not a GUID".into()))?;
+        let base = graph.as_str().trim_end_matches('/');
+        let mut url = Url::parse(&format!(
+            "{base}/v1.0/users/{oid}/transitiveMemberOf/microsoft.graph.group"
+        ))
+        .map_err(|e| GraphError::Config(format!("the graph URL is invalid: {e}")))?;
+        url.query_pairs_mut()
+            .append_pair("$select", "id,displayName")
+            .append_pair(
+                "$top",
+                &self
+                    .page_size
+                    .load(Ordering::Relaxed)
+                    .clamp(1, 999)
+                    .to_string(),
+            );
+        let mut groups = Vec::new();
+        let mut next = Some(url);
+        while let Some(url) = next.take() {
+            let page: GroupPage = self.get_json(upstream, tenant, &url, now).await?;
+            groups.extend(page.value);
+            if groups.len() > MAX_USER_GROUPS {
+                return Err(GraphError::Unavailable(format!(
+                    "the user is in more than {MAX_USER_GROUPS} groups"
+                )));
+            }
+            next = match page.next_link {
+                None => None,
+                Some(link) => Some(same_origin(graph, &link)?),
+            };
+        }
+        Ok(groups)
+    }
+
     /// One page of the tenant's users whose display name, mail or UPN starts with `search`
     /// (Graph's `$filter` with `startswith`, case-insensitive; all users without it), after
     /// `skiptoken` (from the previous page). Returns the page and the next page's skiptoken.
@@ -302,9 +375,10 @@ impl GraphClient {
             let status = response.status().as_u16();
             match status {
                 200..=299 => {
-                    return response.json::<T>().await.map_err(|_| {
-                        GraphError::Unavailable("the users page did not parse".into())
-                    });
+                    return response
+                        .json::<T>()
+                        .await
+                        .map_err(|_| GraphError::Unavailable("a Graph page did not parse".into()));
                 }
                 // Microsoft Graph throttling guidance: wait Retry-After, then retry.
                 429 | 503 => {

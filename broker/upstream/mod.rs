@@ -199,6 +199,7 @@ impl Upstreams {
             audience: &upstream.client_id,
             nonce: Some(nonce),
             verified_domains: org.map_or(&[], |o| o.domains.as_slice()),
+            groups_claim: &upstream.groups_claim,
         };
         let claims = provider.check_signature(&id_token, now).await?;
         Ok(verify::check_claims(&claims, &expected, now)?)
@@ -228,6 +229,7 @@ impl Upstreams {
             audience: &upstream.client_id,
             nonce: None,
             verified_domains: &org.domains,
+            groups_claim: &upstream.groups_claim,
         };
         let claims = provider.check_signature(token, now).await?;
         Ok(verify::check_claims(&claims, &expected, now)?)

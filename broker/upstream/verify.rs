@@ -85,6 +85,8 @@ pub struct Expected<'a> {
     /// address in `preferred_username` (the UPN, whose suffix Entra requires to be a
     /// verified domain of the tenant) counts as verified when its domain is one of them.
     pub verified_domains: &'a [String],
+    /// The claim that lists the user's groups (`groups`; a generic provider's may differ).
+    pub groups_claim: &'a str,
 }
 
 /// The claims idbroker reads from an upstream ID token.
@@ -113,6 +115,55 @@ pub struct UpstreamClaims {
     /// Entra's unique token identifier; `jti` elsewhere (RFC 7519 §4.1.7).
     pub uti: Option<String>,
     pub jti: Option<String>,
+    /// Every other claim: the groups claim, whose name a generic provider chooses, and
+    /// Entra's overage markers (`_claim_names`, `hasgroups`).
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What an upstream ID token says of the user's groups.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum GroupsClaim {
+    /// No groups claim: the app registration does not emit one, or the user has none.
+    #[default]
+    Absent,
+    /// The groups, as the token lists them (Entra: object ids).
+    Listed(Vec<String>),
+    /// Too many to list: Entra left them out (`_claim_names.groups` in a JWT past 200
+    /// groups, or `hasgroups: true`); Graph has them.
+    Overage,
+}
+
+/// The most groups read from a token's claim; a longer list is refused as malformed.
+pub const MAX_TOKEN_GROUPS: usize = 10_000;
+
+/// Reads the groups of `claims` from the claim named `name`.
+pub fn groups_claim(claims: &UpstreamClaims, name: &str) -> GroupsClaim {
+    use serde_json::Value;
+    let overage = claims
+        .other
+        .get("_claim_names")
+        .and_then(|n| n.get("groups"))
+        .is_some()
+        || claims.other.get("hasgroups") == Some(&Value::Bool(true));
+    if overage {
+        return GroupsClaim::Overage;
+    }
+    match claims.other.get(name) {
+        Some(Value::Array(items)) if items.len() <= MAX_TOKEN_GROUPS => GroupsClaim::Listed(
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|g| g.trim().to_owned())
+                .filter(|g| !g.is_empty() && g.len() <= 256)
+                .collect(),
+        ),
+        // Some providers send one group as a string.
+        Some(Value::String(g)) if !g.trim().is_empty() && g.len() <= 256 => {
+            GroupsClaim::Listed(vec![g.trim().to_owned()])
+        }
+        _ => GroupsClaim::Absent,
+    }
 }
 
 /// Who the upstream says signed in.
@@ -131,6 +182,7 @@ pub struct VerifiedIdentity {
     /// The token's own id (`uti`, else `jti`), for replay detection.
     pub token_id: Option<String>,
     pub exp: UnixTime,
+    pub groups: GroupsClaim,
 }
 
 /// Checks the signature of `token` against `jwks` and returns its claims, unchecked.
@@ -242,6 +294,7 @@ pub fn check_claims(
         client_app: claims.azp.clone().or_else(|| claims.appid.clone()),
         token_id: claims.uti.clone().or_else(|| claims.jti.clone()),
         exp: claims.exp,
+        groups: groups_claim(claims, expected.groups_claim),
     })
 }
 
@@ -312,6 +365,7 @@ mod tests {
             appid: None,
             uti: Some("uti-1".into()),
             jti: None,
+            other: serde_json::Map::new(),
         }
     }
 
@@ -322,6 +376,7 @@ mod tests {
             audience: "app",
             nonce: Some("n-1"),
             verified_domains: &[],
+            groups_claim: "groups",
         }
     }
 
@@ -500,5 +555,31 @@ mod tests {
             check_signature(&hs, &jwks).unwrap_err(),
             VerifyError::AlgorithmNotAllowed
         );
+    }
+
+    #[test]
+    fn groups_are_read_from_the_named_claim_and_overage_is_recognised() {
+        let mut c = claims();
+        assert_eq!(groups_claim(&c, "groups"), GroupsClaim::Absent);
+        c.other
+            .insert("groups".into(), serde_json::json!(["g1", " g2 ", "", 7]));
+        assert_eq!(
+            groups_claim(&c, "groups"),
+            GroupsClaim::Listed(vec!["g1".into(), "g2".into()])
+        );
+        assert_eq!(groups_claim(&c, "roles"), GroupsClaim::Absent);
+        c.other.insert("roles".into(), serde_json::json!("admins"));
+        assert_eq!(
+            groups_claim(&c, "roles"),
+            GroupsClaim::Listed(vec!["admins".into()])
+        );
+        // Entra's JWT overage: `groups` is gone, `_claim_names` points at Graph.
+        let mut o = claims();
+        o.other
+            .insert("_claim_names".into(), serde_json::json!({"groups": "src1"}));
+        assert_eq!(groups_claim(&o, "groups"), GroupsClaim::Overage);
+        let mut h = claims();
+        h.other.insert("hasgroups".into(), serde_json::json!(true));
+        assert_eq!(groups_claim(&h, "groups"), GroupsClaim::Overage);
     }
 }

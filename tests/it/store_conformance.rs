@@ -2195,6 +2195,7 @@ fn runtime_org(id: &str, domain: &str, created_at: u64) -> idbroker::store::Runt
             password_fallback: None,
             jit: None,
             sync: None,
+            groups: None,
         },
         created_at,
         created_by: "ops@example.com".into(),

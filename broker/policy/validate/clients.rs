@@ -301,6 +301,12 @@ impl Validator<'_> {
             Some(n) => self.check(n, &format!("{path}.name"), non_empty)?,
             None => id.clone()?,
         };
+        let groups = self.client_groups(
+            path,
+            c.roles.as_ref(),
+            c.claims.as_ref(),
+            c.groups_limit.as_ref(),
+        );
         if self.problems.len() > before {
             return None;
         }
@@ -314,6 +320,10 @@ impl Validator<'_> {
             scopes,
             native,
             name,
+            roles: groups.roles,
+            always_groups: groups.always_groups,
+            always_roles: groups.always_roles,
+            groups_limit: groups.groups_limit,
         })
     }
 

@@ -352,6 +352,7 @@ impl Validator<'_> {
             },
         };
         let admins = self.emails(&o.admins, &format!("{path}.admins"));
+        let groups = self.org_groups(path, o.groups.as_ref(), kind);
         Some(Organization {
             id: id?.to_owned(),
             origin: OrgOrigin::PolicyFile,
@@ -363,6 +364,7 @@ impl Validator<'_> {
             password_fallback: o.password_fallback.unwrap_or(false),
             jit,
             sync_interval,
+            groups,
         })
     }
 
@@ -453,6 +455,7 @@ impl Validator<'_> {
             link,
             sso: u.sso.unwrap_or(false),
             disabled: u.disabled.unwrap_or(false),
+            groups: self.group_names(&format!("{path}.groups"), &u.groups),
         })
     }
 

@@ -159,6 +159,20 @@ impl Validator<'_> {
             None if kind == RawUpstreamKind::Entra => "Microsoft".to_owned(),
             None => id?.to_owned(),
         };
+        let groups_claim = match (&u.groups_claim, kind) {
+            (None, _) => "groups".to_owned(),
+            (Some(t), RawUpstreamKind::Entra) => {
+                self.add(
+                    at(t),
+                    &format!("{path}.groups_claim"),
+                    "only for kind: oidc; Entra's groups come from its `groups` claim and Graph",
+                );
+                "groups".to_owned()
+            }
+            (Some(t), RawUpstreamKind::Oidc) => self
+                .check(t, &format!("{path}.groups_claim"), non_empty)
+                .unwrap_or_else(|| "groups".to_owned()),
+        };
         Some(Upstream {
             id: id?.to_owned(),
             kind: upstream_kind?,
@@ -168,6 +182,7 @@ impl Validator<'_> {
             timeout,
             display_name,
             exchange_apps,
+            groups_claim,
         })
     }
 
