@@ -11,6 +11,7 @@ pub mod discovery;
 pub mod error;
 pub mod pkce;
 pub mod redirect_uri;
+pub mod resource;
 pub mod scope;
 pub mod session;
 

@@ -21,10 +21,18 @@ const RESERVED_SCOPES: &[&str] = &[
     "roles",
 ];
 
-/// Where an API's scope was first defined: the API's index and the line.
+/// Where an API's scope was first defined: the API's id and the line.
 struct Defined {
     api: String,
     line: u64,
+}
+
+/// What the APIs before the current one took: ids, identifiers (as parsed URIs) and scopes.
+#[derive(Default)]
+struct Seen {
+    ids: HashMap<String, u64>,
+    identifiers: HashMap<String, u64>,
+    scopes: HashMap<String, Defined>,
 }
 
 impl Validator<'_> {
@@ -39,18 +47,14 @@ impl Validator<'_> {
             .iter()
             .filter_map(|c| Some((c.value.id.as_ref()?.value.as_str(), &c.value)))
             .collect();
-        let mut ids = HashMap::new();
-        let mut identifiers: HashMap<String, u64> = HashMap::new();
-        let mut scopes: HashMap<String, Defined> = HashMap::new();
+        let mut seen = Seen::default();
         let mut out = Vec::new();
         for (i, a) in raw.iter().enumerate() {
-            let path = format!("apis[{i}]");
-            let seen = (&mut ids, &mut identifiers, &mut scopes);
-            if let Some(api) = self.api(&path, a, &declared, seen) {
+            if let Some(api) = self.api(&format!("apis[{i}]"), a, &declared, &mut seen) {
                 out.push(api);
             }
         }
-        self.client_scopes_of_apis(clients, &scopes);
+        self.client_scopes_of_apis(clients, &seen.scopes);
         out
     }
 
@@ -59,15 +63,11 @@ impl Validator<'_> {
         path: &str,
         raw: &Spanned<RawApi>,
         clients: &HashMap<&str, &RawClient>,
-        (ids, identifiers, defined): (
-            &mut HashMap<String, u64>,
-            &mut HashMap<String, u64>,
-            &mut HashMap<String, Defined>,
-        ),
+        seen: &mut Seen,
     ) -> Option<Api> {
         let before = self.problems.len();
         let a = &raw.value;
-        let id = self.unique_id(path, at(raw), a.id.as_ref(), "API", ids);
+        let id = self.unique_id(path, at(raw), a.id.as_ref(), "API", &mut seen.ids);
         if let (Some(text), Some(id)) = (a.id.as_ref(), id.as_deref()) {
             // The id is the API's `client_id` at `/introspect`: it must not name a client too.
             if clients.contains_key(id) || id == crate::policy::ACCOUNT_CLIENT_ID {
@@ -81,8 +81,8 @@ impl Validator<'_> {
                 );
             }
         }
-        let identifier = self.identifier(path, raw, identifiers);
-        let scopes = self.api_scopes(path, a.scopes.as_deref(), id.as_deref(), defined);
+        let identifier = self.identifier(path, raw, &mut seen.identifiers);
+        let scopes = self.api_scopes(path, a.scopes.as_deref(), id.as_deref(), &mut seen.scopes);
         let grants = self.api_grants(path, a, &scopes, clients);
         let secret = self.api_secret(path, a);
         if self.problems.len() > before {
