@@ -126,14 +126,15 @@ pub fn within_grant(granted: Option<&str>, asked: Option<&str>) -> Result<(), Op
 
 /// RFC 8693 §2.1 for token exchange: `audience` names the target by its logical name, which
 /// for an API is its identifier (the `aud` of its tokens), and for the requesting client its
-/// id (the default, as without it). With `resource` as well, both must name the same API.
-/// Returns the resource to resolve with [`target`].
+/// id (the default, as without it; `resource` may name the client by its id too, as it could
+/// before APIs existed). With `resource` as well, both must name the same API. Returns the
+/// resource to resolve with [`target`].
 pub fn exchange_target<'a>(
     client_id: &str,
     audience: Option<&'a str>,
     resources: &'a [String],
 ) -> Result<Option<&'a str>, OpError> {
-    let resource = single(resources)?;
+    let resource = single(resources)?.filter(|r| *r != client_id);
     let audience = audience.filter(|a| *a != client_id);
     match (audience, resource) {
         (Some(a), Some(r)) if within_grant(Some(a), Some(r)).is_err() => Err(invalid_target(
@@ -312,6 +313,8 @@ apis:
             exchange_target("agent", Some("agent"), &none).unwrap(),
             None
         );
+        let itself = ["agent".to_owned()];
+        assert_eq!(exchange_target("agent", None, &itself).unwrap(), None);
         assert_eq!(
             exchange_target("agent", Some("urn:x"), &none).unwrap(),
             Some("urn:x")

@@ -688,21 +688,24 @@ async fn an_exchange_may_address_its_tokens_to_an_api() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{extra:?}: {body}");
         assert_eq!(body["error"], "invalid_target", "{extra:?}: {body}");
     }
-    // The audience may still be the client itself, as before.
-    let (status, body) = exchange(
-        &w.tb,
-        &[
-            ("grant_type", GRANT),
-            ("client_id", "agent"),
-            ("subject_token", t.as_str()),
-            ("subject_token_type", ID_TOKEN),
-            ("audience", "agent"),
-        ],
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(
-        claims(body["access_token"].as_str().unwrap())["aud"],
-        "agent"
-    );
+    // The target may still be the client itself, named either way, as before.
+    for target in [("audience", "agent"), ("resource", "agent")] {
+        let t = w.fake.silent_id_token(&w.tid, &w.ada.id, APP);
+        let (status, body) = exchange(
+            &w.tb,
+            &[
+                ("grant_type", GRANT),
+                ("client_id", "agent"),
+                ("subject_token", t.as_str()),
+                ("subject_token_type", ID_TOKEN),
+                target,
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{target:?}: {body}");
+        assert_eq!(
+            claims(body["access_token"].as_str().unwrap())["aud"],
+            "agent"
+        );
+    }
 }
