@@ -400,6 +400,7 @@ async fn populate(setup: &Setup, users: usize, families: usize) {
                     client_id: "app".into(),
                     session_id: Some(uuid::Uuid::new_v4().simple().to_string()),
                     scope: vec!["openid".into(), "offline_access".into()],
+                    resource: None,
                     auth: idbroker::store::Authentication {
                         auth_time: now,
                         amr: vec!["pwd".into()],

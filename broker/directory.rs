@@ -151,6 +151,11 @@ pub struct AuthRequest {
     pub scope: Vec<String>,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
+    /// The API the grant is for (its identifier; RFC 8707 §2), from `resource` or from the
+    /// API's scopes; `None` for the client itself. Absent from records written before APIs
+    /// existed, which read as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }
 
 /// An organisation as an operator wrote it: the fields of one `organizations[]` entry of

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::cookies::Names;
 use super::error::PageError;
-use super::extract::{Browser, PageForm, PageQuery};
+use super::extract::{Browser, PageQuery, PageResourceForm, resources};
 use super::pages;
 use crate::op::authorize::AuthorizeParams;
 use crate::service::Broker;
@@ -34,8 +34,9 @@ pub struct AuthorizeQuery {
     request_uri: Option<String>,
 }
 
-impl From<AuthorizeQuery> for AuthorizeParams {
-    fn from(q: AuthorizeQuery) -> Self {
+/// The query or form, with its `resource` values (RFC 8707 §2; see [`resources`]).
+impl From<(AuthorizeQuery, Vec<String>)> for AuthorizeParams {
+    fn from((q, resource): (AuthorizeQuery, Vec<String>)) -> Self {
         AuthorizeParams {
             client_id: q.client_id,
             redirect_uri: q.redirect_uri,
@@ -51,6 +52,7 @@ impl From<AuthorizeQuery> for AuthorizeParams {
             login_hint: q.login_hint,
             request: q.request,
             request_uri: q.request_uri,
+            resource,
         }
     }
 }
@@ -60,8 +62,10 @@ pub async fn get(
     Browser(ctx): Browser,
     jar: CookieJar,
     PageQuery(q): PageQuery<AuthorizeQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
-    handle(broker, ctx, jar, q).await
+    let found = resources(raw.unwrap_or_default().as_bytes());
+    handle(broker, ctx, jar, AuthorizeParams::from((q, found))).await
 }
 
 /// OIDC Core §3.1.2.1: the authorization endpoint MUST support POST as well.
@@ -69,18 +73,17 @@ pub async fn post(
     State(broker): State<Arc<Broker>>,
     Browser(ctx): Browser,
     jar: CookieJar,
-    PageForm(q): PageForm<AuthorizeQuery>,
+    PageResourceForm(q, found): PageResourceForm<AuthorizeQuery>,
 ) -> Result<Response, PageError> {
-    handle(broker, ctx, jar, q).await
+    handle(broker, ctx, jar, AuthorizeParams::from((q, found))).await
 }
 
 async fn handle(
     broker: Arc<Broker>,
     ctx: crate::service::authorize::BrowserContext,
     jar: CookieJar,
-    q: AuthorizeQuery,
+    params: AuthorizeParams,
 ) -> Result<Response, PageError> {
-    let params = AuthorizeParams::from(q);
     match broker.sign_in().authorize(&params, &ctx).await? {
         AuthorizeOutcome::Redirect(url) => Ok(Redirect::to(url.as_str()).into_response()),
         AuthorizeOutcome::Page(msg) => Ok(pages::message(

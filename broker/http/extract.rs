@@ -4,8 +4,9 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{BytesRejection, FormRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
@@ -13,6 +14,7 @@ use axum_extra::headers::authorization::{Basic, Bearer, Credentials};
 use axum_extra::headers::{Authorization, Header, HeaderMapExt};
 use secrecy::SecretString;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::cookies;
 use super::error::{ApiError, PageError};
@@ -32,6 +34,80 @@ impl From<FormRejection> for ApiError {
             "the request body is not a valid form: {}",
             r.body_text()
         ))))
+    }
+}
+
+/// RFC 8707 §2: `resource` may be repeated, unlike every other parameter (RFC 6749 §3.2,
+/// which the forms enforce by refusing a repeated field). So no form has a `resource` field:
+/// its values are read apart from the raw query or body, every one, in order.
+pub fn resources(raw: &[u8]) -> Vec<String> {
+    form_urlencoded::parse(raw)
+        .filter(|(k, _)| k == "resource")
+        .map(|(_, v)| v.into_owned())
+        .collect()
+}
+
+/// Why a form with its resources could not be read.
+enum ResourceFormRejection {
+    Body(BytesRejection),
+    Form(FormRejection),
+}
+
+/// The body read once: parsed as the form `T` (by `axum::Form`, with its checks and limits),
+/// and scanned for its `resource` values.
+async fn form_with_resources<T, S>(
+    req: Request,
+    state: &S,
+) -> Result<(T, Vec<String>), ResourceFormRejection>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    let (parts, body) = req.into_parts();
+    let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+        .await
+        .map_err(ResourceFormRejection::Body)?;
+    let found = resources(&bytes);
+    let axum::Form(form) =
+        axum::Form::<T>::from_request(Request::from_parts(parts, Body::from(bytes)), state)
+            .await
+            .map_err(ResourceFormRejection::Form)?;
+    Ok((form, found))
+}
+
+/// [`ApiForm`] with the body's `resource` values (see [`resources`]).
+pub struct ApiResourceForm<T>(pub T, pub Vec<String>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiResourceForm<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match form_with_resources(req, state).await {
+            Ok((form, found)) => Ok(ApiResourceForm(form, found)),
+            Err(ResourceFormRejection::Form(r)) => Err(r.into()),
+            Err(ResourceFormRejection::Body(r)) => {
+                Err(ApiError(ServiceError::Op(OpError::invalid_request(
+                    format!("the request body could not be read: {}", r.body_text()),
+                ))))
+            }
+        }
+    }
+}
+
+/// [`PageForm`] with the body's `resource` values (see [`resources`]).
+pub struct PageResourceForm<T>(pub T, pub Vec<String>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageResourceForm<T> {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, PageError> {
+        match form_with_resources(req, state).await {
+            Ok((form, found)) => Ok(PageResourceForm(form, found)),
+            Err(ResourceFormRejection::Form(r)) => Err(r.into()),
+            Err(ResourceFormRejection::Body(_)) => Err(PageError(ServiceError::Restart(
+                "The form could not be read. Go back and try again.".into(),
+            ))),
+        }
     }
 }
 

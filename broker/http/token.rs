@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::error::{ApiError, oauth_json};
-use super::extract::{ApiForm, Browser, ClientAuthForm, client_credentials};
+use super::extract::{ApiForm, ApiResourceForm, Browser, ClientAuthForm, client_credentials};
 use crate::op::{ErrorCode, OpError};
 use crate::service::token::TokenParams;
 use crate::service::{Broker, ServiceError};
@@ -30,14 +30,14 @@ pub struct TokenForm {
     requested_token_type: Option<String>,
     actor_token: Option<String>,
     audience: Option<String>,
-    resource: Option<String>,
+    // No `resource`: it may be repeated (RFC 8707 §2), so it is read apart.
 }
 
 pub async fn token(
     State(broker): State<Arc<Broker>>,
     Browser(ctx): Browser,
     headers: HeaderMap,
-    ApiForm(f): ApiForm<TokenForm>,
+    ApiResourceForm(f, resource): ApiResourceForm<TokenForm>,
 ) -> Result<Response, ApiError> {
     let creds = client_credentials(&headers, &f.client)?;
     let client = broker.tokens().authenticate_client(&creds).await?;
@@ -54,7 +54,7 @@ pub async fn token(
         requested_token_type: f.requested_token_type,
         actor_token: f.actor_token,
         audience: f.audience,
-        resource: f.resource,
+        resource,
         ip: ctx.ip,
     };
     match broker.tokens().token(client, &params).await {
@@ -98,15 +98,12 @@ pub async fn introspect(
     ApiForm(f): ApiForm<TokenHintForm>,
 ) -> Result<Response, ApiError> {
     let creds = client_credentials(&headers, &f.client)?;
-    let client = broker
-        .tokens()
-        .authenticate_confidential_client(&creds)
-        .await?;
+    let who = broker.tokens().authenticate_introspector(&creds).await?;
     let token = f
         .token
         .ok_or_else(|| OpError::invalid_request("token is missing"))?;
     Ok(no_store(Json(
-        broker.tokens().introspect(&client, &token).await?,
+        broker.tokens().introspect(&who, &token).await?,
     )))
 }
 
@@ -159,10 +156,9 @@ mod tests {
         requested_token_type: Option<String>,
         actor_token: Option<String>,
         audience: Option<String>,
-        resource: Option<String>,
     }
 
-    type Seen = [Option<String>; 17];
+    type Seen = [Option<String>; 16];
 
     fn written(f: Written) -> Seen {
         [
@@ -182,7 +178,6 @@ mod tests {
             f.requested_token_type,
             f.actor_token,
             f.audience,
-            f.resource,
         ]
     }
 
@@ -204,7 +199,6 @@ mod tests {
             f.requested_token_type,
             f.actor_token,
             f.audience,
-            f.resource,
         ]
     }
 
@@ -234,6 +228,19 @@ mod tests {
             let now = parse::<TokenForm>(body).await.map(flattened);
             assert_eq!(now, before, "{body}");
         }
+        // `resource` is no field: repeated or not, it leaves the form as it is (RFC 8707 §2),
+        // and every value is read apart, in order.
+        for body in [
+            "grant_type=x&resource=urn%3Aa&resource=urn%3Ab",
+            "grant_type=x",
+        ] {
+            let form = parse::<TokenForm>(body).await.unwrap();
+            assert_eq!(form.grant_type.as_deref(), Some("x"));
+        }
+        assert_eq!(
+            super::super::extract::resources(b"resource=urn%3Aa&scope=s&resource=https%3A%2F%2Fb"),
+            ["urn:a", "https://b"]
+        );
         let hint = parse::<TokenHintForm>("token=t&client_id=a&client_secret=s")
             .await
             .unwrap();

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use url::Url;
 
-use super::{ErrorCode, OpError, pkce, redirect_uri, scope};
+use super::{ErrorCode, OpError, pkce, redirect_uri, resource, scope};
 use crate::policy::{Client, GrantType, Policy};
 
 /// The parameters of `/authorize` as received (query or form).
@@ -30,6 +30,8 @@ pub struct AuthorizeParams {
     pub login_hint: Option<String>,
     pub request: Option<String>,
     pub request_uri: Option<String>,
+    /// RFC 8707 §2: every `resource` value, in order (the parameter may be repeated).
+    pub resource: Vec<String>,
 }
 
 /// What `prompt` asks for (OIDC Core §3.1.2.1).
@@ -51,6 +53,8 @@ pub struct ValidRequest {
     /// The registered redirect URI to answer to (with the request's port for loopback).
     pub redirect_uri: Url,
     pub scope: Vec<String>,
+    /// The API the tokens will be addressed to (its identifier), or `None` for the client.
+    pub resource: Option<String>,
     pub state: Option<String>,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
@@ -160,7 +164,11 @@ pub fn validate(policy: &Policy, p: &AuthorizeParams) -> Result<ValidRequest, Au
         )));
     }
     let scopes = scope::parse(p.scope.as_deref());
-    scope::check_allowed(&scopes, &client.scopes).map_err(&fail)?;
+    // RFC 8707 §2 and RFC 6749 §4.1.2.1: `invalid_target` and `invalid_scope` go back to
+    // the client, now that its redirect URI is known to be registered.
+    let api = resource::single(&p.resource)
+        .and_then(|r| resource::target(policy, &client, &scopes, r))
+        .map_err(&fail)?;
 
     // RFC 7636 §4.4.1 and RFC 9700 §2.1.1: PKCE with S256; mandatory for public clients.
     let code_challenge = match (
@@ -215,6 +223,7 @@ pub fn validate(policy: &Policy, p: &AuthorizeParams) -> Result<ValidRequest, Au
         client,
         redirect_uri,
         scope: scopes,
+        resource: api.map(|a| a.identifier.clone()),
         state: p.state.clone(),
         nonce: p.nonce.clone(),
         code_challenge,

@@ -64,7 +64,8 @@ pub struct AccessTokenClaims {
     pub iss: String,
     /// The user id, or the client id for `client_credentials` (RFC 9068 §2.2).
     pub sub: String,
-    /// RFC 9068 §3: without a resource indicator the default resource is the client itself.
+    /// RFC 9068 §3: the API the token is for (its identifier, RFC 8707); without one, the
+    /// default resource is the client itself.
     pub aud: String,
     pub exp: UnixTime,
     pub iat: UnixTime,
@@ -94,9 +95,8 @@ pub struct AccessTokenClaims {
 
 impl AccessTokenClaims {
     /// Whether `client` may learn about this token at introspection (RFC 7662 §2.1, §4): the
-    /// client it was issued to, or the resource server it is for (`aud`). Today `aud` is the
-    /// client itself; once APIs are registered as audiences, an API sees the tokens issued for
-    /// it.
+    /// client it was issued to, or the resource server it is for (`aud`). An API, which is
+    /// not a client, sees the tokens addressed to it (`op::resource::api_sees`).
     pub fn concerns(&self, client: &str) -> bool {
         self.client_id == client || self.aud == client
     }
@@ -106,6 +106,8 @@ impl AccessTokenClaims {
 pub struct Grant<'a> {
     pub issuer: &'a str,
     pub client_id: &'a str,
+    /// The access token's audience: an API's identifier, or `None` for the client itself.
+    pub audience: Option<&'a str>,
     pub user: &'a User,
     pub scope: &'a [String],
     pub nonce: Option<&'a str>,
@@ -149,7 +151,7 @@ pub fn access_token(g: &Grant<'_>) -> AccessTokenClaims {
     AccessTokenClaims {
         iss: g.issuer.to_owned(),
         sub: g.user.id.clone(),
-        aud: g.client_id.to_owned(),
+        aud: g.audience.unwrap_or(g.client_id).to_owned(),
         exp: g.now + g.access_ttl,
         iat: g.now,
         jti: g.jti.to_owned(),
@@ -166,10 +168,12 @@ pub fn access_token(g: &Grant<'_>) -> AccessTokenClaims {
     }
 }
 
-/// An access token for a client acting on its own behalf (`client_credentials`).
+/// An access token for a client acting on its own behalf (`client_credentials`), addressed
+/// to `audience` (an API's identifier) or else to the client itself.
 pub fn client_access_token(
     issuer: &str,
     client_id: &str,
+    audience: Option<&str>,
     scope: &[String],
     jti: &str,
     now: UnixTime,
@@ -178,7 +182,7 @@ pub fn client_access_token(
     AccessTokenClaims {
         iss: issuer.to_owned(),
         sub: client_id.to_owned(),
-        aud: client_id.to_owned(),
+        aud: audience.unwrap_or(client_id).to_owned(),
         exp: now + ttl,
         iat: now,
         jti: jti.to_owned(),

@@ -59,6 +59,16 @@ pub fn metadata(policy: &Policy, signing_algs: &[&str]) -> serde_json::Value {
         "frontchannel_logout_supported": false,
         "backchannel_logout_supported": false,
     });
+    // The APIs' scopes after the broker's own, so that an application can find them.
+    let mut api_scopes: Vec<&str> = policy
+        .apis
+        .iter()
+        .flat_map(|a| a.scopes.iter().map(String::as_str))
+        .collect();
+    api_scopes.sort_unstable();
+    if let Some(list) = doc["scopes_supported"].as_array_mut() {
+        list.extend(api_scopes.into_iter().map(|s| json!(s)));
+    }
     if device {
         // RFC 8628 §4.
         doc["device_authorization_endpoint"] = json!(iss.join("/device_authorization"));

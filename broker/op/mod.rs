@@ -12,6 +12,7 @@ pub mod error;
 pub mod groups;
 pub mod pkce;
 pub mod redirect_uri;
+pub mod resource;
 pub mod scope;
 pub mod session;
 

@@ -27,6 +27,8 @@ pub struct Policy {
     pub lifetimes: Lifetimes,
     pub admin: AdminPolicy,
     pub clients: HashMap<String, Arc<Client>>,
+    /// The APIs (resource servers) access tokens may be addressed to.
+    pub apis: Apis,
     pub upstreams: HashMap<String, Arc<Upstream>>,
     /// The file's organisations, then those created at run time that are in force (see
     /// [`super::runtime`]).
@@ -238,6 +240,93 @@ pub enum ClientSecret {
     Sha256([u8; 32]),
     /// From `secret_hash`: an argon2id PHC string made by `idbroker hash-secret`.
     Argon2(String),
+}
+
+/// An API (a resource server): what its access tokens are addressed to, the scopes it
+/// defines, which clients may ask for them, and how it authenticates at `/introspect`.
+#[derive(Debug)]
+pub struct Api {
+    /// A short name; also its `client_id` at `/introspect` (never a client's id).
+    pub id: String,
+    /// An absolute URI without a fragment (RFC 8707 §2), as written in the policy: the `aud`
+    /// of its access tokens and the `resource` value that asks for them.
+    pub identifier: String,
+    /// The scopes it defines; no other API defines them, and they are no client's own scopes.
+    pub scopes: Vec<String>,
+    /// Client id → the scopes of this API the client may ask for. A client listed with no
+    /// scopes may still get tokens addressed to the API (through `resource`).
+    pub clients: HashMap<String, Vec<String>>,
+    /// Its credential at `/introspect` (compared like a client secret); without one, the API
+    /// cannot introspect.
+    pub secret: Option<ClientSecret>,
+}
+
+impl Api {
+    /// The scopes of this API `client` may ask for; `None` when it may not target the API.
+    pub fn granted(&self, client: &str) -> Option<&[String]> {
+        self.clients.get(client).map(Vec::as_slice)
+    }
+}
+
+/// The APIs of the policy and their indexes: by id, by resource (the identifier as a parsed
+/// URI) and by scope.
+#[derive(Debug, Clone, Default)]
+pub struct Apis {
+    by_id: HashMap<String, Arc<Api>>,
+    by_resource: HashMap<String, Arc<Api>>,
+    by_scope: HashMap<String, Arc<Api>>,
+}
+
+impl Apis {
+    /// Indexes `apis`, which the validator has checked: unique ids, identifiers and scopes.
+    pub fn new(apis: Vec<Api>) -> Apis {
+        let mut out = Apis::default();
+        for api in apis.into_iter().map(Arc::new) {
+            if let Ok(key) = resource_key(&api.identifier) {
+                out.by_resource.insert(key, Arc::clone(&api));
+            }
+            for s in &api.scopes {
+                out.by_scope.insert(s.clone(), Arc::clone(&api));
+            }
+            out.by_id.insert(api.id.clone(), api);
+        }
+        out
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Arc<Api>> {
+        self.by_id.get(id)
+    }
+
+    /// The API a `resource` value names: compared as parsed URIs (as redirect URIs are), so
+    /// `https://api.example` and `https://api.example/` name the same API.
+    pub fn by_resource(&self, resource: &str) -> Option<&Arc<Api>> {
+        self.by_resource.get(&resource_key(resource).ok()?)
+    }
+
+    /// The API that defines `scope`, if any.
+    pub fn of_scope(&self, scope: &str) -> Option<&Arc<Api>> {
+        self.by_scope.get(scope)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Api>> {
+        self.by_id.values()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+}
+
+/// A resource indicator as the broker compares it: an absolute URI without a fragment
+/// (RFC 8707 §2), in its parsed (normalised) form; or why it is not one.
+pub fn resource_key(text: &str) -> Result<String, String> {
+    let url = Url::parse(text).map_err(|e| format!("{text:?} is not an absolute URI ({e})"))?;
+    if url.fragment().is_some() {
+        return Err(format!(
+            "{text:?} has a fragment; a resource indicator must not (RFC 8707 §2)"
+        ));
+    }
+    Ok(url.to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

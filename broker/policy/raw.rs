@@ -27,6 +27,8 @@ pub(super) struct RawPolicy {
     #[serde(default)]
     pub clients: Vec<Spanned<RawClient>>,
     #[serde(default)]
+    pub apis: Vec<Spanned<RawApi>>,
+    #[serde(default)]
     pub upstreams: Vec<Spanned<RawUpstream>>,
     #[serde(default)]
     pub organizations: Vec<Spanned<RawOrganization>>,
@@ -141,6 +143,51 @@ pub(super) struct RawClient {
     pub claims: Option<Vec<Text>>,
     /// The most groups a token carries before the overflow rule applies.
     pub groups_limit: Option<Spanned<u32>>,
+}
+
+/// An API (a resource server, RFC 8707): the audience of the access tokens it accepts.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawApi {
+    pub id: Option<Text>,
+    pub identifier: Option<Text>,
+    pub scopes: Option<Vec<Text>>,
+    /// Client id → the scopes of this API the client may ask for. The keys keep their
+    /// location too, so an unknown client id is reported where it is written.
+    pub clients: Option<Spanned<RawGrants>>,
+    pub secret_env: Option<Text>,
+    pub secret_file: Option<Text>,
+    pub secret_hash: Option<Text>,
+}
+
+/// A mapping of client ids to lists of scopes (`{web: [orders.read]}`), in document order.
+/// Read by hand because serde's maps would lose the keys' order and locations.
+#[derive(Debug)]
+pub(super) struct RawGrants(pub Vec<(Text, Vec<Text>)>);
+
+impl<'de> Deserialize<'de> for RawGrants {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Entries;
+        impl<'de> serde::de::Visitor<'de> for Entries {
+            type Value = RawGrants;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a mapping of client ids to lists of scopes, e.g. {web: [orders.read]}")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawGrants, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry::<Text, Vec<Text>>()? {
+                    out.push(entry);
+                }
+                Ok(RawGrants(out))
+            }
+        }
+        d.deserialize_map(Entries)
+    }
 }
 
 /// A JWK Set (RFC 7517 §5). The keys themselves are free-form JSON objects, checked member

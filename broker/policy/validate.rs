@@ -24,6 +24,7 @@ use super::{Organization, Policy, Problem, Upstream, UpstreamKind};
 
 pub(super) use directory::Taken;
 
+mod apis;
 mod clients;
 mod directory;
 mod groups;
@@ -93,6 +94,7 @@ pub(super) fn validate(
     let lifetimes = v.lifetimes(raw.lifetimes.as_ref());
     let admin = raw.admin.as_ref().map(|a| v.admin(a)).unwrap_or_default();
     let clients = v.clients(&raw.clients);
+    let apis = v.apis(&raw.apis, &raw.clients);
     let (upstreams, declared_upstreams) = v.upstreams(&raw.upstreams);
     let (organizations, declared_orgs) = v.organizations(&raw.organizations, &declared_upstreams);
     let users = v.users(&raw.users, &declared_orgs);
@@ -132,6 +134,7 @@ pub(super) fn validate(
         lifetimes,
         admin,
         clients,
+        apis: super::Apis::new(apis),
         upstreams,
         organizations,
         org_by_id,

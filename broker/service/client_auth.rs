@@ -5,10 +5,11 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use super::introspect::Introspector;
 use super::{ServiceError, Tokens};
 use crate::op::OpError;
 use crate::op::client_assertion::{self, ASSERTION_TYPE, LEEWAY_SECS};
-use crate::policy::{Client, ClientSecret};
+use crate::policy::{Api, Client, ClientSecret};
 use crate::secret::{ct_eq, sha256};
 use crate::store::Reservation;
 
@@ -61,21 +62,34 @@ impl Tokens<'_> {
         if !guarded {
             return self.check_credentials(client, creds).await;
         }
-        // Guessing is limited per client: every failure takes a place in the client's
-        // failure bucket (one atomic increment shared by replicas), and once the window's
-        // places are taken, every attempt, the right one included, is refused without being
-        // checked. A success gives its place back, so a busy client is never slowed by its
-        // own traffic; only failures keep theirs.
-        let bucket = format!("client-auth-fail/{}", crate::secret::digest(id));
         let cheap = !creds.has_assertion()
             && client.jwks.is_none()
             && matches!(client.secret, Some(ClientSecret::Sha256(_)));
+        self.limited(id, cheap, self.check_credentials(client, creds))
+            .await
+    }
+
+    /// Runs `check`, the credential check of `id`, under the failure limit.
+    ///
+    /// Guessing is limited per client (or API): every failure takes a place in its failure
+    /// bucket (one atomic increment shared by replicas), and once the window's places are
+    /// taken, every attempt, the right one included, is refused without being checked. A
+    /// success gives its place back, so a busy client is never slowed by its own traffic;
+    /// only failures keep theirs. Client and API ids never clash (the policy sees to it), so
+    /// they share the buckets' name space.
+    async fn limited<T>(
+        &self,
+        id: &str,
+        cheap: bool,
+        check: impl Future<Output = Result<T, ServiceError>>,
+    ) -> Result<T, ServiceError> {
+        let bucket = format!("client-auth-fail/{}", crate::secret::digest(id));
         if cheap {
             // A secret compared by its SHA-256 costs less than the counter, so it is checked
             // first. Right, and no failure recorded: answered without the store (the common
             // case, once per request on `/token` and `/introspect`). Otherwise the count
             // decides, exactly as below.
-            let verdict = self.check_client_secret(client, creds).await;
+            let verdict = check.await;
             if verdict.is_ok() && self.broker.store.failure_bucket_clear(&bucket) {
                 return verdict;
             }
@@ -87,7 +101,7 @@ impl Tokens<'_> {
         // first, so however many arrive at once, at most `token_per_client` are checked per
         // window.
         let place = self.reserve_place(&bucket).await?;
-        let verdict = self.check_credentials(client, creds).await;
+        let verdict = check.await;
         self.settle(place, &verdict).await;
         verdict
     }
@@ -110,7 +124,7 @@ impl Tokens<'_> {
     }
 
     /// A failure (`invalid_client`) keeps its place; anything else gives it back.
-    async fn settle(&self, place: Reservation, verdict: &Result<Arc<Client>, ServiceError>) {
+    async fn settle<T>(&self, place: Reservation, verdict: &Result<T, ServiceError>) {
         let done = if matches!(verdict, Err(ServiceError::Op(_))) {
             self.broker.store.keep_place(place).await
         } else {
@@ -149,22 +163,34 @@ impl Tokens<'_> {
             // A public client has nothing to present; a secret would mean a misconfigured app.
             (None, Some(_)) => Err(fail()),
             (Some(_), None) => Err(fail()),
-            (Some(ClientSecret::Sha256(expected)), Some(given)) => {
-                if ct_eq(expected, &sha256(given.expose_secret().as_bytes())) {
+            (Some(expected), Some(given)) => {
+                if self.secret_matches(expected, given).await? {
                     Ok(client)
                 } else {
                     Err(fail())
                 }
             }
-            (Some(ClientSecret::Argon2(phc)), Some(given)) => {
-                let ok = self
-                    .broker
+        }
+    }
+
+    /// Whether `given` is the secret `expected` stands for (RFC 6749 §2.3.1): its SHA-256
+    /// compared in constant time, or an Argon2id verification.
+    async fn secret_matches(
+        &self,
+        expected: &ClientSecret,
+        given: &SecretString,
+    ) -> Result<bool, ServiceError> {
+        Ok(match expected {
+            ClientSecret::Sha256(digest) => {
+                ct_eq(digest, &sha256(given.expose_secret().as_bytes()))
+            }
+            ClientSecret::Argon2(phc) => {
+                self.broker
                     .passwords
                     .verify(Some(phc.clone()), given.clone())
-                    .await?;
-                if ok { Ok(client) } else { Err(fail()) }
+                    .await?
             }
-        }
+        })
     }
 
     /// `private_key_jwt` (OIDC Core §9, RFC 7523 §3): the assertion is signed by one of the
@@ -220,6 +246,50 @@ impl Tokens<'_> {
             return Err(fail("jti_replayed"));
         }
         Ok(client)
+    }
+
+    /// Who asks at `/introspect` (RFC 7662 §2.1): an API by its id and secret (Basic or form,
+    /// never an assertion), or else a confidential client. Every failure is the same
+    /// `invalid_client`, and an API's failures are limited as a client's are.
+    pub async fn authenticate_introspector(
+        &self,
+        creds: &ClientCredentials,
+    ) -> Result<Introspector, ServiceError> {
+        let api = creds
+            .client_id
+            .as_deref()
+            .and_then(|id| self.broker.policy().apis.get(id).cloned());
+        let Some(api) = api else {
+            return self
+                .authenticate_confidential_client(creds)
+                .await
+                .map(Introspector::Client);
+        };
+        let fail = || ServiceError::Op(OpError::invalid_client("client authentication failed"));
+        if api.secret.is_none() || creds.client_secret.is_none() || creds.has_assertion() {
+            // Nothing an API could be checked against: nothing to guess either.
+            return Err(fail());
+        }
+        let cheap = matches!(api.secret, Some(ClientSecret::Sha256(_)));
+        self.limited(&api.id, cheap, self.check_api_secret(api.clone(), creds))
+            .await
+            .map(Introspector::Api)
+    }
+
+    async fn check_api_secret(
+        &self,
+        api: Arc<Api>,
+        creds: &ClientCredentials,
+    ) -> Result<Arc<Api>, ServiceError> {
+        let fail = || ServiceError::Op(OpError::invalid_client("client authentication failed"));
+        let (Some(expected), Some(given)) = (&api.secret, &creds.client_secret) else {
+            return Err(fail());
+        };
+        if self.secret_matches(expected, given).await? {
+            Ok(api)
+        } else {
+            Err(fail())
+        }
     }
 
     /// Like [`Tokens::authenticate_client`], and the client must be confidential

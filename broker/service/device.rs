@@ -14,7 +14,7 @@ use super::login_flow::{DeviceConsentView, LoginNext, MSG_RESTART};
 use super::token::TokenParams;
 use super::{Devices, ServiceError};
 use crate::op::claims::AuthContext;
-use crate::op::{ErrorCode, OpError, scope};
+use crate::op::{ErrorCode, OpError, resource, scope};
 use crate::policy::{Client, GrantType};
 use crate::secret::{digest, random_bytes, random_handle, random_id};
 use crate::store::{
@@ -118,18 +118,19 @@ impl Devices<'_> {
             )
             .into());
         }
+        let policy = self.broker.policy();
         let scopes = match scope_param {
             None => client.scopes.clone(),
             Some(s) => {
                 let asked = scope::parse(Some(s));
-                scope::check_allowed(&asked, &client.scopes)?;
+                // An API's scopes are allowed as at /authorize; they make it the audience.
+                resource::target(&policy, client, &asked, None)?;
                 asked
             }
         };
         let now = self.broker.now();
         let device_code = random_handle();
         let key = digest(&device_code);
-        let policy = self.broker.policy();
         for _ in 0..8 {
             let record = DeviceAuthorization {
                 client_id: client.id.clone(),
@@ -244,6 +245,7 @@ impl Devices<'_> {
                 scope: device.scope.clone(),
                 nonce: None,
                 code_challenge: None,
+                resource: None,
             },
             state: None,
             response_mode: None,
@@ -449,11 +451,18 @@ impl Devices<'_> {
             )
             .into()),
             DeviceStatus::Approved(grant) => {
+                // The audience follows from the approved scopes (RFC 8707 §2: an API's scope
+                // names its API); `resource` may name that API, no other (§2.2). Checked
+                // before the approval is taken, so a refusal consumes nothing.
+                let api =
+                    resource::target(&self.broker.policy(), client, &device.value.scope, None)?;
+                let audience = api.map(|a| a.identifier.clone());
+                resource::within_grant(audience.as_deref(), resource::single(&p.resource)?)?;
                 // Single use: of two polls racing for one approval, one gets the tokens.
                 if !self.broker.store.take_device(&key, &device).await? {
                     return Err(bad());
                 }
-                self.issue_device_tokens(client, &device.value.scope, grant)
+                self.issue_device_tokens(client, &device.value.scope, audience.as_deref(), grant)
                     .await
             }
             DeviceStatus::Pending | DeviceStatus::SignedIn(_) => {
@@ -494,6 +503,7 @@ impl Devices<'_> {
         &self,
         client: &Client,
         scopes: &[String],
+        audience: Option<&str>,
         grant: &DeviceGrant,
     ) -> Result<TokenResponse, ServiceError> {
         let user = self
@@ -506,10 +516,19 @@ impl Devices<'_> {
             session_id: None,
         };
         let access = self.broker.access_ticket();
+        let tokens = UserGrant {
+            client_id: &client.id,
+            resource: audience,
+            user: &user,
+            scopes,
+            nonce: None,
+            ctx: &ctx,
+            access: &access,
+        };
         let refresh = if client.allows_grant(GrantType::RefreshToken) {
             Some(
                 self.broker
-                    .new_refresh_family(&random_id(), &client.id, &user, scopes, &ctx, &access)
+                    .new_refresh_family(&random_id(), &tokens)
                     .await?,
             )
         } else {
@@ -520,19 +539,7 @@ impl Devices<'_> {
             .client(&client.id);
         ev.organization = user.organization.clone();
         self.broker.audit.record(ev);
-        self.broker
-            .mint_user_tokens(
-                &UserGrant {
-                    client_id: &client.id,
-                    user: &user,
-                    scopes,
-                    nonce: None,
-                    ctx: &ctx,
-                    access: &access,
-                },
-                refresh,
-            )
-            .await
+        self.broker.mint_user_tokens(&tokens, refresh).await
     }
 }
 

@@ -11,7 +11,7 @@ use super::token::TokenParams;
 use super::{ServiceError, Tokens};
 use crate::hrd::LoginMethod;
 use crate::op::claims::AuthContext;
-use crate::op::{ErrorCode, OpError, scope};
+use crate::op::{OpError, resource, scope};
 use crate::policy::{Client, GrantType, Organization, Policy, Upstream, UpstreamKind};
 use crate::secret::random_id;
 use crate::store::{AuditRecord, Authentication, User};
@@ -68,30 +68,18 @@ impl Tokens<'_> {
             )
             .into());
         }
-        // The issued tokens are for the requesting client itself (RFC 9068 §3 default
-        // resource); any other target is refused (RFC 8693 §2.2.2).
-        for target in [p.audience.as_deref(), p.resource.as_deref()]
-            .into_iter()
-            .flatten()
-        {
-            if target != client.id {
-                return Err(OpError::new(
-                    ErrorCode::InvalidTarget,
-                    "tokens can only be issued for the requesting client",
-                )
-                .into());
-            }
-        }
+        // RFC 8693 §2.1: `audience` (an API's identifier, or the client's own id) and
+        // `resource` name the target, mapped onto the APIs as RFC 8707 resources are; without
+        // them the tokens are for the client itself (RFC 9068 §3), or for the API whose scopes
+        // are asked for. Anything else is refused (RFC 8693 §2.2.2: `invalid_target`).
+        let asked = resource::exchange_target(&client.id, p.audience.as_deref(), &p.resource)?;
         let scopes = match p.scope.as_deref() {
             None => client.scopes.clone(),
-            Some(s) => {
-                let asked = scope::parse(Some(s));
-                scope::check_allowed(&asked, &client.scopes)?;
-                asked
-            }
+            Some(s) => scope::parse(Some(s)),
         };
-
         let policy = self.broker.policy();
+        let api = resource::target(&policy, client, &scopes, asked)?;
+
         let now = self.broker.now();
         let mut ev = AuditRecord::failure("token.exchange", now)
             .client(&client.id)
@@ -125,22 +113,19 @@ impl Tokens<'_> {
             session_id: None,
         };
         let access = self.broker.access_ticket();
-        let refresh = if client.allows_grant(GrantType::RefreshToken) {
-            Some(
-                self.broker
-                    .new_refresh_family(&random_id(), &client.id, &user, &scopes, &ctx, &access)
-                    .await?,
-            )
-        } else {
-            None
-        };
         let grant = UserGrant {
             client_id: &client.id,
+            resource: api.as_ref().map(|a| a.identifier.as_str()),
             user: &user,
             scopes: &scopes,
             nonce: None,
             ctx: &ctx,
             access: &access,
+        };
+        let refresh = if client.allows_grant(GrantType::RefreshToken) {
+            Some(self.broker.new_refresh_family(&random_id(), &grant).await?)
+        } else {
+            None
         };
         let mut response = self.broker.mint_user_tokens(&grant, refresh).await?;
         // RFC 8693 §2.2.1: REQUIRED in a token exchange response.

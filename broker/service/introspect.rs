@@ -1,11 +1,14 @@
 //! Token introspection (RFC 7662) and revocation (RFC 7009).
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::issue::split_refresh_token;
 use super::{ServiceError, Tokens};
 use crate::op::claims::AccessTokenClaims;
-use crate::policy::Client;
+use crate::op::resource;
+use crate::policy::{Api, Client};
 use crate::secret::digest;
 use crate::store::SecretMatch;
 
@@ -35,25 +38,47 @@ pub struct Introspection {
     pub jti: Option<String>,
 }
 
+/// Who asks at `/introspect`, authenticated: a confidential client, or an API (a resource
+/// server of the policy's `apis`).
+#[derive(Debug, Clone)]
+pub enum Introspector {
+    Client(Arc<Client>),
+    Api(Arc<Api>),
+}
+
 impl Tokens<'_> {
-    /// RFC 7662 §2.1 for an authenticated (confidential) `client`. A token is active for the
-    /// client it was issued to, or (an access token) for its audience; to any other client it
-    /// is `{"active": false}`, exactly as an unknown token (§4: a client learns nothing about
-    /// other clients' tokens).
+    /// RFC 7662 §2.1 for an authenticated introspector. A token is active for the client it
+    /// was issued to, or (an access token) for its audience: the API it is addressed to. To
+    /// anyone else it is `{"active": false}`, exactly as an unknown token (§2.2, §4: nobody
+    /// learns about the tokens of others). A refresh token is its client's only: an API
+    /// never sees one.
     pub async fn introspect(
         &self,
-        client: &Client,
+        who: &Introspector,
         token: &str,
     ) -> Result<Introspection, ServiceError> {
-        if let Some(i) = self.introspect_refresh(client, token).await? {
-            return Ok(i);
+        match who {
+            Introspector::Client(client) => {
+                if let Some(i) = self.introspect_refresh(client, token).await? {
+                    return Ok(i);
+                }
+            }
+            Introspector::Api(_) => {
+                if split_refresh_token(token).is_some() {
+                    return Ok(Introspection::default());
+                }
+            }
         }
         let claims: AccessTokenClaims = match self.check_access_token(token).await {
             Ok(c) => c,
             Err(ServiceError::Op(_)) => return Ok(Introspection::default()),
             Err(e) => return Err(e),
         };
-        if !claims.concerns(&client.id) {
+        let sees = match who {
+            Introspector::Client(client) => claims.concerns(&client.id),
+            Introspector::Api(api) => resource::api_sees(api, &claims.aud),
+        };
+        if !sees {
             return Ok(Introspection::default());
         }
         // A user token stays active only while its user does.

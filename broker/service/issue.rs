@@ -31,6 +31,8 @@ pub struct TokenResponse {
 #[derive(Clone, Copy)]
 pub struct UserGrant<'a> {
     pub client_id: &'a str,
+    /// The API the access token is addressed to (its identifier), or `None` for the client.
+    pub resource: Option<&'a str>,
     pub user: &'a User,
     pub scopes: &'a [String],
     pub nonce: Option<&'a str>,
@@ -167,6 +169,7 @@ impl Broker {
     ) -> Result<TokenResponse, ServiceError> {
         let UserGrant {
             client_id,
+            resource,
             user,
             scopes,
             nonce,
@@ -186,6 +189,7 @@ impl Broker {
         let grant = Grant {
             issuer: policy.issuer.as_str(),
             client_id,
+            audience: resource,
             user,
             scope: scopes,
             nonce,
@@ -215,17 +219,23 @@ impl Broker {
         })
     }
 
-    /// Starts a refresh-token family and returns its first token, `{family}.{secret}`.
-    /// `first_access` is the access token minted with it, which dies with the family.
+    /// Starts a refresh-token family for `grant` and returns its first token,
+    /// `{family}.{secret}`. The grant's access token is minted with it, and dies with the
+    /// family.
     pub(super) async fn new_refresh_family(
         &self,
         family_id: &str,
-        client_id: &str,
-        user: &User,
-        scopes: &[String],
-        ctx: &AuthContext,
-        first_access: &AccessTicket,
+        grant: &UserGrant<'_>,
     ) -> Result<String, ServiceError> {
+        let UserGrant {
+            client_id,
+            resource,
+            user,
+            scopes,
+            ctx,
+            access: first_access,
+            ..
+        } = *grant;
         let now = self.now();
         let secret = random_handle();
         let family = RefreshFamily {
@@ -234,6 +244,7 @@ impl Broker {
             client_id: client_id.to_owned(),
             session_id: ctx.session_id.clone(),
             scope: scopes.to_vec(),
+            resource: resource.map(str::to_owned),
             auth: ctx.auth.clone(),
             current: digest(&secret),
             generation: 0,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::issue::{TokenResponse, UserGrant, split_refresh_token};
 use super::{ServiceError, Tokens};
 use crate::op::claims::{self, AuthContext, TYP_ACCESS_TOKEN};
-use crate::op::{ErrorCode, OpError, pkce, scope};
+use crate::op::{ErrorCode, OpError, pkce, resource, scope};
 use crate::policy::{Client, GrantType, Policy};
 use crate::secret::{digest, random_handle, random_id};
 use crate::store::{
@@ -30,7 +30,8 @@ pub struct TokenParams {
     pub requested_token_type: Option<String>,
     pub actor_token: Option<String>,
     pub audience: Option<String>,
-    pub resource: Option<String>,
+    /// RFC 8707 §2: every `resource` value, in order (the parameter may be repeated).
+    pub resource: Vec<String>,
     /// Where the request came from, for the audit log.
     pub ip: Option<String>,
 }
@@ -129,6 +130,16 @@ impl Tokens<'_> {
             }
             (None, None) => {}
         }
+        // RFC 8707 §2.2: the request may name the code's resource and no other; and the grant
+        // is checked again against the policy in force (an API or a grant removed since).
+        let granted = record.request.resource.as_deref();
+        resource::within_grant(granted, resource::single(&p.resource)?)?;
+        resource::target(
+            &self.broker.policy(),
+            client,
+            &record.request.scope,
+            granted,
+        )?;
         let user = self
             .usable_user(&record.user_id, record.auth.auth_time)
             .await?;
@@ -163,12 +174,17 @@ impl Tokens<'_> {
             auth: record.auth.clone(),
             session_id: Some(record.session_id.clone()),
         };
+        let grant = UserGrant {
+            client_id: &client.id,
+            resource: granted,
+            user: &user,
+            scopes: &record.request.scope,
+            nonce: record.request.nonce.as_deref(),
+            ctx: &ctx,
+            access: &access,
+        };
         let refresh = match &family {
-            Some(f) => Some(
-                self.broker
-                    .new_refresh_family(f, &client.id, &user, &record.request.scope, &ctx, &access)
-                    .await?,
-            ),
+            Some(f) => Some(self.broker.new_refresh_family(f, &grant).await?),
             None => None,
         };
         let mut ev = AuditRecord::success("token.code", now)
@@ -176,14 +192,6 @@ impl Tokens<'_> {
             .client(&client.id);
         ev.organization = user.organization.clone();
         self.broker.audit.record(ev);
-        let grant = UserGrant {
-            client_id: &client.id,
-            user: &user,
-            scopes: &record.request.scope,
-            nonce: record.request.nonce.as_deref(),
-            ctx: &ctx,
-            access: &access,
-        };
         self.broker.mint_user_tokens(&grant, refresh).await
     }
 
@@ -250,6 +258,11 @@ impl Tokens<'_> {
                 asked
             }
         };
+        // RFC 8707 §2.2: a refresh stays within the family's resource, checked again against
+        // the policy in force.
+        let granted = family.resource.clone();
+        resource::within_grant(granted.as_deref(), resource::single(&p.resource)?)?;
+        resource::target(&self.broker.policy(), client, &scopes, granted.as_deref())?;
         let user = self
             .usable_user(&family.user_id, family.auth.auth_time)
             .await?;
@@ -293,6 +306,7 @@ impl Tokens<'_> {
         };
         let grant = UserGrant {
             client_id: &client.id,
+            resource: granted.as_deref(),
             user: &user,
             scopes: &scopes,
             nonce: None,
@@ -317,8 +331,10 @@ impl Tokens<'_> {
             )
             .into());
         }
+        let policy = self.broker.policy();
         let mut scopes = scope::parse(p.scope.as_deref());
-        scope::check_allowed(&scopes, &client.scopes)?;
+        // RFC 8707 §2: the token is addressed to the API named, or whose scopes are asked for.
+        let api = resource::target(&policy, client, &scopes, resource::single(&p.resource)?)?;
         // User scopes mean nothing without a user.
         scopes.retain(|s| {
             !matches!(
@@ -326,12 +342,12 @@ impl Tokens<'_> {
                 "openid" | "offline_access" | "email" | "profile"
             )
         });
-        let policy = self.broker.policy();
         let ttl = policy.lifetimes.access_token.as_secs();
         let jti = crate::secret::random_uuid().to_string();
         let claims = claims::client_access_token(
             policy.issuer.as_str(),
             &client.id,
+            api.as_ref().map(|a| a.identifier.as_str()),
             &scopes,
             &jti,
             self.broker.now(),

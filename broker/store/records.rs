@@ -89,6 +89,11 @@ pub struct RefreshFamily {
     pub client_id: String,
     pub session_id: Option<String>,
     pub scope: Vec<String>,
+    /// The API the family's access tokens are addressed to (its identifier; RFC 8707 §2.2:
+    /// a refresh stays within it); `None` for the client itself, and in families written
+    /// before APIs existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
     #[serde(flatten)]
     pub auth: Authentication,
     /// Digest of the one refresh secret that is valid now.
@@ -403,6 +408,7 @@ mod stored_format {
                 scope: strings(&["openid", "email", "offline_access"]),
                 nonce: Some("n-0S6_WzA2Mj".into()),
                 code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+                resource: None,
             }
         );
         assert_eq!(code.session_id, "0197a3c2-6e2f-7c8b-8d2e-4a3f5b6c7d8e");
@@ -444,6 +450,42 @@ mod stored_format {
         assert_eq!(old.auth, family.auth);
     }
 
+    /// The API a grant is for (RFC 8707): absent from records written before APIs existed
+    /// (they read as "for the client itself", and write back without the key), kept by
+    /// records written now.
+    #[test]
+    fn grants_keep_their_resource_and_old_ones_read_without() {
+        let old: CodeRecord = round_trip(CODE);
+        assert_eq!(old.request.resource, None);
+        let old: RefreshFamily = round_trip(FAMILY);
+        assert_eq!(old.resource, None);
+        let old: LoginTx = round_trip(LOGIN_TX);
+        assert_eq!(old.request.resource, None);
+
+        let with = |stored: &str| {
+            stored.replacen(
+                r#""scope":["#,
+                r#""resource":"https://orders.example.com","scope":["#,
+                1,
+            )
+        };
+        let code: CodeRecord = round_trip(&with(CODE));
+        assert_eq!(
+            code.request.resource.as_deref(),
+            Some("https://orders.example.com")
+        );
+        let family: RefreshFamily = round_trip(&with(FAMILY));
+        assert_eq!(
+            family.resource.as_deref(),
+            Some("https://orders.example.com")
+        );
+        let tx: LoginTx = round_trip(&with(LOGIN_TX));
+        assert_eq!(
+            tx.request.resource.as_deref(),
+            Some("https://orders.example.com")
+        );
+    }
+
     #[test]
     fn session_keeps_its_format() {
         let session: Session = round_trip(SESSION);
@@ -471,6 +513,7 @@ mod stored_format {
                 scope: strings(&["openid", "email"]),
                 nonce: Some("n-0S6_WzA2Mj".into()),
                 code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+                resource: None,
             }
         );
         assert_eq!(tx.state.as_deref(), Some("af0ifjsldkj"));

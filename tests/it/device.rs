@@ -598,3 +598,72 @@ async fn the_device_flow_spans_replicas_on_redis() {
     assert_eq!(s, StatusCode::OK, "{tokens}");
     assert_error(poll_on(b_rep).await, "invalid_grant");
 }
+
+/// An API's scope makes its API the audience of the device's tokens, as at `/authorize`;
+/// an ungranted one is `invalid_scope` at `/device_authorization`, and a poll naming another
+/// resource is `invalid_target` and consumes nothing (RFC 8707 §2.2).
+#[tokio::test]
+async fn a_device_asking_for_an_api_scope_gets_tokens_for_that_api() {
+    let apis = r#"apis:
+  - id: orders
+    identifier: https://orders.example.com
+    scopes: [orders.read]
+    clients: {tv: [orders.read]}
+"#;
+    let tb = TestBroker::start_with_clients(TV, apis, None, Clock::System).await;
+    let (status, body) = post(
+        &tb.url("/device_authorization"),
+        &[
+            ("client_id", "kiosk"),
+            ("client_secret", WEB_SECRET),
+            ("scope", "openid orders.read"),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"], "invalid_scope", "{body}");
+
+    let d = start_device(&tb, "openid offline_access orders.read").await;
+    let device_code = d["device_code"].as_str().unwrap().to_owned();
+    let mut b = Browser::new();
+    let consent = sign_in_for_device(&mut b, &tb, d["user_code"].as_str().unwrap()).await;
+    let done = decide(&mut b, &tb, &consent, "approve").await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+
+    let poll_for = |resource: &'static str| {
+        let tb = &tb;
+        let device_code = device_code.clone();
+        async move {
+            post(
+                &tb.url("/token"),
+                &[
+                    ("grant_type", GRANT),
+                    ("client_id", "tv"),
+                    ("device_code", &device_code),
+                    ("resource", resource),
+                ],
+            )
+            .await
+        }
+    };
+    assert_error(poll_for("urn:example:other").await, "invalid_target");
+    let (status, body) = poll_for("https://orders.example.com").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let at = claims(body["access_token"].as_str().unwrap());
+    assert_eq!(at["aud"], "https://orders.example.com");
+    assert_eq!(at["scope"], "openid offline_access orders.read");
+    let (status, refreshed) = post(
+        &tb.url("/token"),
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "tv"),
+            ("refresh_token", body["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{refreshed}");
+    assert_eq!(
+        claims(refreshed["access_token"].as_str().unwrap())["aud"],
+        "https://orders.example.com"
+    );
+}

@@ -156,6 +156,7 @@ fn code_record(now: u64) -> CodeRecord {
             scope: vec!["openid".into(), "email".into()],
             nonce: Some("n-0S6_WzA2Mj".into()),
             code_challenge: None,
+            resource: None,
         },
         user_id: "u1".into(),
         session_id: "s1".into(),
@@ -178,6 +179,7 @@ fn family(id: &str, user_id: &str, current: &str, now: u64) -> RefreshFamily {
         client_id: "helpdesk".into(),
         session_id: None,
         scope: vec!["openid".into(), "offline_access".into()],
+        resource: None,
         auth: Authentication {
             auth_time: now,
             amr: vec!["pwd".into()],
@@ -1460,6 +1462,7 @@ async fn login_tx_swap_is_compare_and_swap(kv: Backend) {
             scope: vec!["openid".into()],
             nonce: None,
             code_challenge: None,
+            resource: None,
         },
         state: Some("st".into()),
         response_mode: None,

@@ -19,6 +19,8 @@ const GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const ID_TOKEN: &str = "urn:ietf:params:oauth:token-type:id_token";
 const JWT: &str = "urn:ietf:params:oauth:token-type:jwt";
 const ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
+/// An API the agent may ask tokens for (`apis[]`).
+const ORDERS_API: &str = "https://orders.example.com";
 
 struct World {
     fake: FakeEntra,
@@ -76,6 +78,13 @@ organizations:
     upstream: entra
     tenant_id: {tid}
     sso: per_user
+apis:
+  - id: orders
+    identifier: {ORDERS_API}
+    scopes: [orders.read]
+    clients: {{agent: [orders.read]}}
+  - id: billing
+    identifier: urn:example:billing
 "#,
         authority = fake.authority(),
         graph = fake.graph(),
@@ -617,4 +626,86 @@ async fn a_subject_token_is_exchanged_only_once() {
     // A fresh token for the same user is fine.
     let t = w.fake.silent_id_token(&w.tid, &w.ada.id, APP);
     assert_eq!(agent_exchange(&w.tb, &t, ID_TOKEN).await.0, StatusCode::OK);
+}
+
+/// RFC 8693 §2.1 mapped onto the APIs: `audience` (an API's identifier) or `resource`, or an
+/// API's scope alone, addresses the exchanged tokens to that API, and their refresh stays
+/// with it; an API not granted to the client, or two different targets, is `invalid_target`.
+#[tokio::test]
+async fn an_exchange_may_address_its_tokens_to_an_api() {
+    let w = world().await;
+    for target in [
+        ("audience", ORDERS_API),
+        ("resource", ORDERS_API),
+        ("scope", "openid orders.read"),
+    ] {
+        let t = w.fake.silent_id_token(&w.tid, &w.ada.id, APP);
+        let form = [
+            ("grant_type", GRANT),
+            ("client_id", "agent"),
+            ("subject_token", t.as_str()),
+            ("subject_token_type", ID_TOKEN),
+            target,
+        ];
+        let (status, body) = exchange(&w.tb, &form).await;
+        assert_eq!(status, StatusCode::OK, "{target:?}: {body}");
+        let at = claims(body["access_token"].as_str().unwrap());
+        assert_eq!(at["aud"], ORDERS_API, "{target:?}");
+        assert_eq!(at["client_id"], "agent");
+
+        let (status, refreshed) = exchange(
+            &w.tb,
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", "agent"),
+                ("refresh_token", body["refresh_token"].as_str().unwrap()),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{refreshed}");
+        assert_eq!(
+            claims(refreshed["access_token"].as_str().unwrap())["aud"],
+            ORDERS_API
+        );
+    }
+    let t = w.fake.silent_id_token(&w.tid, &w.ada.id, APP);
+    for extra in [
+        &[("audience", "urn:example:billing")][..],
+        &[("resource", "urn:example:billing")][..],
+        &[
+            ("audience", ORDERS_API),
+            ("resource", "urn:example:billing"),
+        ][..],
+    ] {
+        let mut form = vec![
+            ("grant_type", GRANT),
+            ("client_id", "agent"),
+            ("subject_token", t.as_str()),
+            ("subject_token_type", ID_TOKEN),
+        ];
+        form.extend_from_slice(extra);
+        let (status, body) = exchange(&w.tb, &form).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{extra:?}: {body}");
+        assert_eq!(body["error"], "invalid_target", "{extra:?}: {body}");
+    }
+    // The target may still be the client itself, named either way, as before.
+    for target in [("audience", "agent"), ("resource", "agent")] {
+        let t = w.fake.silent_id_token(&w.tid, &w.ada.id, APP);
+        let (status, body) = exchange(
+            &w.tb,
+            &[
+                ("grant_type", GRANT),
+                ("client_id", "agent"),
+                ("subject_token", t.as_str()),
+                ("subject_token_type", ID_TOKEN),
+                target,
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{target:?}: {body}");
+        assert_eq!(
+            claims(body["access_token"].as_str().unwrap())["aud"],
+            "agent"
+        );
+    }
 }

@@ -1454,3 +1454,174 @@ fn redis_topologies_and_wait() {
         "store.topology: only for kind: redis",
     );
 }
+
+/// Two clients, then `apis:` with `body`: the API entries start at line 9.
+fn apis(body: &str) -> String {
+    y(&format!(
+        "clients:\n  - id: web\n    secret_env: HELPDESK_SECRET\n{WEB}  - id: spa\n{WEB}apis:\n{body}"
+    ))
+}
+const ORDERS: &str = "  - id: orders\n    identifier: https://orders.example.com\n";
+
+#[test]
+fn api_model_and_indexes() {
+    let p = load_test(&apis(&format!(
+        "{ORDERS}    scopes: [orders.read, orders.write]\n    clients: {{web: [orders.read, orders.write], spa: [orders.read, orders.read]}}\n    secret_env: HELPDESK_SECRET\n  - id: audit\n    identifier: urn:example:audit\n    clients: {{spa: []}}\n"
+    )))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let orders = p.apis.get("orders").unwrap();
+    assert_eq!(orders.identifier, "https://orders.example.com");
+    assert_eq!(orders.scopes, ["orders.read", "orders.write"]);
+    assert_eq!(
+        orders.granted("web"),
+        Some(&["orders.read".to_owned(), "orders.write".to_owned()][..])
+    );
+    assert_eq!(orders.granted("spa"), Some(&["orders.read".to_owned()][..]));
+    assert_eq!(orders.granted("other"), None);
+    assert!(matches!(orders.secret, Some(ClientSecret::Sha256(h))
+        if h == crate::secret::sha256(b"helpdesk-secret-value")));
+    // Resources are compared as parsed URIs; scopes lead to their API.
+    assert_eq!(
+        p.apis
+            .by_resource("https://orders.example.com/")
+            .unwrap()
+            .id,
+        "orders"
+    );
+    assert!(
+        p.apis
+            .by_resource("https://orders.example.com/v2")
+            .is_none()
+    );
+    assert_eq!(p.apis.of_scope("orders.write").unwrap().id, "orders");
+    assert!(p.apis.of_scope("openid").is_none());
+    let audit = p.apis.get("audit").unwrap();
+    assert!(audit.scopes.is_empty() && audit.secret.is_none());
+    assert_eq!(audit.granted("spa"), Some(&[][..]));
+    assert_eq!(p.apis.by_resource("urn:example:audit").unwrap().id, "audit");
+}
+
+#[test]
+fn api_rules() {
+    check(
+        &apis("  - id: orders\n"),
+        9,
+        5,
+        "apis[0]: `identifier` is required",
+    );
+    check(
+        &apis("  - id: orders\n    identifier: /orders\n"),
+        10,
+        17,
+        "apis[0].identifier: \"/orders\" is not an absolute URI",
+    );
+    check(
+        &apis("  - id: orders\n    identifier: \"https://orders.example.com#v1\"\n"),
+        10,
+        17,
+        "has a fragment; a resource indicator must not (RFC 8707 §2)",
+    );
+    check(
+        &apis(&format!(
+            "{ORDERS}  - id: orders2\n    identifier: https://orders.example.com/\n"
+        )),
+        12,
+        17,
+        "apis[1].identifier: \"https://orders.example.com/\" is already the identifier of another API (line 10)",
+    );
+    check(
+        &apis(&format!("{ORDERS}  - id: orders\n    identifier: urn:x\n")),
+        11,
+        9,
+        "apis[1].id: duplicate API id \"orders\" (first defined at line 9)",
+    );
+    check(
+        &apis("  - id: web\n    identifier: urn:x\n"),
+        9,
+        9,
+        "apis[0].id: \"web\" is a client's id",
+    );
+    check(
+        &apis("  - identifier: urn:x\n"),
+        9,
+        5,
+        "apis[0]: `id` is required",
+    );
+    check(
+        &apis(&format!("{ORDERS}    scopes: [orders.read, openid]\n")),
+        11,
+        27,
+        "apis[0].scopes[1]: \"openid\" is a scope of the broker itself",
+    );
+    check(
+        &apis(&format!(
+            "{ORDERS}    scopes: [orders.read]\n  - id: billing\n    identifier: urn:billing\n    scopes: [orders.read]\n"
+        )),
+        14,
+        14,
+        "apis[1].scopes[0]: \"orders.read\" is already a scope of the API \"orders\" (line 11)",
+    );
+    check(
+        &apis(&format!("{ORDERS}    scopes: [\"two words\"]\n")),
+        11,
+        14,
+        "apis[0].scopes[0]",
+    );
+    check(
+        &apis(&format!(
+            "{ORDERS}    scopes: [orders.read]\n    clients: {{nobody: [orders.read]}}\n"
+        )),
+        12,
+        15,
+        "apis[0].clients.nobody: unknown client \"nobody\"",
+    );
+    check(
+        &apis(&format!(
+            "{ORDERS}    scopes: [orders.read]\n    clients:\n      web: [orders.read, orders.write]\n"
+        )),
+        13,
+        26,
+        "apis[0].clients.web[1]: \"orders.write\" is not one of this API's scopes (orders.read)",
+    );
+    check(
+        &apis(&format!(
+            "{ORDERS}    secret_env: HELPDESK_SECRET\n    secret_file: /nonexistent\n"
+        )),
+        12,
+        18,
+        "apis[0].secret_file: secret_env is already given; use only one of them",
+    );
+    check(
+        &apis(&format!("{ORDERS}    secret_env: NOT_SET\n")),
+        11,
+        17,
+        "apis[0].secret_env: environment variable NOT_SET is not set",
+    );
+    check(
+        &apis(&format!("{ORDERS}    secret_hash: plaintext-secret\n")),
+        11,
+        18,
+        "apis[0].secret_hash: is not a PHC password hash",
+    );
+    check(
+        &apis(&format!("{ORDERS}    audience: x\n")),
+        11,
+        5,
+        "audience",
+    );
+    // A client's own scopes cannot take an API's scope: the grant is the API's.
+    check(
+        &y(&format!(
+            "clients:\n  - id: web\n    scopes: [openid, orders.read]\n{WEB}apis:\n{ORDERS}    scopes: [orders.read]\n"
+        )),
+        4,
+        22,
+        "clients[0].scopes[1]: \"orders.read\" is a scope of the API \"orders\"; grant it under that API's `clients` instead",
+    );
+    check(
+        &apis(&format!("{ORDERS}    clients: {{web: [a], web: [b]}}\n")),
+        11,
+        25,
+        "duplicate mapping key `web`",
+    );
+}

@@ -14,6 +14,9 @@ pub const USER: &str = "alice@example.com";
 pub const PASSWORD: &str = "correct horse battery staple";
 /// A confidential client's secret (given through the env seam, never a real env var).
 pub const WEB_SECRET: &str = "web-app-secret-0123456789abcdef0123456789";
+/// The introspection secrets of the test APIs (`apis[]`).
+pub const ORDERS_API_SECRET: &str = "orders-api-secret-0123456789abcdef012345";
+pub const BILLING_API_SECRET: &str = "billing-api-secret-0123456789abcdef01234";
 
 pub struct TestBroker {
     pub base: String,
@@ -88,6 +91,8 @@ pub fn test_env(name: &str) -> Option<String> {
         ),
         ("ENTRA_SECRET", "entra-app-secret-value"),
         ("PARTNER_SECRET", "partner-secret-value"),
+        ("ORDERS_API_SECRET", ORDERS_API_SECRET),
+        ("BILLING_API_SECRET", BILLING_API_SECRET),
     ]
     .into_iter()
     .collect();
