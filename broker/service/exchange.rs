@@ -102,6 +102,9 @@ impl Tokens<'_> {
         self.broker
             .audit
             .record(ev.succeeded().user(&user.id).identifier(&user.email));
+        self.broker
+            .refresh_stale_upstream_groups(&upstream, &org, &user)
+            .await;
 
         let ctx = AuthContext {
             auth: Authentication {

@@ -21,6 +21,7 @@ pub mod rate;
 pub mod runtime_orgs;
 pub mod sso;
 pub mod token;
+mod upstream_groups;
 pub mod userinfo;
 pub mod verified;
 

@@ -198,6 +198,9 @@ impl SignIn<'_> {
         let mut record = record.succeeded().user(&user.id);
         record.organization = user.organization.clone();
         self.broker.audit.record(record);
+        self.broker
+            .refresh_upstream_groups(&upstream, organization.as_deref(), &user, &identity.groups)
+            .await;
         self.finish_login(&tx, &user, "fed", Some(upstream.id.clone()), ctx)
             .await
     }

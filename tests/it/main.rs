@@ -15,6 +15,7 @@ mod console;
 mod device;
 mod durability;
 mod fake_entra;
+mod groups;
 mod growth;
 mod hostile_connections;
 mod login_page;

@@ -13,6 +13,10 @@ pub const GRAPH_RESOURCE: &str = "https://graph.microsoft.com";
 pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 /// The application permission the broker needs to list users.
 pub const USER_READ_ALL: &str = "User.Read.All";
+/// The application permission the broker needs to read a user's groups.
+pub const GROUP_MEMBER_READ_ALL: &str = "GroupMember.Read.All";
+/// Entra's limit of groups in a JWT; past it the token carries the overage markers.
+pub const GROUPS_IN_JWT: usize = 200;
 
 /// Entra's v1 token issuer (what Graph access tokens carry).
 pub fn sts_issuer(tid: &str) -> String {
@@ -105,6 +109,24 @@ pub fn entra_id_token(
     if let Some(nonce) = request.nonce {
         claims["nonce"] = json!(nonce);
     }
+    // groupMembershipClaims: the object ids, or past 200 the overage markers pointing at
+    // the (legacy) Graph endpoint, as Entra writes them.
+    let emits = state.app(request.client_id).is_some_and(|a| a.group_claims);
+    let groups: Vec<String> = state
+        .tenant(&tid)
+        .and_then(|t| t.members.get(&user.id))
+        .cloned()
+        .unwrap_or_default();
+    if emits && !groups.is_empty() {
+        if groups.len() > GROUPS_IN_JWT {
+            claims["_claim_names"] = json!({"groups": "src1"});
+            claims["_claim_sources"] = json!({"src1": {"endpoint": format!(
+                "https://graph.windows.net/{tid}/users/{}/getMemberObjects", user.id
+            )}});
+        } else {
+            claims["groups"] = json!(groups);
+        }
+    }
     let wrong_issuer = sts_issuer(&tid);
     finish_id_token(state, claims, misbehave, request, &wrong_issuer)
 }
@@ -191,6 +213,9 @@ pub fn oidc_id_token(
     {
         claims["email"] = json!(email);
         claims["email_verified"] = json!(user.email_verified);
+    }
+    if let Some((claim, groups)) = &user.groups {
+        claims[claim.as_str()] = json!(groups);
     }
     if let Some(nonce) = request.nonce {
         claims["nonce"] = json!(nonce);
@@ -292,7 +317,7 @@ pub fn graph_app_token(
         "ver": "1.0",
     });
     if consented {
-        claims["roles"] = json!([USER_READ_ALL]);
+        claims["roles"] = json!([USER_READ_ALL, GROUP_MEMBER_READ_ALL]);
     }
     Ok((sign_access_token(state, &claims)?, lifetime))
 }

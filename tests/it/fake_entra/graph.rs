@@ -13,7 +13,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
 use super::Shared;
-use super::claims::{GRAPH_APP_ID, GRAPH_RESOURCE, USER_READ_ALL, sts_issuer};
+use super::claims::{
+    GRAPH_APP_ID, GRAPH_RESOURCE, GROUP_MEMBER_READ_ALL, USER_READ_ALL, sts_issuer,
+};
 use super::crypto::{self, RsaAlg, b64url, b64url_decode};
 use super::model::{EntraUser, State};
 use super::wire::{Params, graph_error, now};
@@ -113,6 +115,86 @@ pub async fn get_user(
     axum::Json(Value::Object(body)).into_response()
 }
 
+/// `GET /v1.0/users/{id}/transitiveMemberOf/microsoft.graph.group`: the user's groups,
+/// nested ones included, `$select=id,displayName`, paged by `$top` (default 100) with a
+/// `$skiptoken` in `@odata.nextLink`. Needs `GroupMember.Read.All`.
+pub async fn member_of(
+    AxumState(shared): AxumState<Arc<Shared>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = Params::from_query(query.as_deref());
+    let mut state = shared.lock();
+    if let Some(response) = throttle(&mut state) {
+        return response;
+    }
+    let tid = match authorize_for(&state, &headers, GROUP_MEMBER_READ_ALL) {
+        Ok(tid) => tid,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let Some(tenant) = state.tenant(&tid) else {
+        return unauthorized("Access token validation failure. Invalid issuer.").into_response();
+    };
+    if tenant.user(&id).is_none() {
+        return graph_error(
+            StatusCode::NOT_FOUND,
+            "Request_ResourceNotFound",
+            &format!(
+                "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+            ),
+        );
+    }
+    let top = match params.get("$top").map(|t| t.parse::<usize>()) {
+        None => 100,
+        Some(Ok(n)) if (1..=999).contains(&n) => n,
+        Some(_) => {
+            return bad_request("Request_UnsupportedQuery", "Invalid page size specified.")
+                .into_response();
+        }
+    };
+    let after = match params.get("$skiptoken") {
+        None => 0,
+        Some(token) => match b64url_decode(token)
+            .and_then(|b| String::from_utf8(b).ok())
+            .and_then(|s| {
+                s.strip_prefix(SKIPTOKEN_PREFIX)
+                    .and_then(|n| n.parse::<usize>().ok())
+            }) {
+            Some(n) => n,
+            None => {
+                return bad_request("Request_BadRequest", "Invalid paging token.").into_response();
+            }
+        },
+    };
+    let ids = tenant.members.get(&id).cloned().unwrap_or_default();
+    let page: Vec<Value> = ids
+        .iter()
+        .skip(after)
+        .take(top)
+        .map(|gid| {
+            let name = tenant
+                .groups
+                .iter()
+                .find(|(g, _)| g == gid)
+                .map(|(_, n)| n.clone());
+            json!({"@odata.type": "#microsoft.graph.group", "id": gid, "displayName": name})
+        })
+        .collect();
+    let mut body = json!({
+        "@odata.context": format!("{}/v1.0/$metadata#directoryObjects", shared.graph),
+        "value": page,
+    });
+    if after + top < ids.len() {
+        let token = b64url(format!("{SKIPTOKEN_PREFIX}{}", after + top).as_bytes());
+        body["@odata.nextLink"] = json!(format!(
+            "{}/v1.0/users/{id}/transitiveMemberOf/microsoft.graph.group?$top={top}&$skiptoken={token}",
+            shared.graph
+        ));
+    }
+    axum::Json(body).into_response()
+}
+
 /// Answers with the queued failure, if any (Graph throttling guidance: 429 + `Retry-After`).
 fn throttle(state: &mut State) -> Option<Response> {
     let failure = state.knobs.graph_failure.as_mut()?;
@@ -170,8 +252,13 @@ fn forbidden() -> Refusal {
     }
 }
 
-/// Validates the bearer token; returns its tenant.
+/// Validates the bearer token for reading users; returns its tenant.
 fn authorize(state: &State, headers: &HeaderMap) -> Result<String, Refusal> {
+    authorize_for(state, headers, USER_READ_ALL)
+}
+
+/// Validates the bearer token for an app holding `role`; returns its tenant.
+fn authorize_for(state: &State, headers: &HeaderMap, role: &str) -> Result<String, Refusal> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -224,7 +311,7 @@ fn authorize(state: &State, headers: &HeaderMap) -> Result<String, Refusal> {
     let allowed = if claims["idtyp"] == "app" {
         let has_role = claims["roles"]
             .as_array()
-            .is_some_and(|roles| roles.iter().any(|r| r == USER_READ_ALL));
+            .is_some_and(|roles| roles.iter().any(|r| r == role));
         let appid = claims["appid"].as_str().unwrap_or_default();
         // Consent is checked now, not when the token was issued: a revoked grant is felt at
         // once.

@@ -126,6 +126,10 @@ fn graph_router(shared: &Arc<Shared>) -> Router {
     Router::new()
         .route("/v1.0/users", get(graph::list_users))
         .route("/v1.0/users/{id}", get(graph::get_user))
+        .route(
+            "/v1.0/users/{id}/transitiveMemberOf/microsoft.graph.group",
+            get(graph::member_of),
+        )
         .with_state(shared.clone())
         .layer(from_fn_with_state(
             (shared.clone(), Surface::Graph),
@@ -229,6 +233,8 @@ impl FakeEntra {
             users: Vec::new(),
             service_principals: Default::default(),
             consented: Default::default(),
+            groups: Vec::new(),
+            members: Default::default(),
         });
     }
 
@@ -259,6 +265,15 @@ impl FakeEntra {
                 app.redirect_uris.push((*uri).to_owned());
             }
         }
+    }
+
+    /// The app's `groupMembershipClaims`: its ID tokens list the user's groups.
+    pub fn emit_group_claims(&self, client_id: &str, on: bool) {
+        let mut state = self.lock();
+        let app = state
+            .app_mut(client_id)
+            .unwrap_or_else(|| panic!("app {client_id} is not registered"));
+        app.group_claims = on;
     }
 
     pub fn add_app_secret(&self, client_id: &str, secret: &str) {
@@ -624,6 +639,30 @@ impl TenantRef<'_> {
                 tenant.users.retain(|e| e.user.id != oid);
                 if tenant.users.len() == before {
                     panic!("fake Entra: no user {oid} in tenant {tid}");
+                }
+            }
+        });
+    }
+
+    /// A new group; returns its object id.
+    pub fn add_group(&self, display_name: &str) -> String {
+        let id = crypto::guid();
+        self.with(|state, tid| {
+            if let Some(tenant) = state.tenant_mut(tid) {
+                tenant.groups.push((id.clone(), display_name.to_owned()));
+            }
+        });
+        id
+    }
+
+    /// Makes `oid` a member of `group` (directly or through nesting: the fake keeps the
+    /// flattened membership).
+    pub fn add_to_group(&self, oid: &str, group: &str) {
+        self.with(|state, tid| {
+            if let Some(tenant) = state.tenant_mut(tid) {
+                let list = tenant.members.entry(oid.to_owned()).or_default();
+                if !list.iter().any(|g| g == group) {
+                    list.push(group.to_owned());
                 }
             }
         });

@@ -71,8 +71,14 @@ pub struct Tenant {
     pub users: Vec<DirEntry>,
     /// Apps with a service principal here (created by admin consent), client id → SP object id.
     pub service_principals: HashMap<String, String>,
-    /// Apps whose application permissions (User.Read.All) are currently granted here.
+    /// Apps whose application permissions (User.Read.All, GroupMember.Read.All) are
+    /// currently granted here.
     pub consented: HashSet<String>,
+    /// The tenant's groups, in creation order: (object id, display name).
+    pub groups: Vec<(String, String)>,
+    /// Each user's groups (object ids), nested memberships already flattened: what
+    /// `transitiveMemberOf` answers and the `groups` claim lists.
+    pub members: HashMap<String, Vec<String>>,
 }
 
 impl Tenant {
@@ -114,6 +120,9 @@ pub struct AppRegistration {
     pub secrets: Vec<String>,
     /// DER certificates uploaded as credentials.
     pub certificates: Vec<Vec<u8>>,
+    /// `groupMembershipClaims`: ID tokens carry `groups` (object ids), or the overage
+    /// markers past 200.
+    pub group_claims: bool,
 }
 
 impl AppRegistration {
@@ -129,6 +138,8 @@ pub struct OidcUser {
     pub email: Option<String>,
     pub email_verified: bool,
     pub name: String,
+    /// Sent as the claim `(claim name, values)` when set.
+    pub groups: Option<(String, Vec<String>)>,
 }
 
 impl OidcUser {
@@ -138,7 +149,17 @@ impl OidcUser {
             email: Some(email.to_owned()),
             email_verified: true,
             name: name.to_owned(),
+            groups: None,
         }
+    }
+
+    /// The user's groups, in the claim `claim` of their ID tokens.
+    pub fn with_groups(mut self, claim: &str, groups: &[&str]) -> OidcUser {
+        self.groups = Some((
+            claim.to_owned(),
+            groups.iter().map(|g| (*g).to_owned()).collect(),
+        ));
+        self
     }
 }
 

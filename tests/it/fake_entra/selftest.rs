@@ -834,7 +834,10 @@ async fn client_credentials_need_admin_consent_and_a_default_scope() {
     assert_eq!(claims["tid"], env.tid);
     assert_eq!(claims["appid"], CLIENT);
     assert_eq!(claims["idtyp"], "app");
-    assert_eq!(claims["roles"], serde_json::json!(["User.Read.All"]));
+    assert_eq!(
+        claims["roles"],
+        serde_json::json!(["User.Read.All", "GroupMember.Read.All"])
+    );
 
     let (status, body) = client_credentials(&env, "common", &secret).await;
     assert_eq!(status, 400);
