@@ -127,6 +127,7 @@ fn user(n: usize) -> User {
         updated_at: NOW,
         tokens_valid_after: 0,
         email_verified: true,
+        profile: Default::default(),
     }
 }
 
@@ -146,6 +147,7 @@ fn password_user() -> User {
         updated_at: NOW,
         tokens_valid_after: 0,
         email_verified: true,
+        profile: Default::default(),
     }
 }
 

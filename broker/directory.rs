@@ -85,6 +85,50 @@ pub struct User {
     /// the address. Records written before this field existed read as true.
     #[serde(default = "verified")]
     pub email_verified: bool,
+    /// What else the broker knows of the person (OIDC Core §5.1), for the `profile` scope.
+    #[serde(default, skip_serializing_if = "Profile::is_empty")]
+    pub profile: Profile,
+}
+
+/// The OIDC Core §5.1 standard claims the broker keeps besides `name` and `email`: from
+/// Entra (the ID token and Graph) for SSO and imported users, from the policy for its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    /// BCP 47 language tag, such as `de-CH`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// IANA time zone, such as `Europe/Zurich`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zoneinfo: Option<String>,
+    /// An `https` URL of the person's picture.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+}
+
+impl Profile {
+    pub fn is_empty(&self) -> bool {
+        self == &Profile::default()
+    }
+
+    /// `self` with every field `newer` has taken from it: an upstream that leaves a claim
+    /// out does not erase what another source said.
+    pub fn updated_by(&self, newer: &Profile) -> Profile {
+        let pick = |new: &Option<String>, old: &Option<String>| new.clone().or_else(|| old.clone());
+        Profile {
+            given_name: pick(&newer.given_name, &self.given_name),
+            family_name: pick(&newer.family_name, &self.family_name),
+            preferred_username: pick(&newer.preferred_username, &self.preferred_username),
+            locale: pick(&newer.locale, &self.locale),
+            zoneinfo: pick(&newer.zoneinfo, &self.zoneinfo),
+            picture: pick(&newer.picture, &self.picture),
+        }
+    }
 }
 
 fn verified() -> bool {

@@ -43,6 +43,21 @@ pub struct IdTokenClaims {
     pub email_verified: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// OIDC Core §5.1, with the `profile` scope, where the broker knows them.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub given_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub family_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub preferred_username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub locale: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub zoneinfo: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub picture: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub updated_at: Option<UnixTime>,
     /// The upstream that authenticated the user (absent for local passwords).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idp: Option<String>,
@@ -119,10 +134,21 @@ pub struct Grant<'a> {
     pub groups: &'a GroupClaims,
 }
 
+/// OIDC Core §5.1 `preferred_username`: the upstream's (Entra: the UPN), else the sign-in
+/// identifier. Not unique over time, as §5.1 warns: `sub` is the key.
+pub fn preferred_username(user: &User) -> String {
+    user.profile
+        .preferred_username
+        .clone()
+        .unwrap_or_else(|| user.email.clone())
+}
+
 /// The ID token of a grant; `email` and `name` only with the `email` / `profile` scopes
 /// (OIDC Core §5.4).
 pub fn id_token(g: &Grant<'_>) -> IdTokenClaims {
     let email = scope::has(g.scope, "email");
+    let profile = scope::has(g.scope, "profile");
+    let p = &g.user.profile;
     IdTokenClaims {
         iss: g.issuer.to_owned(),
         sub: g.user.id.clone(),
@@ -138,7 +164,14 @@ pub fn id_token(g: &Grant<'_>) -> IdTokenClaims {
         // The directory says: the admin's addresses are, a just-in-time user's only when
         // the upstream vouched for it.
         email_verified: email.then_some(g.user.email_verified),
-        name: scope::has(g.scope, "profile").then(|| g.user.name.clone()),
+        name: profile.then(|| g.user.name.clone()),
+        given_name: profile.then(|| p.given_name.clone()).flatten(),
+        family_name: profile.then(|| p.family_name.clone()).flatten(),
+        preferred_username: profile.then(|| preferred_username(g.user)),
+        locale: profile.then(|| p.locale.clone()).flatten(),
+        zoneinfo: profile.then(|| p.zoneinfo.clone()).flatten(),
+        picture: profile.then(|| p.picture.clone()).flatten(),
+        updated_at: profile.then_some(g.user.updated_at),
         idp: g.ctx.auth.idp.clone(),
         org: g.ctx.auth.organization.clone(),
         groups: g.groups.groups.clone(),

@@ -497,6 +497,8 @@ pub struct PolicyUser {
     pub disabled: bool,
     /// Broker groups (`users[].groups`).
     pub groups: Vec<String>,
+    /// `given_name`, `family_name`, `preferred_username`, `locale`, `zoneinfo`, `picture`.
+    pub profile: crate::directory::Profile,
 }
 
 #[derive(Debug, Clone, Copy)]

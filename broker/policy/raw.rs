@@ -298,6 +298,12 @@ pub(super) struct RawUser {
     /// Broker groups this user is in.
     #[serde(default)]
     pub groups: Vec<Text>,
+    pub given_name: Option<Text>,
+    pub family_name: Option<Text>,
+    pub preferred_username: Option<Text>,
+    pub locale: Option<Text>,
+    pub zoneinfo: Option<Text>,
+    pub picture: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -203,6 +203,7 @@ impl Broker {
                         updated_at: now,
                         tokens_valid_after: 0,
                         email_verified: true,
+                        profile: pu.profile.clone(),
                     };
                     self.store
                         .create_user(&user)
@@ -218,6 +219,7 @@ impl Broker {
                             u.link = pu.link.clone();
                             u.sso = pu.sso;
                             u.disabled = pu.disabled;
+                            u.profile = pu.profile.clone();
                         })
                         .await?
                         .map_err(|e| StartError::Seed(format!("{}: {e}", pu.email)))?;

@@ -201,6 +201,7 @@ impl SignIn<'_> {
         self.broker
             .refresh_upstream_groups(&upstream, organization.as_deref(), &user, &identity.groups)
             .await;
+        let user = self.follow_profile(user, &identity).await?;
         self.finish_login(&tx, &user, "fed", Some(upstream.id.clone()), ctx)
             .await
     }
@@ -272,6 +273,7 @@ impl SignIn<'_> {
             // Only what the upstream vouches for (an Entra `email` with `xms_edov`, a UPN of
             // the organisation's domains, an OIDC `email_verified`).
             email_verified: identity.email_verified,
+            profile: identity.profile.clone(),
         };
         match self.broker.store.create_user(&user).await? {
             Ok(()) => {
@@ -294,6 +296,33 @@ impl SignIn<'_> {
 }
 
 impl SignIn<'_> {
+    /// The user with the profile claims the upstream just sent (OIDC Core §5.1), stored
+    /// when they changed something; claims the token left out keep their value.
+    async fn follow_profile(
+        &self,
+        user: Arc<User>,
+        identity: &VerifiedIdentity,
+    ) -> Result<Arc<User>, ServiceError> {
+        let profile = user.profile.updated_by(&identity.profile);
+        if profile == user.profile {
+            return Ok(user);
+        }
+        let now = self.broker.now();
+        match self
+            .broker
+            .store
+            .update_user(&user.id, |u| {
+                u.profile = u.profile.updated_by(&identity.profile);
+                u.updated_at = now;
+            })
+            .await?
+        {
+            Ok(updated) => Ok(Arc::new(updated)),
+            // Deleted meanwhile: the sign-in goes on with what was read.
+            Err(_) => Ok(user),
+        }
+    }
+
     /// The choice step's "Continue with …" button (`password_fallback: true`).
     pub async fn choose_upstream(
         &self,

@@ -18,6 +18,20 @@ pub struct UserInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub given_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub family_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zoneinfo: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub org: Option<String>,
     /// Every group, whatever the client's token limit (see [`crate::op::groups`]).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,9 +123,17 @@ impl Tokens<'_> {
             }
             _ => groups::GroupClaims::default(),
         };
+        let p = &user.profile;
         Ok(UserInfo {
             groups: group_claims.groups,
             roles: group_claims.roles,
+            given_name: profile.then(|| p.given_name.clone()).flatten(),
+            family_name: profile.then(|| p.family_name.clone()).flatten(),
+            preferred_username: profile.then(|| crate::op::claims::preferred_username(&user)),
+            locale: profile.then(|| p.locale.clone()).flatten(),
+            zoneinfo: profile.then(|| p.zoneinfo.clone()).flatten(),
+            picture: profile.then(|| p.picture.clone()).flatten(),
+            updated_at: profile.then_some(user.updated_at),
             sub: user.id,
             email: email.then_some(user.email),
             email_verified: email.then_some(user.email_verified),

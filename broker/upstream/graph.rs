@@ -30,8 +30,10 @@ use super::http_client::OidcHttp;
 use crate::clock::UnixTime;
 use crate::policy::{Upstream, UpstreamCredential, UpstreamKind};
 
-/// The properties the broker reads, and nothing more (SPEC: "only names and email addresses").
-pub const USER_SELECT: &str = "id,displayName,mail,userPrincipalName,accountEnabled";
+/// The properties the broker reads, and nothing more (SPEC: "only names and email
+/// addresses"; the given name, surname and preferred language are the `profile` scope's).
+pub const USER_SELECT: &str =
+    "id,displayName,mail,userPrincipalName,accountEnabled,givenName,surname,preferredLanguage";
 /// Graph's largest page.
 pub const DEFAULT_PAGE_SIZE: usize = 999;
 /// Tries per Graph request when throttled (the first plus three retries).
@@ -111,9 +113,33 @@ pub struct GraphUser {
     pub user_principal_name: Option<String>,
     #[serde(default)]
     pub account_enabled: Option<bool>,
+    #[serde(default)]
+    pub given_name: Option<String>,
+    #[serde(default)]
+    pub surname: Option<String>,
+    #[serde(default)]
+    pub preferred_language: Option<String>,
 }
 
 impl GraphUser {
+    /// What Graph says of the person for the `profile` scope.
+    pub fn profile(&self) -> crate::directory::Profile {
+        let text = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty() && t.len() <= 256)
+                .map(str::to_owned)
+        };
+        crate::directory::Profile {
+            given_name: text(&self.given_name),
+            family_name: text(&self.surname),
+            preferred_username: text(&self.user_principal_name).map(|u| u.to_lowercase()),
+            locale: text(&self.preferred_language),
+            zoneinfo: None,
+            picture: None,
+        }
+    }
+
     /// The sign-in identifier: `mail`, or `userPrincipalName` when `mail` is empty,
     /// normalised (trimmed, lower-case).
     pub fn sign_in_email(&self) -> Option<String> {
@@ -577,6 +603,9 @@ mod tests {
             mail: Some(" Ada@Contoso.com ".into()),
             user_principal_name: Some("ada_upn@contoso.com".into()),
             account_enabled: Some(true),
+            given_name: None,
+            surname: None,
+            preferred_language: None,
         };
         assert_eq!(u.sign_in_email().as_deref(), Some("ada@contoso.com"));
         u.mail = Some(String::new());

@@ -183,6 +183,35 @@ pub struct VerifiedIdentity {
     pub token_id: Option<String>,
     pub exp: UnixTime,
     pub groups: GroupsClaim,
+    /// The standard claims of OIDC Core §5.1 the token carries, for the `profile` scope.
+    pub profile: crate::directory::Profile,
+}
+
+/// The OIDC Core §5.1 profile claims of `claims` (strings of at most 256 characters;
+/// `picture` only as an `https` URL).
+pub fn profile_claims(claims: &UpstreamClaims) -> crate::directory::Profile {
+    let text = |name: &str| {
+        claims
+            .other
+            .get(name)
+            .and_then(serde_json::Value::as_str)
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.chars().count() <= 256)
+            .map(str::to_owned)
+    };
+    crate::directory::Profile {
+        given_name: text("given_name"),
+        family_name: text("family_name"),
+        preferred_username: claims
+            .preferred_username
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.chars().count() <= 256)
+            .map(str::to_owned),
+        locale: text("locale"),
+        zoneinfo: text("zoneinfo"),
+        picture: text("picture").filter(|p| p.starts_with("https://")),
+    }
 }
 
 /// Checks the signature of `token` against `jwks` and returns its claims, unchecked.
@@ -295,6 +324,7 @@ pub fn check_claims(
         token_id: claims.uti.clone().or_else(|| claims.jti.clone()),
         exp: claims.exp,
         groups: groups_claim(claims, expected.groups_claim),
+        profile: profile_claims(claims),
     })
 }
 

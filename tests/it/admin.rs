@@ -460,7 +460,7 @@ async fn fetch_follows_every_page_despite_a_429() {
     let requests = w.fake.requests_to("/v1.0/users");
     assert_eq!(requests.len(), 4);
     assert!(requests.iter().all(|r| r.query_param("$select")
-        == Some("id,displayName,mail,userPrincipalName,accountEnabled")));
+        == Some(idbroker::upstream::graph::USER_SELECT)));
     // One app-only token for all of it.
     assert_eq!(w.fake.requests_to("/oauth2/v2.0/token").len(), 1);
     assert!(
@@ -1425,6 +1425,7 @@ async fn resync_leaves_policy_file_users_alone() {
         updated_at: now,
         tokens_valid_after: 0,
         email_verified: true,
+        profile: Default::default(),
     };
     w.tb.broker
         .internals()

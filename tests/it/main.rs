@@ -25,6 +25,7 @@ mod op_errors;
 mod op_flow;
 mod passwords;
 mod redis_ha;
+mod profile;
 mod reload;
 mod replicas;
 mod runtime_orgs;

@@ -49,6 +49,11 @@ impl Default for Options<'_> {
 }
 
 impl World {
+    /// ada's object id at the fake Entra.
+    pub fn ada_oid(&self) -> String {
+        self.ada.id.clone()
+    }
+
     /// Changes ada's directory record, as an admin or a re-sync would.
     pub async fn change_ada(&self, change: impl FnMut(&mut idbroker::store::User)) {
         let ada = self

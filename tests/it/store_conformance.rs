@@ -138,6 +138,7 @@ fn user(id: &str, email: &str, link: Option<UpstreamLink>) -> User {
         updated_at: 1,
         tokens_valid_after: 0,
         email_verified: true,
+        profile: Default::default(),
     }
 }
 

@@ -7,7 +7,7 @@ use serde_saphyr::Spanned;
 
 use super::{DAY, DeclaredUpstreams, MINUTE, Validator, at, non_empty, secs};
 use crate::directory::UpstreamLink;
-use crate::policy::raw::{RawLink, RawOrganization, RawSso, RawUpstreamKind, RawUser};
+use crate::policy::raw::{RawLink, RawOrganization, RawSso, RawUpstreamKind, RawUser, Text};
 use crate::policy::rules;
 use crate::policy::{OrgOrigin, Organization, PolicyUser, SsoMode};
 
@@ -456,7 +456,24 @@ impl Validator<'_> {
             sso: u.sso.unwrap_or(false),
             disabled: u.disabled.unwrap_or(false),
             groups: self.group_names(&format!("{path}.groups"), &u.groups),
+            profile: self.profile(path, u),
         })
+    }
+
+    /// The OIDC Core §5.1 claims of a policy user.
+    fn profile(&mut self, path: &str, u: &RawUser) -> crate::directory::Profile {
+        let mut text = |t: &Option<Text>, name: &str, rule: fn(&str) -> Result<String, String>| {
+            t.as_ref()
+                .and_then(|t| self.check(t, &format!("{path}.{name}"), rule))
+        };
+        crate::directory::Profile {
+            given_name: text(&u.given_name, "given_name", short_text),
+            family_name: text(&u.family_name, "family_name", short_text),
+            preferred_username: text(&u.preferred_username, "preferred_username", short_text),
+            locale: text(&u.locale, "locale", language_tag),
+            zoneinfo: text(&u.zoneinfo, "zoneinfo", time_zone),
+            picture: text(&u.picture, "picture", picture_url),
+        }
     }
 
     fn link(
@@ -503,5 +520,54 @@ impl Validator<'_> {
         }
         seen.insert(key, at(raw).line);
         Some(link)
+    }
+}
+
+fn short_text(t: &str) -> Result<String, String> {
+    let t = t.trim();
+    if t.is_empty() || t.chars().count() > 256 || t.chars().any(char::is_control) {
+        return Err("must be 1 to 256 characters, without control characters".into());
+    }
+    Ok(t.to_owned())
+}
+
+/// A BCP 47 language tag as OIDC Core §5.1 `locale` takes it (`de`, `de-CH`, `zh-Hant-TW`):
+/// letters, digits and hyphens, the first subtag two or three letters.
+fn language_tag(t: &str) -> Result<String, String> {
+    let t = t.trim();
+    let mut parts = t.split('-');
+    let first_ok = parts
+        .next()
+        .is_some_and(|p| (2..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
+    let rest_ok =
+        parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    if first_ok && rest_ok {
+        Ok(t.to_owned())
+    } else {
+        Err(format!("{t:?} is not a language tag (BCP 47), e.g. de-CH"))
+    }
+}
+
+/// An IANA time zone name as OIDC Core §5.1 `zoneinfo` takes it (`Europe/Zurich`, `UTC`).
+fn time_zone(t: &str) -> Result<String, String> {
+    let t = t.trim();
+    let ok = !t.is_empty()
+        && t.len() <= 64
+        && t
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'));
+    if ok {
+        Ok(t.to_owned())
+    } else {
+        Err(format!("{t:?} is not a time zone name, e.g. Europe/Zurich"))
+    }
+}
+
+/// `picture`: an `https` URL (a browser fetches it from the application's page).
+fn picture_url(t: &str) -> Result<String, String> {
+    let t = t.trim();
+    match url::Url::parse(t) {
+        Ok(u) if u.scheme() == "https" && u.host_str().is_some() => Ok(t.to_owned()),
+        _ => Err(format!("{t:?} is not an https URL")),
     }
 }

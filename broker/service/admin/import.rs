@@ -261,13 +261,16 @@ impl Admin<'_> {
                     .broker
                     .store
                     .update_user(&existing.id, |x| {
+                        let profile = x.profile.updated_by(&u.profile());
                         if x.name != name
                             || x.email != email
                             || x.organization.as_deref() != Some(&org_id)
+                            || x.profile != profile
                         {
                             x.name = name.clone();
                             x.email = email.clone();
                             x.organization = Some(org_id.clone());
+                            x.profile = profile;
                             x.updated_at = now;
                         }
                     })
@@ -304,6 +307,7 @@ impl Admin<'_> {
                     updated_at: now,
                     tokens_valid_after: 0,
                     email_verified: true,
+                    profile: u.profile(),
                 };
                 match self.broker.store.create_user(&user).await? {
                     Ok(()) => {

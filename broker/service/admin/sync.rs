@@ -138,7 +138,8 @@ impl Admin<'_> {
             .clone()
             .filter(|n| !n.trim().is_empty())
             .unwrap_or_else(|| email.clone());
-        if user.email == email && user.name == name {
+        let profile = user.profile.updated_by(&g.profile());
+        if user.email == email && user.name == name && user.profile == profile {
             return Ok(());
         }
         let now = self.broker.now();
@@ -148,6 +149,7 @@ impl Admin<'_> {
             .update_user(&user.id, |u| {
                 u.email = email.clone();
                 u.name = name.clone();
+                u.profile = profile.clone();
                 u.updated_at = now;
             })
             .await?;
@@ -160,8 +162,10 @@ impl Admin<'_> {
                 report.updated.push(user.id.clone());
                 record.detail(if user.email != email {
                     format!("email {} -> {email}", user.email)
-                } else {
+                } else if user.name != name {
                     "name".into()
+                } else {
+                    "profile".into()
                 })
             }
             Err(e) => {
