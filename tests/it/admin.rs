@@ -459,8 +459,11 @@ async fn fetch_follows_every_page_despite_a_429() {
     // One throttled try, then three pages of 10, 10, 5.
     let requests = w.fake.requests_to("/v1.0/users");
     assert_eq!(requests.len(), 4);
-    assert!(requests.iter().all(|r| r.query_param("$select")
-        == Some(idbroker::upstream::graph::USER_SELECT)));
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.query_param("$select") == Some(idbroker::upstream::graph::USER_SELECT))
+    );
     // One app-only token for all of it.
     assert_eq!(w.fake.requests_to("/oauth2/v2.0/token").len(), 1);
     assert!(

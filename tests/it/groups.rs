@@ -120,7 +120,8 @@ async fn world(org_groups: &str) -> World {
     }
     let org_groups = org_groups.replace("{admins}", &groups[1]);
     let extra = format!(
-        r#"upstreams:
+        r#"admin: {{token_env: IDBROKER_ADMIN_TOKEN}}
+upstreams:
   - id: entra
     kind: entra
     client_id: {APP}
@@ -419,4 +420,49 @@ async fn a_relying_party_gets_exactly_its_own_roles() {
     assert_eq!(seen[0].2, Some(serde_json::json!(["admins"])));
     assert_eq!(seen[1].1, ["owner"], "wiki's roles, for the same user");
     assert_eq!(seen[1].2, None, "wiki did not ask for groups");
+}
+
+/// A re-sync reads again the groups of the users who signed in before (and only theirs), so
+/// that refresh tokens follow Entra between sign-ins.
+#[tokio::test]
+async fn a_resync_reads_again_the_groups_of_users_who_signed_in() {
+    let w = world("{upstream: true}").await;
+    let store = &w.tb.broker.internals().store;
+    // Re-sync follows imported users, not the policy file's: make ada one.
+    let ada = store
+        .user_by_email("ada@contoso.com")
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .update_user(&ada.id, |u| u.source = idbroker::store::UserSource::Import)
+        .await
+        .unwrap()
+        .unwrap();
+    sign_in(&w.tb, "hr", "openid%20groups", "ada@contoso.com").await;
+    assert_eq!(
+        store
+            .user_groups(&ada.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .groups
+            .len(),
+        3
+    );
+
+    let later = w.fake.tenant(&w.tid).add_group("Late");
+    w.fake.tenant(&w.tid).add_to_group(&w.ada.id, &later);
+    let report: Value = reqwest::Client::new()
+        .post(w.tb.url("/admin/api/organizations/contoso/sync"))
+        .bearer_auth(crate::support::broker::test_env("IDBROKER_ADMIN_TOKEN").unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["groups_read"], 1, "ada only: {report}");
+    let read = store.user_groups(&ada.id).await.unwrap().unwrap();
+    assert!(read.groups.iter().any(|g| g.id == later), "{read:?}");
 }

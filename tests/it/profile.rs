@@ -64,7 +64,10 @@ async fn a_policy_users_profile_claims_come_with_the_profile_scope() {
     );
     let tb = TestBroker::start_with("", Some(&users), Clock::System).await;
     let t = sign_in(&tb, "openid%20profile", USER).await;
-    for got in [claims(t["id_token"].as_str().unwrap()), userinfo(&tb, &t).await] {
+    for got in [
+        claims(t["id_token"].as_str().unwrap()),
+        userinfo(&tb, &t).await,
+    ] {
         assert_eq!(got["given_name"], "Alice", "{got}");
         assert_eq!(got["family_name"], "Example");
         assert_eq!(got["locale"], "de-CH");
@@ -76,8 +79,17 @@ async fn a_policy_users_profile_claims_come_with_the_profile_scope() {
     // Without the scope: none of them.
     let t = sign_in(&tb, "openid", USER).await;
     let id = claims(t["id_token"].as_str().unwrap());
-    for name in ["given_name", "family_name", "locale", "preferred_username", "updated_at"] {
-        assert!(id.get(name).is_none(), "{name} without the profile scope: {id}");
+    for name in [
+        "given_name",
+        "family_name",
+        "locale",
+        "preferred_username",
+        "updated_at",
+    ] {
+        assert!(
+            id.get(name).is_none(),
+            "{name} without the profile scope: {id}"
+        );
     }
 }
 
@@ -90,5 +102,8 @@ async fn an_sso_users_preferred_username_is_the_upstreams() {
     let t = sign_in(&w.tb, "openid%20profile", "ada@contoso.com").await;
     let id = claims(t["id_token"].as_str().unwrap());
     assert_eq!(id["preferred_username"], "ada.lovelace@contoso.com");
-    assert_eq!(userinfo(&w.tb, &t).await["preferred_username"], "ada.lovelace@contoso.com");
+    assert_eq!(
+        userinfo(&w.tb, &t).await["preferred_username"],
+        "ada.lovelace@contoso.com"
+    );
 }

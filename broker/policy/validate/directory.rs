@@ -553,8 +553,7 @@ fn time_zone(t: &str) -> Result<String, String> {
     let t = t.trim();
     let ok = !t.is_empty()
         && t.len() <= 64
-        && t
-            .chars()
+        && t.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-' | '+'));
     if ok {
         Ok(t.to_owned())

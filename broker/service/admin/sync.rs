@@ -5,6 +5,8 @@
 //! The whole tenant is read first; only then is the directory changed, so a failing Graph
 //! leaves the directory as it was (and the failure is recorded on the organisation and
 //! counted in `idbroker_sync_total`). Users are never created here: only the admin imports.
+//! For organisations with `groups.upstream`, the groups of users who signed in before are
+//! read again from Graph.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,6 +29,8 @@ pub struct SyncReport {
     pub checked: usize,
     /// Users whose name or email followed Entra.
     pub updated: Vec<String>,
+    /// Users whose upstream groups were read again (those who signed in before).
+    pub groups_read: usize,
     /// Users disabled because Entra disabled or deleted them (ids).
     pub deprovisioned: Vec<String>,
     /// Users whose new email is taken by another directory user, or who could not be
@@ -79,6 +83,22 @@ impl Admin<'_> {
             match by_oid.get(oid) {
                 Some(g) if g.account_enabled != Some(false) => {
                     self.follow_entra(&user, g, &mut report).await?;
+                    // Groups read at a sign-in are read again, so that refresh tokens follow
+                    // Entra between sign-ins too; users who never signed in have none to
+                    // follow.
+                    if org.groups.upstream
+                        && self.broker.store.user_groups(&user.id).await?.is_some()
+                    {
+                        self.broker
+                            .refresh_upstream_groups(
+                                upstream,
+                                Some(org),
+                                &user,
+                                &crate::upstream::verify::GroupsClaim::Absent,
+                            )
+                            .await;
+                        report.groups_read += 1;
+                    }
                 }
                 gone_or_disabled => {
                     if user.disabled {
