@@ -12,7 +12,9 @@
 //! Then the large store: refresh rotation and `/introspect` (a user's access token, so the
 //! user is read) on an empty embedded store, and again once it holds 100,000 users and
 //! 1,000,000 live refresh families, with the ratio of the two (issue 12: within 20%).
-//! `cargo bench --bench load -- hot` or `-- large` runs one part only.
+//! Then refresh rotation and `/introspect` on Redis with failover: Sentinel and Cluster, with
+//! and without `WAIT`, beside one server (issue 17).
+//! `cargo bench --bench load -- hot`, `-- large` or `-- ha` runs one part only.
 //!
 //! Without `--bench` (as under `cargo test --all-targets`) it runs a few requests of each
 //! kind, on a store of a few hundred records, as a smoke test.
@@ -43,6 +45,8 @@ struct Setup {
     _cancel: tokio_util::sync::DropGuard,
 }
 
+/// A broker on the embedded store, or on the Redis store `redis` (the policy's `store:`
+/// value, such as `{kind: redis, url: "…"}`).
 async fn start(users: usize, redis: Option<&str>) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -51,7 +55,7 @@ async fn start(users: usize, redis: Option<&str>) -> Setup {
     let d = dir.path().display();
     let store = match redis {
         None => format!("store: {{kind: embedded, path: {d}/broker.db}}"),
-        Some(url) => format!("store: {{kind: redis, url: \"{url}\"}}"),
+        Some(store) => format!("store: {store}"),
     };
     let yaml = format!(
         r#"issuer: {base}
@@ -100,6 +104,7 @@ users:
             updated_at: now,
             tokens_valid_after: 0,
             email_verified: true,
+            profile: Default::default(),
         };
         broker
             .internals()
@@ -375,6 +380,7 @@ async fn populate(setup: &Setup, users: usize, families: usize) {
                     updated_at: now,
                     tokens_valid_after: 0,
                     email_verified: true,
+                    profile: Default::default(),
                 };
                 store.create_user(&user).await.unwrap().unwrap();
             }
@@ -514,7 +520,7 @@ where
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let full = args.iter().any(|a| a == "--bench");
-    // A filter word (`hot`, `large`) runs that part only; none runs both.
+    // A filter word (`hot`, `large`, `ha`) runs that part only; none runs all.
     let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
     let wants =
         |part: &str| filters.is_empty() || filters.iter().any(|f| part.contains(f.as_str()));
@@ -529,6 +535,9 @@ fn main() {
         if wants("large") {
             large_store(full).await;
         }
+        if wants("ha") {
+            redis_topologies(full).await;
+        }
     });
 }
 
@@ -540,7 +549,8 @@ async fn hot_paths(full: bool) {
         (50, 20, 4, 3)
     };
     let redis = redis_server::RedisServer::start();
-    for (engine, url) in [("embedded", None), ("redis", Some(redis.url()))] {
+    let single = format!("{{kind: redis, url: \"{}\"}}", redis.url());
+    for (engine, url) in [("embedded", None), ("redis", Some(single))] {
         let setup = start(users, url.as_deref()).await;
         println!("== {engine} store, directory of {users} users");
         run(
@@ -570,5 +580,63 @@ async fn hot_paths(full: bool) {
         )
         .await;
         run_refresh(&setup, 16, refresh_rounds).await;
+    }
+}
+
+/// Refresh rotation and `/introspect` on Redis without a single point of failure (issue 17):
+/// one server, a primary with a replica behind three sentinels, and a Cluster of three
+/// primaries with a replica each; the last two also with `wait: {replicas: 1}`.
+async fn redis_topologies(full: bool) {
+    use support::redis_topologies::{RedisCluster, SERVICE, SentinelSet};
+    let (concurrency, rounds) = if full { (16, 100) } else { (2, 3) };
+    // Every server writes an append-only file fsynced on each write, as the sentinel and
+    // cluster nodes do: the comparison is of topologies, not of persistence settings.
+    let single = redis_server::RedisServer::start_durable();
+    let sentinel = tokio::task::spawn_blocking(SentinelSet::start)
+        .await
+        .unwrap();
+    let cluster = tokio::task::spawn_blocking(|| RedisCluster::start(1))
+        .await
+        .unwrap();
+    let wait = "wait: {replicas: 1, timeout_ms: 500}";
+    let cases = [
+        (
+            "one server (AOF, fsync always)",
+            format!("{{kind: redis, url: \"{}\"}}", single.url()),
+        ),
+        (
+            "sentinel (primary + replica)",
+            format!(
+                "{{kind: redis, topology: sentinel, service: {SERVICE}, url: \"{}\"}}",
+                sentinel.urls()
+            ),
+        ),
+        (
+            "sentinel, wait for 1 replica",
+            format!(
+                "{{kind: redis, topology: sentinel, service: {SERVICE}, url: \"{}\", {wait}}}",
+                sentinel.urls()
+            ),
+        ),
+        (
+            "cluster (3 primaries + 3 replicas)",
+            format!(
+                "{{kind: redis, topology: cluster, url: \"{}\"}}",
+                cluster.urls()
+            ),
+        ),
+        (
+            "cluster, wait for 1 replica",
+            format!(
+                "{{kind: redis, topology: cluster, url: \"{}\", {wait}}}",
+                cluster.urls()
+            ),
+        ),
+    ];
+    for (label, store) in cases {
+        let setup = start(1, Some(&store)).await;
+        println!("== redis: {label}");
+        run_refresh(&setup, concurrency, rounds).await;
+        run_introspect(&setup, concurrency, rounds * 4).await;
     }
 }
