@@ -2,38 +2,11 @@
 //! from the upstream's ID token for SSO users, in the ID token and at `/userinfo`.
 
 use idbroker::clock::Clock;
-use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::sso::{Options, world};
-use crate::support::broker::{PASSWORD, TestBroker, USER, password_hash};
-use crate::support::browser::Browser;
-use crate::support::oauth::{claims, redeem_spa_code, spa_authorize_url};
-
-async fn sign_in(tb: &TestBroker, scope: &str, who: &str) -> Value {
-    let mut b = Browser::new();
-    let first = b.get(&spa_authorize_url(&tb.base, scope)).await;
-    let page = b.follow(&tb.base, first).await;
-    let (tx, csrf) = (page.field("tx"), page.field("csrf"));
-    let step = b
-        .post(
-            &tb.url("/login/identifier"),
-            &[("tx", &tx), ("csrf", &csrf), ("identifier", who)],
-        )
-        .await;
-    let done = if step.status == StatusCode::SEE_OTHER {
-        let back = b.get(step.location.as_deref().unwrap()).await;
-        b.get(back.location.as_deref().unwrap()).await
-    } else {
-        b.post(
-            &tb.url("/login/password"),
-            &[("tx", &tx), ("csrf", &csrf), ("password", PASSWORD)],
-        )
-        .await
-    };
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
-    redeem_spa_code(tb, &done.location_param("code").unwrap()).await
-}
+use crate::support::broker::{TestBroker, USER, password_hash};
+use crate::support::oauth::{claims, sign_in};
 
 async fn userinfo(tb: &TestBroker, token: &Value) -> Value {
     reqwest::Client::new()
@@ -63,7 +36,7 @@ async fn a_policy_users_profile_claims_come_with_the_profile_scope() {
         hash = password_hash()
     );
     let tb = TestBroker::start_with("", Some(&users), Clock::System).await;
-    let t = sign_in(&tb, "openid%20profile", USER).await;
+    let t = sign_in(&tb, "spa", "openid%20profile", USER).await;
     for got in [
         claims(t["id_token"].as_str().unwrap()),
         userinfo(&tb, &t).await,
@@ -77,7 +50,7 @@ async fn a_policy_users_profile_claims_come_with_the_profile_scope() {
         assert!(got["updated_at"].as_u64().is_some());
     }
     // Without the scope: none of them.
-    let t = sign_in(&tb, "openid", USER).await;
+    let t = sign_in(&tb, "spa", "openid", USER).await;
     let id = claims(t["id_token"].as_str().unwrap());
     for name in [
         "given_name",
@@ -99,7 +72,7 @@ async fn an_sso_users_preferred_username_is_the_upstreams() {
     w.fake
         .tenant(&w.tid)
         .set_upn(&w.ada_oid(), "ada.lovelace@contoso.com");
-    let t = sign_in(&w.tb, "openid%20profile", "ada@contoso.com").await;
+    let t = sign_in(&w.tb, "spa", "openid%20profile", "ada@contoso.com").await;
     let id = claims(t["id_token"].as_str().unwrap());
     assert_eq!(id["preferred_username"], "ada.lovelace@contoso.com");
     assert_eq!(

@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use super::broker::TestBroker;
+use super::broker::{PASSWORD, TestBroker};
 use super::browser::{Browser, Page};
 
 /// The `spa` client's registered redirect URI.
@@ -76,4 +76,54 @@ pub fn jwt_part(jwt: &str, i: usize) -> Value {
 /// The claims of a JWT, unverified.
 pub fn claims(jwt: &str) -> Value {
     jwt_part(jwt, 1)
+}
+
+/// An authorization request of `client` (redirecting to [`SPA_CB`], PKCE with [`VERIFIER`]).
+pub fn authorize_url(base: &str, client: &str, scope: &str) -> String {
+    format!(
+        "{base}/authorize?response_type=code&client_id={client}&redirect_uri={SPA_CB}&scope={scope}&state=s&nonce=n&code_challenge={}&code_challenge_method=S256",
+        idbroker::op::pkce::s256_challenge(VERIFIER)
+    )
+}
+
+/// Signs `who` in at `client` with `scope` (space-encoded): through the fake for SSO users,
+/// with the password for local ones. Returns the token response.
+pub async fn sign_in(tb: &TestBroker, client: &str, scope: &str, who: &str) -> Value {
+    let mut b = Browser::new();
+    let first = b.get(&authorize_url(&tb.base, client, scope)).await;
+    let page = b.follow(&tb.base, first).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let (tx, csrf) = (page.field("tx"), page.field("csrf"));
+    let step = b
+        .post(
+            &tb.url("/login/identifier"),
+            &[("tx", &tx), ("csrf", &csrf), ("identifier", who)],
+        )
+        .await;
+    let done = if step.status == StatusCode::SEE_OTHER {
+        let back = b.get(step.location.as_deref().unwrap()).await;
+        b.get(back.location.as_deref().unwrap()).await
+    } else {
+        b.post(
+            &tb.url("/login/password"),
+            &[("tx", &tx), ("csrf", &csrf), ("password", PASSWORD)],
+        )
+        .await
+    };
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let code = done.location_param("code").unwrap();
+    let resp = reqwest::Client::new()
+        .post(tb.url("/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", client),
+            ("code", &code),
+            ("redirect_uri", SPA_CB),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
 }
