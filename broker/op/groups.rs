@@ -36,15 +36,18 @@ pub fn membership<'a>(
     org: Option<&'a Organization>,
     upstream: Option<&'a UserGroups>,
 ) -> Membership<'a> {
-    let mut groups: Vec<&str> = policy_groups.iter().map(String::as_str).collect();
-    let mut upstream_ids = Vec::new();
+    // The policy's few groups, sorted; the upstream's many, merged in: stored sorted by id,
+    // so with ids as names only a check is needed, not a sort.
+    let mut own: Vec<&str> = policy_groups.iter().map(String::as_str).collect();
+    let mut named: Vec<&str> = Vec::new();
+    let mut upstream_ids: Vec<&str> = Vec::new();
     if let Some(org) = org {
-        groups.extend(org.groups.everyone.iter().map(String::as_str));
+        own.extend(org.groups.everyone.iter().map(String::as_str));
         if org.groups.upstream
             && let Some(read) = upstream
         {
             upstream_ids.reserve(read.groups.len());
-            groups.reserve(read.groups.len());
+            named.reserve(read.groups.len());
             for g in &read.groups {
                 if org
                     .groups
@@ -55,7 +58,7 @@ pub fn membership<'a>(
                     continue;
                 }
                 upstream_ids.push(g.id.as_str());
-                groups.push(match (org.groups.names, &g.name) {
+                named.push(match (org.groups.names, &g.name) {
                     (GroupNames::Name, Some(name)) => name.as_str(),
                     // No display name (a generic provider's value): the id it is.
                     _ => g.id.as_str(),
@@ -63,14 +66,47 @@ pub fn membership<'a>(
             }
         }
     }
-    groups.sort_unstable();
-    groups.dedup();
-    upstream_ids.sort_unstable();
-    upstream_ids.dedup();
+    sorted_set(&mut own);
+    sorted_set(&mut named);
+    sorted_set(&mut upstream_ids);
     Membership {
-        groups,
+        groups: merge(&own, &named),
         upstream_ids,
     }
+}
+
+/// Sorts and deduplicates, cheaply when already sorted (the stored groups are).
+fn sorted_set(v: &mut Vec<&str>) {
+    if !v.is_sorted() {
+        v.sort_unstable();
+    }
+    v.dedup();
+}
+
+/// The union of two sorted sets, sorted.
+fn merge<'a>(a: &[&'a str], b: &[&'a str]) -> Vec<&'a str> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(b[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 /// The roles of `client` that `m` grants, sorted by name.
@@ -284,5 +320,17 @@ mod tests {
         let t = claims(&always, &["openid".into()], &m, Carrier::Token);
         assert_eq!(t.groups.as_ref().map(Vec::len), Some(5));
         assert_eq!(t.roles, None);
+    }
+
+    #[test]
+    fn merging_keeps_one_sorted_set() {
+        assert_eq!(
+            merge(&["a", "c", "x"], &["b", "c", "d"]),
+            ["a", "b", "c", "d", "x"]
+        );
+        assert_eq!(merge(&[], &["b"]), ["b"]);
+        let mut v = vec!["b", "a", "b"];
+        sorted_set(&mut v);
+        assert_eq!(v, ["a", "b"]);
     }
 }
