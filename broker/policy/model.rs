@@ -104,17 +104,49 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SigningAlg {
     ES256,
     EdDSA,
     RS256,
 }
 
+impl SigningAlg {
+    /// The JWA name (RFC 7518 §3.1, RFC 8037 §3.1), as in a JOSE header and in discovery.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlg::ES256 => "ES256",
+            SigningAlg::EdDSA => "EdDSA",
+            SigningAlg::RS256 => "RS256",
+        }
+    }
+
+    /// The JWA name back; exact case, as JOSE compares it.
+    pub fn parse(s: &str) -> Option<SigningAlg> {
+        [SigningAlg::ES256, SigningAlg::EdDSA, SigningAlg::RS256]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct KeysPolicy {
     pub dir: PathBuf,
+    /// The algorithm that signs unless a client chooses another (`keys.algorithm`).
     pub algorithm: SigningAlg,
+}
+
+impl KeysPolicy {
+    /// Every algorithm the broker keeps a key for and signs with: the configured one, then
+    /// RS256 beside it. OIDC Core §15.1 makes RS256 the algorithm every OP supports, and
+    /// OIDC Discovery §3 says `id_token_signing_alg_values_supported` MUST include it.
+    pub fn algorithms(&self) -> &'static [SigningAlg] {
+        match self.algorithm {
+            SigningAlg::ES256 => &[SigningAlg::ES256, SigningAlg::RS256],
+            SigningAlg::EdDSA => &[SigningAlg::EdDSA, SigningAlg::RS256],
+            SigningAlg::RS256 => &[SigningAlg::RS256],
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

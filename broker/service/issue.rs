@@ -168,11 +168,15 @@ impl Broker {
             id_ttl: policy.lifetimes.id_token.as_secs(),
             jti: &access.jti,
         };
+        let alg = policy.keys.algorithm;
         let access_token = self
             .keys
-            .sign(TYP_ACCESS_TOKEN, &claims::access_token(&grant))?;
+            .sign(alg, TYP_ACCESS_TOKEN, &claims::access_token(&grant))?;
         let id_token = if scope::has(scopes, "openid") {
-            Some(self.keys.sign(TYP_ID_TOKEN, &claims::id_token(&grant))?)
+            Some(
+                self.keys
+                    .sign(alg, TYP_ID_TOKEN, &claims::id_token(&grant))?,
+            )
         } else {
             None
         };

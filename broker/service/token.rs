@@ -337,7 +337,11 @@ impl Tokens<'_> {
             ttl,
         );
         Ok(TokenResponse {
-            access_token: self.broker.keys.sign(TYP_ACCESS_TOKEN, &claims)?,
+            access_token: self.broker.keys.sign(
+                policy.keys.algorithm,
+                TYP_ACCESS_TOKEN,
+                &claims,
+            )?,
             token_type: "Bearer",
             expires_in: ttl,
             refresh_token: None,

@@ -26,6 +26,7 @@ mod redis_ha;
 mod reload;
 mod replicas;
 mod runtime_orgs;
+mod signing;
 mod sso;
 mod store_conformance;
 mod support;
