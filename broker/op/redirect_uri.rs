@@ -73,6 +73,7 @@ mod tests {
             grants: vec![GrantType::AuthorizationCode],
             scopes: vec![],
             native,
+            signing: Default::default(),
             name: "c".into(),
         }
     }

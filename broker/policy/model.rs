@@ -229,6 +229,8 @@ pub struct Client {
     pub scopes: Vec<String>,
     /// RFC 8252 native app: loopback redirect URIs match with any port (§7.3).
     pub native: bool,
+    /// Which of the broker's keys sign this client's tokens.
+    pub signing: ClientSigning,
     /// Shown on consent-like pages (device approval); defaults to the id.
     pub name: String,
 }
@@ -241,6 +243,39 @@ impl Client {
 
     pub fn allows_grant(&self, grant: GrantType) -> bool {
         self.grants.contains(&grant)
+    }
+}
+
+/// The algorithms a client chose for its tokens; `None` follows `keys.algorithm` (so a
+/// reload changing it changes them too).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientSigning {
+    /// `id_token_signed_response_alg` (OIDC Registration §2).
+    pub id_token: Option<SigningAlg>,
+    /// `access_token_signed_response_alg`: the JWT access tokens (RFC 9068 §2.1), and
+    /// what `/userinfo` and `/introspect` are shown.
+    pub access_token: Option<SigningAlg>,
+}
+
+/// The algorithms that sign one client's tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenAlgs {
+    pub id_token: SigningAlg,
+    pub access_token: SigningAlg,
+}
+
+impl Policy {
+    /// What signs `client_id`'s tokens: its own choice, else `keys.algorithm` (also for a
+    /// client a reload has just removed, whose grant is being finished).
+    pub fn token_algs(&self, client_id: &str) -> TokenAlgs {
+        let chosen = self
+            .client(client_id)
+            .map(|c| c.signing)
+            .unwrap_or_default();
+        TokenAlgs {
+            id_token: chosen.id_token.unwrap_or(self.keys.algorithm),
+            access_token: chosen.access_token.unwrap_or(self.keys.algorithm),
+        }
     }
 }
 
@@ -515,6 +550,7 @@ pub fn builtin_account_client(issuer: &Issuer) -> Client {
         grants: vec![GrantType::AuthorizationCode],
         scopes: vec!["openid".into(), "email".into(), "profile".into()],
         native: false,
+        signing: ClientSigning::default(),
         // Read mid-sentence on the login page: "to continue to your account".
         name: "your account".into(),
     }

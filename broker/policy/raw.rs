@@ -135,6 +135,10 @@ pub(super) struct RawClient {
     pub grants: Option<Spanned<Vec<Text>>>,
     pub scopes: Option<Vec<Text>>,
     pub native: Option<Spanned<bool>>,
+    /// OIDC Registration §2: the JWS algorithm of the client's ID tokens.
+    pub id_token_signed_response_alg: Option<Text>,
+    /// The JWS algorithm of the client's access tokens (RFC 9068 JWTs).
+    pub access_token_signed_response_alg: Option<Text>,
 }
 
 /// A JWK Set (RFC 7517 §5). The keys themselves are free-form JSON objects, checked member

@@ -168,14 +168,18 @@ impl Broker {
             id_ttl: policy.lifetimes.id_token.as_secs(),
             jti: &access.jti,
         };
-        let alg = policy.keys.algorithm;
-        let access_token = self
-            .keys
-            .sign(alg, TYP_ACCESS_TOKEN, &claims::access_token(&grant))?;
+        // The client's algorithms (OIDC Registration §2 `id_token_signed_response_alg`),
+        // whichever grant this is: code, refresh, device or token exchange.
+        let algs = policy.token_algs(client_id);
+        let access_token = self.keys.sign(
+            algs.access_token,
+            TYP_ACCESS_TOKEN,
+            &claims::access_token(&grant),
+        )?;
         let id_token = if scope::has(scopes, "openid") {
             Some(
                 self.keys
-                    .sign(alg, TYP_ID_TOKEN, &claims::id_token(&grant))?,
+                    .sign(algs.id_token, TYP_ID_TOKEN, &claims::id_token(&grant))?,
             )
         } else {
             None

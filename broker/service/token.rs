@@ -338,7 +338,7 @@ impl Tokens<'_> {
         );
         Ok(TokenResponse {
             access_token: self.broker.keys.sign(
-                policy.keys.algorithm,
+                policy.token_algs(&client.id).access_token,
                 TYP_ACCESS_TOKEN,
                 &claims,
             )?,
