@@ -32,6 +32,7 @@ pub struct AuthorizeQuery {
     login_hint: Option<String>,
     request: Option<String>,
     request_uri: Option<String>,
+    acr_values: Option<String>,
 }
 
 impl From<AuthorizeQuery> for AuthorizeParams {
@@ -51,6 +52,7 @@ impl From<AuthorizeQuery> for AuthorizeParams {
             login_hint: q.login_hint,
             request: q.request,
             request_uri: q.request_uri,
+            acr_values: q.acr_values,
         }
     }
 }

@@ -74,6 +74,7 @@ mod tests {
             scopes: vec![],
             native,
             signing: Default::default(),
+            acr: Default::default(),
             name: "c".into(),
         }
     }

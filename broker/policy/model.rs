@@ -231,6 +231,8 @@ pub struct Client {
     pub native: bool,
     /// Which of the broker's keys sign this client's tokens.
     pub signing: ClientSigning,
+    /// The authentication context classes the client asks for or requires.
+    pub acr: ClientAcr,
     /// Shown on consent-like pages (device approval); defaults to the id.
     pub name: String,
 }
@@ -255,6 +257,18 @@ pub struct ClientSigning {
     /// `access_token_signed_response_alg`: the JWT access tokens (RFC 9068 §2.1), and
     /// what `/userinfo` and `/introspect` are shown.
     pub access_token: Option<SigningAlg>,
+}
+
+/// The `acr` values of a client (each one of `crate::acr::SUPPORTED`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientAcr {
+    /// `default_acr_values` (OIDC Registration §2): requested, voluntarily, when the
+    /// authorization request has no `acr_values`, and on grants that cannot send any
+    /// (device, token exchange).
+    pub default: Vec<String>,
+    /// `required_acr_values`: a sign-in that achieves none of these gets no tokens for the
+    /// client (`unmet_authentication_requirements` at `/authorize`).
+    pub required: Vec<String>,
 }
 
 /// The algorithms that sign one client's tokens.
@@ -551,6 +565,7 @@ pub fn builtin_account_client(issuer: &Issuer) -> Client {
         scopes: vec!["openid".into(), "email".into(), "profile".into()],
         native: false,
         signing: ClientSigning::default(),
+        acr: ClientAcr::default(),
         // Read mid-sentence on the login page: "to continue to your account".
         name: "your account".into(),
     }

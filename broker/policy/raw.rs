@@ -139,6 +139,10 @@ pub(super) struct RawClient {
     pub id_token_signed_response_alg: Option<Text>,
     /// The JWS algorithm of the client's access tokens (RFC 9068 JWTs).
     pub access_token_signed_response_alg: Option<Text>,
+    /// OIDC Registration §2: the `acr` values asked for when a request names none.
+    pub default_acr_values: Option<Spanned<Vec<Text>>>,
+    /// `acr` values one of which every sign-in for this client must achieve.
+    pub required_acr_values: Option<Spanned<Vec<Text>>>,
 }
 
 /// A JWK Set (RFC 7517 §5). The keys themselves are free-form JSON objects, checked member

@@ -106,6 +106,7 @@ impl SignIn<'_> {
                 scope: req.scope.clone(),
                 nonce: req.nonce.clone(),
                 code_challenge: req.code_challenge.clone(),
+                acr_values: req.acr_values.clone(),
             },
             state: req.state.clone(),
         };

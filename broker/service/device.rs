@@ -244,6 +244,7 @@ impl Devices<'_> {
                 scope: device.scope.clone(),
                 nonce: None,
                 code_challenge: None,
+                acr_values: Vec::new(),
             },
             state: None,
             response_mode: None,
@@ -298,6 +299,7 @@ impl Devices<'_> {
                 amr: vec![amr.to_owned()],
                 idp,
                 organization: user.organization.clone(),
+                acr: None,
             },
         });
         if !self

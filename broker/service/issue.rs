@@ -93,6 +93,7 @@ impl Broker {
                 amr: vec![amr.to_owned()],
                 idp,
                 organization,
+                acr: None,
             },
             created_at: now,
             expires_at: now + self.policy().lifetimes.session.as_secs(),
@@ -106,7 +107,9 @@ impl Broker {
     }
 
     /// Issues a code for `req` from `session` and returns the redirect to the client:
-    /// `redirect_uri?code=…&state=…&iss=…` (RFC 6749 §4.1.2, RFC 9207 §2).
+    /// `redirect_uri?code=…&state=…&iss=…` (RFC 6749 §4.1.2, RFC 9207 §2), or, when the
+    /// client requires an `acr` this sign-in did not achieve, the error redirect instead
+    /// (see `acr.rs`).
     pub(super) async fn code_redirect(
         &self,
         req: &CodeRequest,
@@ -115,19 +118,23 @@ impl Broker {
     ) -> Result<Url, ServiceError> {
         let now = self.now();
         let policy = self.policy();
+        let mut url = Url::parse(&req.request.redirect_uri)
+            .map_err(|_| OpError::invalid_request("the redirect URI is malformed"))?;
+        let auth = match self.code_authentication(&policy, req, &url, &session.auth, user) {
+            Ok(auth) => auth,
+            Err(refused) => return Ok(refused),
+        };
         let code = random_handle();
         let record = CodeRecord {
             request: req.request.clone(),
             user_id: user.id.clone(),
             session_id: session.id.clone(),
-            auth: session.auth.clone(),
+            auth,
             issued_at: now,
             expires_at: now + policy.lifetimes.code.as_secs(),
             redeemed: None,
         };
         self.store.put_code(&digest(&code), &record, now).await?;
-        let mut url = Url::parse(&req.request.redirect_uri)
-            .map_err(|_| OpError::invalid_request("the redirect URI is malformed"))?;
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("code", &code);
@@ -154,6 +161,8 @@ impl Broker {
             access,
         } = *grant;
         let policy = self.policy();
+        // The `acr` this grant asserts (or no tokens: see `acr.rs`).
+        let ctx = &self.with_acr(&policy, client_id, ctx)?;
         // Exactly the expiry the ticket promised (and a family or redemption recorded).
         let access_ttl = access.expires_at.saturating_sub(access.issued_at);
         let grant = Grant {

@@ -4,6 +4,7 @@
 //! results. They know nothing of HTTP: handlers turn their results into responses.
 
 pub mod account;
+pub mod acr;
 pub mod admin;
 pub mod audit;
 pub mod authorize;

@@ -2,6 +2,7 @@
 //! and linking them dominates the run; see STYLE.md).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod acr;
 mod admin;
 mod apps;
 mod architecture;

@@ -794,6 +794,61 @@ fn client_signing_algorithms() {
 }
 
 #[test]
+fn client_acr_values() {
+    let p = load_test(&client(&format!(
+        "    default_acr_values: [urn:idbroker:acr:pwd]\n    required_acr_values: [urn:idbroker:acr:sso, urn:idbroker:acr:pwd]\n{WEB}"
+    )))
+    .unwrap();
+    let acr = &p.client("app").unwrap().acr;
+    assert_eq!(acr.default, vec!["urn:idbroker:acr:pwd".to_owned()]);
+    assert_eq!(
+        acr.required,
+        vec![
+            "urn:idbroker:acr:sso".to_owned(),
+            "urn:idbroker:acr:pwd".to_owned()
+        ]
+    );
+    let p = load_test(&client(WEB)).unwrap();
+    assert_eq!(
+        p.client("app").unwrap().acr,
+        crate::policy::ClientAcr::default()
+    );
+
+    // Only values the broker can assert: anything else could never be met.
+    check(
+        &client(&format!(
+            "    required_acr_values: [urn:idbroker:acr:mfa]\n{WEB}"
+        )),
+        4,
+        27,
+        "clients[0].required_acr_values[0]: unknown acr value \"urn:idbroker:acr:mfa\"; the \
+         broker asserts urn:idbroker:acr:pwd or urn:idbroker:acr:sso",
+    );
+    check(
+        &client(&format!(
+            "    default_acr_values: [urn:idbroker:acr:sso, \"1\"]\n{WEB}"
+        )),
+        4,
+        48,
+        "clients[0].default_acr_values[1]: unknown acr value \"1\"",
+    );
+    check(
+        &client(&format!("    required_acr_values: []\n{WEB}")),
+        4,
+        26,
+        "clients[0].required_acr_values: is empty; leave required_acr_values out",
+    );
+    check(
+        &client(&format!(
+            "    required_acr_values: [urn:idbroker:acr:sso, urn:idbroker:acr:sso]\n{WEB}"
+        )),
+        4,
+        49,
+        "clients[0].required_acr_values[1]: \"urn:idbroker:acr:sso\" is listed twice",
+    );
+}
+
+#[test]
 fn redirect_uri_rules() {
     let uris = |list: &str, native: bool| {
         client(&format!(

@@ -1,9 +1,24 @@
 //! `clients[]`: how the broker signs a client's tokens (`id_token_signed_response_alg`,
-//! `access_token_signed_response_alg`).
+//! `access_token_signed_response_alg`) and which authentication context classes it asks for
+//! (`default_acr_values`, `required_acr_values`).
 
-use super::Validator;
+use serde_saphyr::Spanned;
+
+use super::{Validator, at};
 use crate::policy::raw::{RawClient, Text};
-use crate::policy::{ClientSigning, KeysPolicy, SigningAlg};
+use crate::policy::{ClientAcr, ClientSigning, KeysPolicy, SigningAlg};
+
+/// One `acr` value: one the broker can assert (`crate::acr::SUPPORTED`); any other could
+/// never be met.
+fn acr_value(value: &str) -> Result<String, String> {
+    if crate::acr::SUPPORTED.contains(&value) {
+        return Ok(value.to_owned());
+    }
+    Err(format!(
+        "unknown acr value {value:?}; the broker asserts {}",
+        crate::acr::SUPPORTED.join(" or ")
+    ))
+}
 
 /// The names of `algorithms`, for messages: `ES256 or RS256`.
 fn names(algorithms: &[SigningAlg]) -> String {
@@ -59,5 +74,45 @@ impl Validator<'_> {
                 "access_token_signed_response_alg",
             ),
         }
+    }
+
+    pub(super) fn client_acr(&mut self, path: &str, c: &RawClient) -> ClientAcr {
+        ClientAcr {
+            default: self.acr_values(path, "default_acr_values", c.default_acr_values.as_ref()),
+            required: self.acr_values(path, "required_acr_values", c.required_acr_values.as_ref()),
+        }
+    }
+
+    fn acr_values(
+        &mut self,
+        path: &str,
+        key: &str,
+        raw: Option<&Spanned<Vec<Text>>>,
+    ) -> Vec<String> {
+        let Some(list) = raw else {
+            return Vec::new();
+        };
+        if list.value.is_empty() {
+            self.add(
+                at(list),
+                &format!("{path}.{key}"),
+                format!(
+                    "is empty; leave {key} out, or list {}",
+                    crate::acr::SUPPORTED.join(", ")
+                ),
+            );
+        }
+        let mut out: Vec<String> = Vec::new();
+        for (i, t) in list.value.iter().enumerate() {
+            let p = format!("{path}.{key}[{i}]");
+            if let Some(v) = self.check(t, &p, acr_value) {
+                if out.contains(&v) {
+                    self.add(at(t), &p, format!("{v:?} is listed twice"));
+                } else {
+                    out.push(v);
+                }
+            }
+        }
+        out
     }
 }

@@ -303,6 +303,7 @@ impl Validator<'_> {
             &DEFAULT_CLIENT_SCOPES,
         );
         let signing = self.client_signing(path, c, keys);
+        let acr = self.client_acr(path, c);
         let name = match &c.name {
             Some(n) => self.check(n, &format!("{path}.name"), non_empty)?,
             None => id.clone()?,
@@ -320,6 +321,7 @@ impl Validator<'_> {
             scopes,
             native,
             signing,
+            acr,
             name,
         })
     }
