@@ -34,3 +34,4 @@ mod support;
 mod tls;
 mod token_abuse;
 mod token_exchange;
+mod userinfo;
