@@ -202,7 +202,8 @@ enum StoreCommand {
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Add a new signing key; a running broker starts signing with it within seconds.
+    /// Add a new signing key of each algorithm (keys.algorithm, and RS256 beside it); a
+    /// running broker starts signing with them within seconds.
     Rotate,
 }
 
