@@ -19,29 +19,32 @@ use super::scope;
 use crate::directory::UserGroups;
 use crate::policy::{Client, GroupNames, Organization};
 
-/// A user's groups, and the ids of their upstream groups that count.
+/// A user's groups, and the ids of their upstream groups that count, borrowed from the
+/// policy and the groups as read: nothing is copied until a claim needs it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Membership {
+pub struct Membership<'a> {
     /// As tokens name them, sorted, without duplicates.
-    pub groups: Vec<String>,
+    pub groups: Vec<&'a str>,
     /// The object ids of the upstream groups that count (for role mapping), sorted.
-    pub upstream_ids: Vec<String>,
+    pub upstream_ids: Vec<&'a str>,
 }
 
 /// The groups of a user: `policy_groups` (`users[].groups`), their organisation's, and their
-/// upstream groups as last read.
-pub fn membership(
-    policy_groups: &[String],
-    org: Option<&Organization>,
-    upstream: Option<&UserGroups>,
-) -> Membership {
-    let mut groups: Vec<String> = policy_groups.to_vec();
+/// upstream groups as last read (stored sorted by id, so sorting here is cheap).
+pub fn membership<'a>(
+    policy_groups: &'a [String],
+    org: Option<&'a Organization>,
+    upstream: Option<&'a UserGroups>,
+) -> Membership<'a> {
+    let mut groups: Vec<&str> = policy_groups.iter().map(String::as_str).collect();
     let mut upstream_ids = Vec::new();
     if let Some(org) = org {
-        groups.extend(org.groups.everyone.iter().cloned());
+        groups.extend(org.groups.everyone.iter().map(String::as_str));
         if org.groups.upstream
             && let Some(read) = upstream
         {
+            upstream_ids.reserve(read.groups.len());
+            groups.reserve(read.groups.len());
             for g in &read.groups {
                 if org
                     .groups
@@ -51,11 +54,11 @@ pub fn membership(
                 {
                     continue;
                 }
-                upstream_ids.push(g.id.clone());
+                upstream_ids.push(g.id.as_str());
                 groups.push(match (org.groups.names, &g.name) {
-                    (GroupNames::Name, Some(name)) => name.clone(),
+                    (GroupNames::Name, Some(name)) => name.as_str(),
                     // No display name (a generic provider's value): the id it is.
-                    _ => g.id.clone(),
+                    _ => g.id.as_str(),
                 });
             }
         }
@@ -71,9 +74,11 @@ pub fn membership(
 }
 
 /// The roles of `client` that `m` grants, sorted by name.
-pub fn roles(client: &Client, m: &Membership) -> Vec<String> {
-    let has =
-        |g: &String| m.groups.binary_search(g).is_ok() || m.upstream_ids.binary_search(g).is_ok();
+pub fn roles(client: &Client, m: &Membership<'_>) -> Vec<String> {
+    let has = |g: &String| {
+        m.groups.binary_search(&g.as_str()).is_ok()
+            || m.upstream_ids.binary_search(&g.as_str()).is_ok()
+    };
     client
         .roles
         .iter()
@@ -110,7 +115,7 @@ pub fn wants(client: &Client, granted: &[String]) -> (bool, bool) {
 pub fn claims(
     client: &Client,
     granted: &[String],
-    m: &Membership,
+    m: &Membership<'_>,
     carrier: Carrier,
 ) -> GroupClaims {
     let (want_groups, want_roles) = wants(client, granted);
@@ -119,7 +124,7 @@ pub fn claims(
         if carrier == Carrier::Token && m.groups.len() > client.groups_limit {
             out.groups_overflow = true;
         } else {
-            out.groups = Some(m.groups.clone());
+            out.groups = Some(m.groups.iter().map(|g| (*g).to_owned()).collect());
         }
     }
     if want_roles {
@@ -195,11 +200,9 @@ mod tests {
             names: GroupNames::Id,
             everyone: vec!["staff".into()],
         });
-        let m = membership(
-            &["admins".into(), "staff".into()],
-            Some(&o),
-            Some(&read(&[("g2", "Two"), ("g1", "One")])),
-        );
+        let policy = ["admins".to_owned(), "staff".to_owned()];
+        let r = read(&[("g2", "Two"), ("g1", "One")]);
+        let m = membership(&policy, Some(&o), Some(&r));
         assert_eq!(m.groups, ["admins", "g1", "g2", "staff"]);
         assert_eq!(m.upstream_ids, ["g1", "g2"]);
     }
@@ -207,7 +210,8 @@ mod tests {
     #[test]
     fn upstream_groups_count_only_when_the_organisation_reads_them_and_only_the_listed() {
         let off = org(OrgGroups::default());
-        let m = membership(&[], Some(&off), Some(&read(&[("g1", "One")])));
+        let r = read(&[("g1", "One")]);
+        let m = membership(&[], Some(&off), Some(&r));
         assert!(m.groups.is_empty());
         let only = org(OrgGroups {
             upstream: true,
@@ -215,11 +219,8 @@ mod tests {
             names: GroupNames::Name,
             everyone: vec![],
         });
-        let m = membership(
-            &[],
-            Some(&only),
-            Some(&read(&[("g1", "One"), ("g2", "Two")])),
-        );
+        let r = read(&[("g1", "One"), ("g2", "Two")]);
+        let m = membership(&[], Some(&only), Some(&r));
         assert_eq!(m.groups, ["Two"]);
         assert_eq!(m.upstream_ids, ["g2"]);
     }
@@ -232,11 +233,8 @@ mod tests {
             names: GroupNames::Name,
             everyone: vec![],
         });
-        let m = membership(
-            &[],
-            Some(&o),
-            Some(&read(&[("g1", "Sales"), ("g2", "Sales")])),
-        );
+        let r = read(&[("g1", "Sales"), ("g2", "Sales")]);
+        let m = membership(&[], Some(&o), Some(&r));
         assert_eq!(m.groups, ["Sales"]);
         assert_eq!(m.upstream_ids, ["g1", "g2"]);
     }
@@ -249,11 +247,9 @@ mod tests {
             names: GroupNames::Name,
             everyone: vec![],
         });
-        let m = membership(
-            &["admins".into()],
-            Some(&o),
-            Some(&read(&[("g1", "Readers")])),
-        );
+        let policy = ["admins".to_owned()];
+        let r = read(&[("g1", "Readers")]);
+        let m = membership(&policy, Some(&o), Some(&r));
         let a = client(
             &[
                 ("admin", &["admins"]),
@@ -269,8 +265,9 @@ mod tests {
 
     #[test]
     fn claims_follow_the_scopes_and_overflow_in_tokens_only() {
+        let names: Vec<String> = (0..5).map(|i| format!("g{i}")).collect();
         let m = Membership {
-            groups: (0..5).map(|i| format!("g{i}")).collect(),
+            groups: names.iter().map(String::as_str).collect(),
             upstream_ids: vec![],
         };
         let c = client(&[("r", &["g0"])], 3);

@@ -6,7 +6,7 @@ use super::authorize::CodeRequest;
 use super::{Broker, ServiceError};
 use crate::clock::UnixTime;
 use crate::op::claims::{self, AuthContext, Grant, TYP_ACCESS_TOKEN, TYP_ID_TOKEN};
-use crate::op::groups::{self, GroupClaims, Membership};
+use crate::op::groups::{self, GroupClaims};
 use crate::op::{OpError, scope};
 use crate::secret::{digest, random_handle};
 use crate::store::{Authentication, CodeRecord, IssuedAccess, RefreshFamily, Session, User};
@@ -149,10 +149,23 @@ impl Broker {
         Ok(url)
     }
 
-    /// The groups of `user` for tokens: the policy's and, where their organisation reads
-    /// them, their upstream groups as last read (a store read only then).
-    pub(super) async fn membership(&self, user: &User) -> Result<Membership, ServiceError> {
+    /// The `groups` / `roles` claims of `user` for `client_id` and `scopes`: the policy's
+    /// groups and, where their organisation reads them, their upstream groups as last read
+    /// (a store read only then). Nothing at all when the client asks for neither.
+    pub(super) async fn group_claims(
+        &self,
+        client_id: &str,
+        user: &User,
+        scopes: &[String],
+        carrier: groups::Carrier,
+    ) -> Result<GroupClaims, ServiceError> {
         let policy = self.policy();
+        let Some(client) = policy
+            .client(client_id)
+            .filter(|c| groups::wants(c, scopes) != (false, false))
+        else {
+            return Ok(GroupClaims::default());
+        };
         let org = user
             .organization
             .as_deref()
@@ -161,11 +174,12 @@ impl Broker {
             Some(o) if o.groups.upstream => self.store.user_groups(&user.id).await?,
             _ => None,
         };
-        Ok(groups::membership(
+        let m = groups::membership(
             policy.groups_of(&user.email),
             org.map(|o| &**o),
             upstream.as_ref(),
-        ))
+        );
+        Ok(groups::claims(client, scopes, &m, carrier))
     }
 
     /// Mints the tokens of a user grant. `refresh` is the refresh token to hand out, if any.
@@ -184,13 +198,9 @@ impl Broker {
             access,
         } = *grant;
         let policy = self.policy();
-        let group_claims = match policy.client(client_id) {
-            Some(client) if groups::wants(client, scopes) != (false, false) => {
-                let membership = self.membership(user).await?;
-                groups::claims(client, scopes, &membership, groups::Carrier::Token)
-            }
-            _ => GroupClaims::default(),
-        };
+        let group_claims = self
+            .group_claims(client_id, user, scopes, groups::Carrier::Token)
+            .await?;
         // The `acr` this grant asserts (or no tokens: see `acr.rs`).
         let ctx = &self.with_acr(&policy, client_id, ctx)?;
         // Exactly the expiry the ticket promised (and a family or redemption recorded).

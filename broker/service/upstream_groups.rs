@@ -79,7 +79,10 @@ impl Broker {
             (UpstreamKind::Oidc { .. }, _) => Ok(Vec::new()),
         };
         let outcome = match read {
-            Ok(groups) => {
+            Ok(mut groups) => {
+                // Sorted by id as stored: the membership is built from it at every token.
+                groups.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+                groups.dedup_by(|a, b| a.id == b.id);
                 let record = UserGroups {
                     groups,
                     upstream: upstream.id.clone(),

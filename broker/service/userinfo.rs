@@ -115,14 +115,10 @@ impl Tokens<'_> {
             .ok_or_else(|| OpError::new(ErrorCode::InvalidToken, "the access token is invalid"))?;
         let email = scope::has(&scopes, "email");
         let profile = scope::has(&scopes, "profile");
-        let policy = self.broker.policy();
-        let group_claims = match policy.client(&claims.client_id) {
-            Some(client) if groups::wants(client, &scopes) != (false, false) => {
-                let membership = self.broker.membership(&user).await?;
-                groups::claims(client, &scopes, &membership, groups::Carrier::UserInfo)
-            }
-            _ => groups::GroupClaims::default(),
-        };
+        let group_claims = self
+            .broker
+            .group_claims(&claims.client_id, &user, &scopes, groups::Carrier::UserInfo)
+            .await?;
         let p = &user.profile;
         Ok(UserInfo {
             groups: group_claims.groups,
