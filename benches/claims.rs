@@ -40,6 +40,8 @@ fn client(limit: usize) -> Client {
         grants: vec![],
         scopes: vec![],
         native: false,
+        signing: Default::default(),
+        acr: Default::default(),
         name: "hr".into(),
         // 20 roles, each granted by 5 groups, two of which the user is in.
         roles: (0..20)
@@ -122,12 +124,11 @@ fn bench(c: &mut Criterion) {
             amr: vec!["fed".into()],
             idp: Some("entra".into()),
             organization: Some("contoso".into()),
+            acr: None,
         },
         session_id: Some("0197a3c2-6e2f-7c8b-8d2e-4a3f5b6c7d8e".into()),
     };
-    let plain_scopes: Vec<String> = ["openid", "email", "profile"]
-        .map(String::from)
-        .to_vec();
+    let plain_scopes: Vec<String> = ["openid", "email", "profile"].map(String::from).to_vec();
     let group_scopes: Vec<String> = ["openid", "email", "profile", "groups", "roles"]
         .map(String::from)
         .to_vec();
@@ -153,9 +154,14 @@ fn bench(c: &mut Criterion) {
             groups: &group_claims,
         };
         (
-            keys.sign(TYP_ID_TOKEN, &claims::id_token(&grant)).unwrap(),
-            keys.sign(TYP_ACCESS_TOKEN, &claims::access_token(&grant))
+            keys.sign(SigningAlg::ES256, TYP_ID_TOKEN, &claims::id_token(&grant))
                 .unwrap(),
+            keys.sign(
+                SigningAlg::ES256,
+                TYP_ACCESS_TOKEN,
+                &claims::access_token(&grant),
+            )
+            .unwrap(),
         )
     };
     let default_limit = client(idbroker::policy::DEFAULT_GROUPS_LIMIT);

@@ -412,6 +412,7 @@ async fn populate(setup: &Setup, users: usize, families: usize) {
                         amr: vec!["pwd".into()],
                         idp: None,
                         organization: None,
+                        acr: None,
                     },
                     current: idbroker::secret::digest(&uuid::Uuid::new_v4().to_string()),
                     generation: 0,

@@ -2,7 +2,9 @@
 //! (key lookup behind an `ArcSwap`, a `kid` and `typ` in the header), and how the three
 //! signing algorithms compare, for an ID token of the usual size. The `aws_lc_preparsed`
 //! cases sign with a key pair parsed once, the floor for any JWT signer: `jsonwebtoken`
-//! re-parses the PKCS#8 key on every `encode`.
+//! re-parses the PKCS#8 key on every `encode`. The `id_token_per_client_alg` group signs
+//! with the two keys of the default policy's ring (ES256, and RS256 beside it), as for a
+//! client left at the default and one with `id_token_signed_response_alg: RS256`.
 //!
 //! Run with `cargo bench --bench tokens`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -35,6 +37,7 @@ fn claims() -> IdTokenClaims {
         auth_time: NOW - 30,
         nonce: Some("n-0S6_WzA2Mj".into()),
         amr: vec!["fed".into()],
+        acr: None,
         azp: "web".into(),
         sid: Some("0197a3c2-6e2f-7c8b-8d2e-4a3f5b6c7d8e".into()),
         email: Some("alice@contoso.com".into()),
@@ -55,7 +58,8 @@ fn claims() -> IdTokenClaims {
     }
 }
 
-/// A key ring with one fresh key of `algorithm` in its own directory under `root`.
+/// A key ring with a fresh key of `algorithm` (and one of RS256 beside it) in its own
+/// directory under `root`.
 fn ring(root: &Path, algorithm: SigningAlg) -> KeyRing {
     let policy = KeysPolicy {
         dir: root.join(format!("{algorithm:?}")),
@@ -64,15 +68,17 @@ fn ring(root: &Path, algorithm: SigningAlg) -> KeyRing {
     KeyRing::load_or_create(&policy, NOW).unwrap()
 }
 
-/// The PEM of the ring's only key, read back from its directory.
-fn key_pem(ring: &KeyRing) -> Vec<u8> {
-    std::fs::read(ring.dir().join(format!("{}.pem", ring.current_kid()))).unwrap()
+/// The PEM of the ring's key of `alg`, read back from its directory.
+fn key_pem(ring: &KeyRing, alg: SigningAlg) -> Vec<u8> {
+    let kid = ring.current_kid(alg).unwrap();
+    std::fs::read(ring.dir().join(format!("{kid}.pem"))).unwrap()
 }
 
-/// The ring's public key as a plain `DecodingKey`, from its JWK Set.
-fn decoding_key(ring: &KeyRing) -> DecodingKey {
+/// The ring's public key of `alg` as a plain `DecodingKey`, from its JWK Set.
+fn decoding_key(ring: &KeyRing, alg: SigningAlg) -> DecodingKey {
     let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_slice(&ring.jwks_json()).unwrap();
-    DecodingKey::from_jwk(&jwks.keys[0]).unwrap()
+    let kid = ring.current_kid(alg).unwrap();
+    DecodingKey::from_jwk(jwks.find(&kid).unwrap()).unwrap()
 }
 
 /// The DER body of a PEM file.
@@ -83,10 +89,15 @@ fn pem_der(pem: &[u8]) -> Vec<u8> {
 }
 
 /// The header the ring writes: algorithm, `typ` and the key's `kid`.
-fn ring_header(ring: &KeyRing, alg: Algorithm) -> Header {
-    let mut h = Header::new(alg);
+fn ring_header(ring: &KeyRing, alg: SigningAlg) -> Header {
+    let jose = match alg {
+        SigningAlg::ES256 => Algorithm::ES256,
+        SigningAlg::EdDSA => Algorithm::EdDSA,
+        SigningAlg::RS256 => Algorithm::RS256,
+    };
+    let mut h = Header::new(jose);
     h.typ = Some(TYP_ID_TOKEN.to_owned());
-    h.kid = Some(ring.current_kid());
+    h.kid = ring.current_kid(alg);
     h
 }
 
@@ -107,8 +118,8 @@ fn tokens(c: &mut Criterion) {
     let es256 = ring(dir.path(), SigningAlg::ES256);
 
     // The same ES256 key, used directly.
-    let bare_enc = EncodingKey::from_ec_pem(&key_pem(&es256)).unwrap();
-    let bare_dec = decoding_key(&es256);
+    let bare_enc = EncodingKey::from_ec_pem(&key_pem(&es256, SigningAlg::ES256)).unwrap();
+    let bare_dec = decoding_key(&es256, SigningAlg::ES256);
     let bare_header = Header::new(Algorithm::ES256);
     let mut bare_validation = Validation::new(Algorithm::ES256);
     bare_validation.validate_exp = false;
@@ -118,7 +129,11 @@ fn tokens(c: &mut Criterion) {
     let mut sign = c.benchmark_group("sign_id_token");
     // The broker's path: newest key from the ring, header with `typ` and `kid`, sign.
     sign.bench_function("keyring/ES256", |b| {
-        b.iter(|| es256.sign(TYP_ID_TOKEN, black_box(&claims)).unwrap())
+        b.iter(|| {
+            es256
+                .sign(SigningAlg::ES256, TYP_ID_TOKEN, black_box(&claims))
+                .unwrap()
+        })
     });
     // The floor: `jsonwebtoken::encode` with the same key and a bare header.
     sign.bench_function("bare_jsonwebtoken/ES256", |b| {
@@ -128,19 +143,21 @@ fn tokens(c: &mut Criterion) {
     let others = [SigningAlg::EdDSA, SigningAlg::RS256].map(|alg| (alg, ring(dir.path(), alg)));
     for (alg, ring) in &others {
         sign.bench_function(format!("keyring/{alg:?}"), |b| {
-            b.iter(|| ring.sign(TYP_ID_TOKEN, black_box(&claims)).unwrap())
+            b.iter(|| ring.sign(*alg, TYP_ID_TOKEN, black_box(&claims)).unwrap())
         });
     }
     // The floor: the ring's header and claims, signed by aws-lc with a key parsed once.
     let rng = SystemRandom::new();
-    let es256_pair =
-        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pem_der(&key_pem(&es256)))
-            .unwrap();
-    let es256_header = ring_header(&es256, Algorithm::ES256);
+    let es256_pair = EcdsaKeyPair::from_pkcs8(
+        &ECDSA_P256_SHA256_FIXED_SIGNING,
+        &pem_der(&key_pem(&es256, SigningAlg::ES256)),
+    )
+    .unwrap();
+    let es256_header = ring_header(&es256, SigningAlg::ES256);
     let es256_sign = |msg: &[u8]| es256_pair.sign(&rng, msg).unwrap().as_ref().to_vec();
     let rs256 = &others[1].1;
-    let rs256_pair = RsaKeyPair::from_pkcs8(&pem_der(&key_pem(rs256))).unwrap();
-    let rs256_header = ring_header(rs256, Algorithm::RS256);
+    let rs256_pair = RsaKeyPair::from_pkcs8(&pem_der(&key_pem(rs256, SigningAlg::RS256))).unwrap();
+    let rs256_header = ring_header(rs256, SigningAlg::RS256);
     let rs256_sign = |msg: &[u8]| {
         let mut signature = vec![0; rs256_pair.public_modulus_len()];
         rs256_pair
@@ -165,6 +182,24 @@ fn tokens(c: &mut Criterion) {
     });
     sign.finish();
 
+    // Per client: the default policy's one ring, its ES256 key (the default) against the
+    // RS256 key beside it (`id_token_signed_response_alg: RS256`), signing and verifying.
+    let mut per_client = c.benchmark_group("id_token_per_client_alg");
+    for alg in [SigningAlg::ES256, SigningAlg::RS256] {
+        per_client.bench_function(format!("sign/{alg:?}"), |b| {
+            b.iter(|| es256.sign(alg, TYP_ID_TOKEN, black_box(&claims)).unwrap())
+        });
+        let token = es256.sign(alg, TYP_ID_TOKEN, &claims).unwrap();
+        per_client.bench_function(format!("verify/{alg:?}"), |b| {
+            b.iter(|| {
+                es256
+                    .verify::<serde_json::Value>(black_box(&token), Some(TYP_ID_TOKEN), NOW)
+                    .unwrap()
+            })
+        });
+    }
+    per_client.finish();
+
     // Issue 2's yardstick: what the broker spends on an ID + access token pair against two
     // bare ES256 signatures (aws-lc, key parsed once) of messages of the same length.
     let access = AccessTokenClaims {
@@ -178,6 +213,7 @@ fn tokens(c: &mut Criterion) {
         scope: "openid email profile offline_access".into(),
         auth_time: Some(claims.auth_time),
         amr: claims.amr.clone(),
+        acr: None,
         sid: claims.sid.clone(),
         idp: claims.idp.clone(),
         org: claims.org.clone(),
@@ -186,14 +222,14 @@ fn tokens(c: &mut Criterion) {
         roles: None,
     };
     let id_len = es256
-        .sign(TYP_ID_TOKEN, &claims)
+        .sign(SigningAlg::ES256, TYP_ID_TOKEN, &claims)
         .unwrap()
         .rsplit_once('.')
         .unwrap()
         .0
         .len();
     let at_len = es256
-        .sign(TYP_ACCESS_TOKEN, &access)
+        .sign(SigningAlg::ES256, TYP_ACCESS_TOKEN, &access)
         .unwrap()
         .rsplit_once('.')
         .unwrap()
@@ -204,8 +240,12 @@ fn tokens(c: &mut Criterion) {
     pair.bench_function("keyring/ES256_id_and_access_token", |b| {
         b.iter(|| {
             (
-                es256.sign(TYP_ID_TOKEN, black_box(&claims)).unwrap(),
-                es256.sign(TYP_ACCESS_TOKEN, black_box(&access)).unwrap(),
+                es256
+                    .sign(SigningAlg::ES256, TYP_ID_TOKEN, black_box(&claims))
+                    .unwrap(),
+                es256
+                    .sign(SigningAlg::ES256, TYP_ACCESS_TOKEN, black_box(&access))
+                    .unwrap(),
             )
         })
     });
@@ -222,7 +262,9 @@ fn tokens(c: &mut Criterion) {
     let mut verify = c.benchmark_group("verify_id_token");
     // The broker's check of its own token (kid lookup, alg and typ checks, signature),
     // decoded into a generic `serde_json::Value`.
-    let token = es256.sign(TYP_ID_TOKEN, &claims).unwrap();
+    let token = es256
+        .sign(SigningAlg::ES256, TYP_ID_TOKEN, &claims)
+        .unwrap();
     verify.bench_function("keyring/ES256", |b| {
         b.iter(|| {
             es256
@@ -242,7 +284,7 @@ fn tokens(c: &mut Criterion) {
         })
     });
     for (alg, ring) in &others {
-        let token = ring.sign(TYP_ID_TOKEN, &claims).unwrap();
+        let token = ring.sign(*alg, TYP_ID_TOKEN, &claims).unwrap();
         verify.bench_function(format!("keyring/{alg:?}"), |b| {
             b.iter(|| {
                 ring.verify::<serde_json::Value>(black_box(&token), Some(TYP_ID_TOKEN), NOW)

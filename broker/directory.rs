@@ -181,6 +181,11 @@ pub struct Authentication {
     /// The upstream id when signed in through SSO.
     pub idp: Option<String>,
     pub organization: Option<String>,
+    /// The authentication context class asserted to the client (OIDC Core §2 `acr`, see
+    /// `acr.rs`): decided when a code is issued, and kept by its refresh family, so refreshed
+    /// ID tokens repeat it. Never set on a session, whose sign-in serves every client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
 }
 
 /// The parts of a validated authorization request that its code is bound to: checked again
@@ -200,6 +205,9 @@ pub struct AuthRequest {
     /// existed, which read as `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// The request's `acr_values` the broker knows (OIDC Core §3.1.2.1), in its order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acr_values: Vec<String>,
 }
 
 /// An organisation as an operator wrote it: the fields of one `organizations[]` entry of

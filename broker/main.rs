@@ -202,7 +202,8 @@ enum StoreCommand {
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Add a new signing key; a running broker starts signing with it within seconds.
+    /// Add a new signing key of each algorithm (keys.algorithm, and RS256 beside it); a
+    /// running broker starts signing with them within seconds.
     Rotate,
 }
 
@@ -270,8 +271,10 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             command: KeysCommand::Rotate,
         } => {
             let p = policy::load(&cli.config)?;
-            let kid = idbroker::keys::rotate(&p.keys, idbroker::clock::system_now())?;
-            println!("added signing key {kid} in {}", p.keys.dir.display());
+            // A new key of each algorithm the broker signs with (`keys.algorithm`, RS256).
+            for kid in idbroker::keys::rotate(&p.keys, idbroker::clock::system_now())? {
+                println!("added signing key {kid} in {}", p.keys.dir.display());
+            }
             Ok(std::process::ExitCode::SUCCESS)
         }
         Command::Store { command } => store_command(&cli.config, command).await,

@@ -32,6 +32,7 @@ pub struct AuthorizeQuery {
     login_hint: Option<String>,
     request: Option<String>,
     request_uri: Option<String>,
+    acr_values: Option<String>,
 }
 
 /// The query or form, with its `resource` values (RFC 8707 §2; see [`resources`]).
@@ -53,6 +54,7 @@ impl From<(AuthorizeQuery, Vec<String>)> for AuthorizeParams {
             request: q.request,
             request_uri: q.request_uri,
             resource,
+            acr_values: q.acr_values,
         }
     }
 }

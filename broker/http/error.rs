@@ -150,6 +150,39 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// An error of a protected resource (`/userinfo`): an [`ApiError`] whose refusals of the
+/// token, or of how it was sent, carry a `Bearer` challenge (RFC 6750 §3: `invalid_token`
+/// with 401, `invalid_request` with 400, §3.1).
+#[derive(Debug)]
+pub struct ResourceError(pub ApiError);
+
+impl From<ServiceError> for ResourceError {
+    fn from(e: ServiceError) -> Self {
+        ResourceError(ApiError(e))
+    }
+}
+
+impl From<OpError> for ResourceError {
+    fn from(e: OpError) -> Self {
+        ResourceError(ApiError(ServiceError::Op(e)))
+    }
+}
+
+impl IntoResponse for ResourceError {
+    fn into_response(self) -> Response {
+        let invalid_request =
+            matches!(&self.0.0, ServiceError::Op(e) if e.code == ErrorCode::InvalidRequest);
+        let mut resp = self.0.into_response();
+        if invalid_request {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer error=\"invalid_request\""),
+            );
+        }
+        resp
+    }
+}
+
 /// An error answered as an HTML page (browser endpoints).
 #[derive(Debug)]
 pub struct PageError(pub ServiceError);

@@ -1,11 +1,14 @@
-//! Signing keys: PEM files in `keys.dir`, all published at `/jwks`, the newest signing.
+//! Signing keys: PEM files in `keys.dir`, all published at `/jwks`, the newest of each
+//! algorithm signing with that algorithm.
 //!
 //! A key file is `<created>-<alg>-<random>.pem` (PKCS#8, mode 0600); its stem is the `kid`.
-//! The creation time leads the name, so "newest" is simply the greatest name. Rotation
-//! (`idbroker keys rotate`) writes a new file; every running broker (and every replica that
-//! mounts the same folder) picks it up on its next [`KeyRing::reload`] without a restart.
-//! Old keys stay published until an operator deletes their files, which is safe once every
-//! token they signed has expired (the longest token lifetime after the rotation).
+//! The creation time leads the name, so "newest" is simply the greatest name. The folder holds
+//! a key of `keys.algorithm` and an RS256 key beside it ([`KeysPolicy::algorithms`]): a
+//! client chooses which of them signs its tokens. Rotation (`idbroker keys rotate`) writes a
+//! new file for each; every running broker (and every replica that mounts the same folder)
+//! picks them up on its next [`KeyRing::reload`] without a restart. Old keys stay published
+//! until an operator deletes their files, which is safe once every token they signed has
+//! expired (the longest token lifetime after the rotation).
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,6 +34,9 @@ pub enum KeyError {
     BadKey { path: PathBuf, reason: String },
     #[error("no signing key in {0}")]
     Empty(PathBuf),
+    /// The folder has no key of an algorithm the broker signs with.
+    #[error("no {alg} signing key in {dir}")]
+    Missing { alg: &'static str, dir: PathBuf },
     #[error("could not generate a signing key: {0}")]
     Generate(String),
     #[error("could not sign a token: {0}")]
@@ -64,7 +70,7 @@ impl std::fmt::Display for Refusal {
 
 struct Key {
     kid: String,
-    alg: Algorithm,
+    alg: SigningAlg,
     signer: Signer,
     /// The public half, parsed once (as the signer is): verifying with an unparsed key
     /// re-read the point or modulus on every token, about half the cost of a verification.
@@ -80,17 +86,19 @@ enum Signer {
 }
 
 impl Signer {
-    fn from_pkcs8(alg: Algorithm, der: &[u8]) -> Result<Signer, String> {
+    fn from_pkcs8(alg: SigningAlg, der: &[u8]) -> Result<Signer, String> {
         use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, Ed25519KeyPair};
         let err = |e: aws_lc_rs::error::KeyRejected| e.to_string();
         Ok(match alg {
-            Algorithm::ES256 => Signer::Es256(
+            SigningAlg::ES256 => Signer::Es256(
                 EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der).map_err(err)?,
             ),
-            Algorithm::EdDSA => {
+            SigningAlg::EdDSA => {
                 Signer::EdDsa(Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map_err(err)?)
             }
-            _ => Signer::Rs256(aws_lc_rs::rsa::KeyPair::from_pkcs8(der).map_err(err)?),
+            SigningAlg::RS256 => {
+                Signer::Rs256(aws_lc_rs::rsa::KeyPair::from_pkcs8(der).map_err(err)?)
+            }
         })
     }
 
@@ -144,10 +152,9 @@ struct JoseHeader {
 
 /// One consistent view of the folder: swapped whole on reload.
 struct Ring {
-    /// The newest key: the one that signs.
-    current: Key,
-    /// The others, still published and accepted, sorted by kid (so by creation time).
-    older: Vec<Key>,
+    /// Every key, published and accepted, sorted by kid (so by creation time); the last of
+    /// each algorithm signs with it.
+    keys: Vec<Key>,
     jwks: Arc<[u8]>,
     /// What the folder looked like when read: names and modification times.
     fingerprint: Vec<(String, Option<SystemTime>)>,
@@ -156,6 +163,9 @@ struct Ring {
 pub struct KeyRing {
     dir: PathBuf,
     ring: ArcSwap<Ring>,
+    /// The algorithms the broker signs with: a folder without a key of one of them is not
+    /// swapped in (as an empty one is not), so a deleted file cannot stop a client's tokens.
+    required: ArcSwap<Vec<SigningAlg>>,
     /// When an unknown `kid` last made us re-read the folder (unix seconds).
     last_miss_reload: std::sync::atomic::AtomicU64,
 }
@@ -165,43 +175,65 @@ pub struct KeyRing {
 const MISS_RELOAD_EVERY: u64 = 1;
 
 impl KeyRing {
-    /// Reads every key in `keys.dir`; creates the folder and a first key when there is none.
+    /// Reads every key in `keys.dir`; creates the folder, and a first key of each of the
+    /// policy's algorithms that has none (a fresh folder, or one from before RS256 was kept
+    /// beside the configured algorithm).
     pub fn load_or_create(policy: &KeysPolicy, now: UnixTime) -> Result<KeyRing, KeyError> {
         ensure_dir(&policy.dir)?;
-        if list_key_files(&policy.dir)?.is_empty() {
-            let kid = rotate(policy, now)?;
-            tracing::info!(%kid, dir = %policy.dir.display(), "created the first signing key");
-        }
-        let ring = read_ring(&policy.dir)?;
+        create_missing(&policy.dir, policy.algorithms(), now)?;
+        let ring = read_ring(&policy.dir, policy.algorithms())?;
         Ok(KeyRing {
             dir: policy.dir.clone(),
             ring: ArcSwap::from_pointee(ring),
+            required: ArcSwap::from_pointee(policy.algorithms().to_vec()),
             last_miss_reload: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
+    /// Makes sure the folder has a key of each of `algorithms` (a reloaded policy may name
+    /// another `keys.algorithm`), creating what is missing, and reads it again. From then on
+    /// a folder without one of them is refused by [`KeyRing::reload`].
+    pub fn ensure(&self, algorithms: &[SigningAlg], now: UnixTime) -> Result<(), KeyError> {
+        if create_missing(&self.dir, algorithms, now)? || *self.required.load_full() != algorithms {
+            let ring = read_ring(&self.dir, algorithms)?;
+            self.required.store(Arc::new(algorithms.to_vec()));
+            self.ring.store(Arc::new(ring));
+        }
+        Ok(())
+    }
+
     /// Re-reads the folder if it changed. `Ok(true)` when a new set of keys is in force.
-    /// A folder that became empty or holds a broken key changes nothing.
+    /// A folder that became empty, lost every key of an algorithm the broker signs with, or
+    /// holds a broken key changes nothing.
     pub fn reload(&self) -> Result<bool, KeyError> {
         let files = list_key_files(&self.dir)?;
         if fingerprint(&files) == self.ring.load().fingerprint {
             return Ok(false);
         }
-        let ring = read_ring(&self.dir)?;
-        tracing::info!(current = %ring.current().kid, keys = ring.older.len() + 1, "signing keys reloaded");
+        let ring = read_ring(&self.dir, &self.required.load())?;
+        tracing::info!(keys = ring.keys.len(), "signing keys reloaded");
         self.ring.store(Arc::new(ring));
         Ok(true)
     }
 
-    /// Signs `claims` with the newest key; `typ` goes into the JOSE header (RFC 9068 §2.1).
-    pub fn sign<T: Serialize>(&self, typ: &str, claims: &T) -> Result<String, KeyError> {
+    /// Signs `claims` with the newest key of `alg`; `typ` goes into the JOSE header
+    /// (RFC 9068 §2.1).
+    pub fn sign<T: Serialize>(
+        &self,
+        alg: SigningAlg,
+        typ: &str,
+        claims: &T,
+    ) -> Result<String, KeyError> {
         use base64::Engine as _;
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let ring = self.ring.load();
-        let key = ring.current();
+        let key = ring.newest(alg).ok_or_else(|| KeyError::Missing {
+            alg: alg.as_str(),
+            dir: self.dir.clone(),
+        })?;
         let fail = |e: String| KeyError::Sign(e);
         // RFC 7515 §7.1: BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(signature).
-        let header = serde_json::json!({ "alg": alg_name(key.alg), "typ": typ, "kid": key.kid });
+        let header = serde_json::json!({ "alg": alg.as_str(), "typ": typ, "kid": key.kid });
         let header = serde_json::to_vec(&header).map_err(|e| fail(e.to_string()))?;
         let payload = serde_json::to_vec(claims).map_err(|e| fail(e.to_string()))?;
         let mut jws = String::with_capacity(512);
@@ -283,8 +315,9 @@ impl KeyRing {
         let Some(key) = h.kid.as_deref().and_then(|kid| ring.find(kid)) else {
             return refuse(Refusal::UnknownKey);
         };
-        // RFC 8725 §3.1: the key decides the algorithm, never the token.
-        if h.alg != alg_name(key.alg) {
+        // RFC 8725 §3.1: the key decides the algorithm, never the token (so never `none`,
+        // never HMAC with a public key, never another key's algorithm).
+        if h.alg != key.alg.as_str() {
             return refuse(Refusal::WrongAlgorithm);
         }
         let Ok(signature) = b64.decode(signature) else {
@@ -313,21 +346,9 @@ impl KeyRing {
         self.ring.load().jwks.clone()
     }
 
-    pub fn current_kid(&self) -> String {
-        self.ring.load().current().kid.clone()
-    }
-
-    /// The distinct algorithms of the published keys, for discovery.
-    pub fn algorithms(&self) -> Vec<&'static str> {
-        let ring = self.ring.load();
-        let mut out: Vec<&'static str> = Vec::new();
-        for k in ring.all() {
-            let name = alg_name(k.alg);
-            if !out.contains(&name) {
-                out.push(name);
-            }
-        }
-        out
+    /// The `kid` of the key that signs with `alg` now.
+    pub fn current_kid(&self, alg: SigningAlg) -> Option<String> {
+        self.ring.load().newest(alg).map(|k| k.kid.clone())
     }
 
     pub fn dir(&self) -> &Path {
@@ -336,27 +357,56 @@ impl KeyRing {
 }
 
 impl Ring {
-    fn current(&self) -> &Key {
-        &self.current
+    /// The key that signs with `alg`: the newest of that algorithm.
+    fn newest(&self, alg: SigningAlg) -> Option<&Key> {
+        self.keys.iter().rev().find(|k| k.alg == alg)
     }
 
     fn find(&self, kid: &str) -> Option<&Key> {
-        if self.current.kid == kid {
-            return Some(&self.current);
-        }
-        self.older.iter().find(|k| k.kid == kid)
-    }
-
-    fn all(&self) -> impl Iterator<Item = &Key> {
-        self.older.iter().chain(std::iter::once(&self.current))
+        self.keys.iter().rev().find(|k| k.kid == kid)
     }
 }
 
-/// Writes a new key of the policy's algorithm; returns its `kid`. Running brokers pick it up
-/// on their next reload (every few seconds).
-pub fn rotate(policy: &KeysPolicy, now: UnixTime) -> Result<String, KeyError> {
+/// Writes a new key of each of the policy's algorithms (the configured one, and RS256
+/// beside it); returns their `kid`s. Running brokers pick them up on their next reload
+/// (every few seconds).
+pub fn rotate(policy: &KeysPolicy, now: UnixTime) -> Result<Vec<String>, KeyError> {
     ensure_dir(&policy.dir)?;
-    let (alg_tag, rc_alg) = match policy.algorithm {
+    policy
+        .algorithms()
+        .iter()
+        .map(|alg| write_key(&policy.dir, *alg, now))
+        .collect()
+}
+
+/// Writes a first key of each of `algorithms` that has none in `dir`. `Ok(true)` when it
+/// wrote one.
+fn create_missing(dir: &Path, algorithms: &[SigningAlg], now: UnixTime) -> Result<bool, KeyError> {
+    let files = list_key_files(dir)?;
+    let mut created = false;
+    for alg in algorithms {
+        if !files.iter().any(|f| file_alg(&f.kid) == Some(*alg)) {
+            let kid = write_key(dir, *alg, now)?;
+            tracing::info!(%kid, dir = %dir.display(), "created a signing key");
+            created = true;
+        }
+    }
+    Ok(created)
+}
+
+/// The algorithm a key file's name states (`<created>-<alg>-<id>`).
+fn file_alg(kid: &str) -> Option<SigningAlg> {
+    match kid.split('-').nth(1)? {
+        "es256" => Some(SigningAlg::ES256),
+        "eddsa" => Some(SigningAlg::EdDSA),
+        "rs256" => Some(SigningAlg::RS256),
+        _ => None,
+    }
+}
+
+/// Writes one new key of `alg` into `dir`; returns its `kid`.
+fn write_key(dir: &Path, alg: SigningAlg, now: UnixTime) -> Result<String, KeyError> {
+    let (alg_tag, rc_alg) = match alg {
         SigningAlg::ES256 => ("es256", &rcgen::PKCS_ECDSA_P256_SHA256),
         SigningAlg::EdDSA => ("eddsa", &rcgen::PKCS_ED25519),
         SigningAlg::RS256 => ("rs256", &rcgen::PKCS_RSA_SHA256),
@@ -370,7 +420,7 @@ pub fn rotate(policy: &KeysPolicy, now: UnixTime) -> Result<String, KeyError> {
         .collect();
     // The newest key is the greatest name, so a key made in the same second as the last one
     // (or under a clock that went back) takes the next second after it.
-    let newest = list_key_files(&policy.dir)?
+    let newest = list_key_files(dir)?
         .iter()
         .filter_map(|f| f.kid.split('-').next()?.parse::<u64>().ok())
         .max();
@@ -380,19 +430,10 @@ pub fn rotate(policy: &KeysPolicy, now: UnixTime) -> Result<String, KeyError> {
     };
     // Seconds zero-padded to 11 digits sort correctly until the year 5138.
     let kid = format!("{created:011}-{alg_tag}-{short}");
-    let path = policy.dir.join(format!("{kid}.pem"));
+    let path = dir.join(format!("{kid}.pem"));
     crate::files::replace_file(&path, pem.as_bytes(), 0o600)
         .map_err(|source| KeyError::Io { path, source })?;
     Ok(kid)
-}
-
-fn alg_name(alg: Algorithm) -> &'static str {
-    match alg {
-        Algorithm::ES256 => "ES256",
-        Algorithm::EdDSA => "EdDSA",
-        Algorithm::RS256 => "RS256",
-        _ => "unsupported",
-    }
 }
 
 fn ensure_dir(dir: &Path) -> Result<(), KeyError> {
@@ -456,7 +497,8 @@ fn fingerprint(files: &[KeyFile]) -> Vec<(String, Option<SystemTime>)> {
     files.iter().map(|f| (f.kid.clone(), f.modified)).collect()
 }
 
-fn read_ring(dir: &Path) -> Result<Ring, KeyError> {
+/// Reads every key of `dir`; refuses a folder without a key of each of `required`.
+fn read_ring(dir: &Path, required: &[SigningAlg]) -> Result<Ring, KeyError> {
     let files = list_key_files(dir)?;
     let mut keys = Vec::with_capacity(files.len());
     let mut jwks = Vec::with_capacity(files.len());
@@ -470,12 +512,17 @@ fn read_ring(dir: &Path) -> Result<Ring, KeyError> {
         path: dir.to_owned(),
         reason: e.to_string(),
     })?;
-    let Some(current) = keys.pop() else {
+    if keys.is_empty() {
         return Err(KeyError::Empty(dir.to_owned()));
-    };
+    }
+    if let Some(alg) = required.iter().find(|a| !keys.iter().any(|k| k.alg == **a)) {
+        return Err(KeyError::Missing {
+            alg: alg.as_str(),
+            dir: dir.to_owned(),
+        });
+    }
     Ok(Ring {
-        current,
-        older: keys,
+        keys,
         jwks: jwks.into(),
         fingerprint: fingerprint(&files),
     })
@@ -491,22 +538,17 @@ fn read_key(f: &KeyFile) -> Result<(Key, serde_json::Value), KeyError> {
         source,
     })?);
     // The algorithm is named in the file name; the PEM must agree with it.
-    let alg = match f.kid.split('-').nth(1) {
-        Some("es256") => Algorithm::ES256,
-        Some("eddsa") => Algorithm::EdDSA,
-        Some("rs256") => Algorithm::RS256,
-        _ => {
-            return Err(bad(
-                "the file name must be <created>-<es256|eddsa|rs256>-<id>.pem".into(),
-            ));
-        }
+    let Some(alg) = file_alg(&f.kid) else {
+        return Err(bad(
+            "the file name must be <created>-<es256|eddsa|rs256>-<id>.pem".into(),
+        ));
     };
     let enc = match alg {
-        Algorithm::ES256 => EncodingKey::from_ec_pem(&pem),
-        Algorithm::EdDSA => EncodingKey::from_ed_pem(&pem),
-        _ => EncodingKey::from_rsa_pem(&pem),
+        SigningAlg::ES256 => EncodingKey::from_ec_pem(&pem),
+        SigningAlg::EdDSA => EncodingKey::from_ed_pem(&pem),
+        SigningAlg::RS256 => EncodingKey::from_rsa_pem(&pem),
     }
-    .map_err(|e| bad(format!("not a {} private key: {e}", alg_name(alg))))?;
+    .map_err(|e| bad(format!("not a {} private key: {e}", alg.as_str())))?;
     let mut jwk = public_jwk(&enc, alg, &pem).map_err(|e| bad(format!("no public key: {e}")))?;
     let der = {
         let text = std::str::from_utf8(&pem).map_err(|e| bad(e.to_string()))?;
@@ -537,15 +579,21 @@ fn read_key(f: &KeyFile) -> Result<(Key, serde_json::Value), KeyError> {
 /// public key inside); for Ed25519 the key pair is parsed here instead (RFC 8037 §2).
 fn public_jwk(
     enc: &EncodingKey,
-    alg: Algorithm,
+    alg: SigningAlg,
     pem: &[u8],
 ) -> Result<jsonwebtoken::jwk::Jwk, String> {
     use jsonwebtoken::jwk::{
         AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, OctetKeyPairParameters,
         OctetKeyPairType,
     };
-    if alg != Algorithm::EdDSA {
-        return Jwk::from_encoding_key(enc, alg).map_err(|e| e.to_string());
+    match alg {
+        SigningAlg::ES256 => {
+            return Jwk::from_encoding_key(enc, Algorithm::ES256).map_err(|e| e.to_string());
+        }
+        SigningAlg::RS256 => {
+            return Jwk::from_encoding_key(enc, Algorithm::RS256).map_err(|e| e.to_string());
+        }
+        SigningAlg::EdDSA => {}
     }
     use base64::Engine as _;
     let text = std::str::from_utf8(pem).map_err(|e| e.to_string())?;

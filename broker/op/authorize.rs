@@ -32,6 +32,8 @@ pub struct AuthorizeParams {
     pub request_uri: Option<String>,
     /// RFC 8707 §2: every `resource` value, in order (the parameter may be repeated).
     pub resource: Vec<String>,
+    /// OIDC Core §3.1.2.1.
+    pub acr_values: Option<String>,
 }
 
 /// What `prompt` asks for (OIDC Core §3.1.2.1).
@@ -61,6 +63,9 @@ pub struct ValidRequest {
     pub prompt: Prompt,
     pub max_age: Option<u64>,
     pub login_hint: Option<String>,
+    /// The requested authentication context classes the broker knows, in order of
+    /// preference (see `crate::acr`).
+    pub acr_values: Vec<String>,
 }
 
 /// Why a request was refused, and where the refusal may be sent.
@@ -119,6 +124,7 @@ pub fn validate(policy: &Policy, p: &AuthorizeParams) -> Result<ValidRequest, Au
         ("scope", &p.scope, MAX_PARAM),
         ("login_hint", &p.login_hint, MAX_LOGIN_HINT),
         ("code_challenge", &p.code_challenge, MAX_PARAM),
+        ("acr_values", &p.acr_values, MAX_PARAM),
     ] {
         if value.as_ref().is_some_and(|v| v.len() > max) {
             return Err(fail(OpError::invalid_request(format!(
@@ -230,6 +236,7 @@ pub fn validate(policy: &Policy, p: &AuthorizeParams) -> Result<ValidRequest, Au
         prompt,
         max_age,
         login_hint,
+        acr_values: crate::acr::parse_requested(p.acr_values.as_deref()),
     })
 }
 

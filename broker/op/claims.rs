@@ -33,6 +33,10 @@ pub struct IdTokenClaims {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
     pub amr: Vec<String>,
+    /// OIDC Core §2: the authentication context class achieved, when a request or the
+    /// client asked for one (see `crate::acr`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub acr: Option<String>,
     /// OIDC Core §2: the party to which the token was issued.
     pub azp: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -91,6 +95,9 @@ pub struct AccessTokenClaims {
     pub auth_time: Option<UnixTime>,
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub amr: Vec<String>,
+    /// RFC 9068 §2.2.3.1: as in the ID token of the same grant.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub acr: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -158,6 +165,7 @@ pub fn id_token(g: &Grant<'_>) -> IdTokenClaims {
         auth_time: g.ctx.auth.auth_time,
         nonce: g.nonce.map(str::to_owned),
         amr: g.ctx.auth.amr.clone(),
+        acr: g.ctx.auth.acr.clone(),
         azp: g.client_id.to_owned(),
         sid: g.ctx.session_id.clone(),
         email: email.then(|| g.user.email.clone()),
@@ -192,6 +200,7 @@ pub fn access_token(g: &Grant<'_>) -> AccessTokenClaims {
         scope: scope::join(g.scope),
         auth_time: Some(g.ctx.auth.auth_time),
         amr: g.ctx.auth.amr.clone(),
+        acr: g.ctx.auth.acr.clone(),
         sid: g.ctx.session_id.clone(),
         idp: g.ctx.auth.idp.clone(),
         org: g.ctx.auth.organization.clone(),
@@ -223,6 +232,7 @@ pub fn client_access_token(
         scope: scope::join(scope),
         auth_time: None,
         amr: Vec::new(),
+        acr: None,
         sid: None,
         idp: None,
         org: None,

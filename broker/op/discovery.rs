@@ -50,7 +50,10 @@ pub fn metadata(policy: &Policy, signing_algs: &[&str]) -> serde_json::Value {
         "revocation_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "introspection_endpoint_auth_signing_alg_values_supported": assertion_algs,
         "code_challenge_methods_supported": ["S256"],
-        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "azp", "sid", "email", "email_verified", "name", "given_name", "family_name", "preferred_username", "locale", "zoneinfo", "picture", "updated_at", "idp", "org", "groups", "groups_overflow", "roles"],
+        "claims_supported": ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr", "azp", "sid", "email", "email_verified", "name", "given_name", "family_name", "preferred_username", "locale", "zoneinfo", "picture", "updated_at", "idp", "org", "groups", "groups_overflow", "roles"],
+        // OIDC Core §3.1.2.1 `acr_values`, and clients' default_acr_values /
+        // required_acr_values: the classes of `crate::acr`.
+        "acr_values_supported": crate::acr::SUPPORTED,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_parameter_supported": false,
         "request_parameter_supported": false,

@@ -30,6 +30,9 @@ pub enum ErrorCode {
     ExpiredToken,
     /// RFC 8693 §2.2.2.
     InvalidTarget,
+    /// OpenID Connect Core Error Code unmet_authentication_requirements 1.0 §2: the
+    /// authentication the client requires was not achieved.
+    UnmetAuthenticationRequirements,
 }
 
 impl ErrorCode {
@@ -54,6 +57,7 @@ impl ErrorCode {
             ErrorCode::SlowDown => "slow_down",
             ErrorCode::ExpiredToken => "expired_token",
             ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::UnmetAuthenticationRequirements => "unmet_authentication_requirements",
         }
     }
 }

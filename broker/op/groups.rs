@@ -215,6 +215,8 @@ mod tests {
             grants: vec![],
             scopes: vec![],
             native: false,
+            signing: Default::default(),
+            acr: Default::default(),
             name: "app".into(),
             roles: roles
                 .iter()

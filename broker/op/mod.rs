@@ -5,6 +5,7 @@
 //! (`crate::service`) fetches records, calls these rules, and stores the results.
 
 pub mod authorize;
+pub mod bearer;
 pub mod claims;
 pub mod client_assertion;
 pub mod discovery;

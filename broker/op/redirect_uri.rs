@@ -73,6 +73,8 @@ mod tests {
             grants: vec![GrantType::AuthorizationCode],
             scopes: vec![],
             native,
+            signing: Default::default(),
+            acr: Default::default(),
             name: "c".into(),
             roles: vec![],
             always_groups: false,

@@ -54,6 +54,7 @@ mod tests {
                 amr: vec!["pwd".into()],
                 idp: None,
                 organization: None,
+                acr: None,
             },
             created_at: auth_time,
             expires_at: auth_time + 3600,

@@ -113,17 +113,49 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum SigningAlg {
     ES256,
     EdDSA,
     RS256,
 }
 
+impl SigningAlg {
+    /// The JWA name (RFC 7518 §3.1, RFC 8037 §3.1), as in a JOSE header and in discovery.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlg::ES256 => "ES256",
+            SigningAlg::EdDSA => "EdDSA",
+            SigningAlg::RS256 => "RS256",
+        }
+    }
+
+    /// The JWA name back; exact case, as JOSE compares it.
+    pub fn parse(s: &str) -> Option<SigningAlg> {
+        [SigningAlg::ES256, SigningAlg::EdDSA, SigningAlg::RS256]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct KeysPolicy {
     pub dir: PathBuf,
+    /// The algorithm that signs unless a client chooses another (`keys.algorithm`).
     pub algorithm: SigningAlg,
+}
+
+impl KeysPolicy {
+    /// Every algorithm the broker keeps a key for and signs with: the configured one, then
+    /// RS256 beside it. OIDC Core §15.1 makes RS256 the algorithm every OP supports, and
+    /// OIDC Discovery §3 says `id_token_signing_alg_values_supported` MUST include it.
+    pub fn algorithms(&self) -> &'static [SigningAlg] {
+        match self.algorithm {
+            SigningAlg::ES256 => &[SigningAlg::ES256, SigningAlg::RS256],
+            SigningAlg::EdDSA => &[SigningAlg::EdDSA, SigningAlg::RS256],
+            SigningAlg::RS256 => &[SigningAlg::RS256],
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -206,6 +238,10 @@ pub struct Client {
     pub scopes: Vec<String>,
     /// RFC 8252 native app: loopback redirect URIs match with any port (§7.3).
     pub native: bool,
+    /// Which of the broker's keys sign this client's tokens.
+    pub signing: ClientSigning,
+    /// The authentication context classes the client asks for or requires.
+    pub acr: ClientAcr,
     /// Shown on consent-like pages (device approval); defaults to the id.
     pub name: String,
     /// Role name → the groups that grant it, ordered by role name. A group is a broker
@@ -230,6 +266,51 @@ impl Client {
 
     pub fn allows_grant(&self, grant: GrantType) -> bool {
         self.grants.contains(&grant)
+    }
+}
+
+/// The algorithms a client chose for its tokens; `None` follows `keys.algorithm` (so a
+/// reload changing it changes them too).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientSigning {
+    /// `id_token_signed_response_alg` (OIDC Registration §2).
+    pub id_token: Option<SigningAlg>,
+    /// `access_token_signed_response_alg`: the JWT access tokens (RFC 9068 §2.1), and
+    /// what `/userinfo` and `/introspect` are shown.
+    pub access_token: Option<SigningAlg>,
+}
+
+/// The `acr` values of a client (each one of `crate::acr::SUPPORTED`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientAcr {
+    /// `default_acr_values` (OIDC Registration §2): requested, voluntarily, when the
+    /// authorization request has no `acr_values`, and on grants that cannot send any
+    /// (device, token exchange).
+    pub default: Vec<String>,
+    /// `required_acr_values`: a sign-in that achieves none of these gets no tokens for the
+    /// client (`unmet_authentication_requirements` at `/authorize`).
+    pub required: Vec<String>,
+}
+
+/// The algorithms that sign one client's tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenAlgs {
+    pub id_token: SigningAlg,
+    pub access_token: SigningAlg,
+}
+
+impl Policy {
+    /// What signs `client_id`'s tokens: its own choice, else `keys.algorithm` (also for a
+    /// client a reload has just removed, whose grant is being finished).
+    pub fn token_algs(&self, client_id: &str) -> TokenAlgs {
+        let chosen = self
+            .client(client_id)
+            .map(|c| c.signing)
+            .unwrap_or_default();
+        TokenAlgs {
+            id_token: chosen.id_token.unwrap_or(self.keys.algorithm),
+            access_token: chosen.access_token.unwrap_or(self.keys.algorithm),
+        }
     }
 }
 
@@ -621,6 +702,8 @@ pub fn builtin_account_client(issuer: &Issuer) -> Client {
         grants: vec![GrantType::AuthorizationCode],
         scopes: vec!["openid".into(), "email".into(), "profile".into()],
         native: false,
+        signing: ClientSigning::default(),
+        acr: ClientAcr::default(),
         // Read mid-sentence on the login page: "to continue to your account".
         name: "your account".into(),
         roles: Vec::new(),

@@ -137,6 +137,14 @@ pub(super) struct RawClient {
     pub grants: Option<Spanned<Vec<Text>>>,
     pub scopes: Option<Vec<Text>>,
     pub native: Option<Spanned<bool>>,
+    /// OIDC Registration §2: the JWS algorithm of the client's ID tokens.
+    pub id_token_signed_response_alg: Option<Text>,
+    /// The JWS algorithm of the client's access tokens (RFC 9068 JWTs).
+    pub access_token_signed_response_alg: Option<Text>,
+    /// OIDC Registration §2: the `acr` values asked for when a request names none.
+    pub default_acr_values: Option<Spanned<Vec<Text>>>,
+    /// `acr` values one of which every sign-in for this client must achieve.
+    pub required_acr_values: Option<Spanned<Vec<Text>>>,
     /// Role name → the groups that grant it (broker group names or upstream group ids).
     pub roles: Option<Spanned<std::collections::BTreeMap<String, Vec<Text>>>>,
     /// Claims the client always gets, without asking for their scope: `groups`, `roles`.

@@ -25,6 +25,7 @@ use super::{Organization, Policy, Problem, Upstream, UpstreamKind};
 pub(super) use directory::Taken;
 
 mod apis;
+mod client_tokens;
 mod clients;
 mod directory;
 mod groups;
@@ -93,7 +94,7 @@ pub(super) fn validate(
     let store = v.store(raw.store.as_ref());
     let lifetimes = v.lifetimes(raw.lifetimes.as_ref());
     let admin = raw.admin.as_ref().map(|a| v.admin(a)).unwrap_or_default();
-    let clients = v.clients(&raw.clients);
+    let clients = v.clients(&raw.clients, &keys);
     let apis = v.apis(&raw.apis, &raw.clients);
     let (upstreams, declared_upstreams) = v.upstreams(&raw.upstreams);
     let (organizations, declared_orgs) = v.organizations(&raw.organizations, &declared_upstreams);

@@ -107,6 +107,7 @@ impl SignIn<'_> {
                 nonce: req.nonce.clone(),
                 code_challenge: req.code_challenge.clone(),
                 resource: req.resource.clone(),
+                acr_values: req.acr_values.clone(),
             },
             state: req.state.clone(),
         };

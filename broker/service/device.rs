@@ -246,6 +246,7 @@ impl Devices<'_> {
                 nonce: None,
                 code_challenge: None,
                 resource: None,
+                acr_values: Vec::new(),
             },
             state: None,
             response_mode: None,
@@ -300,6 +301,7 @@ impl Devices<'_> {
                 amr: vec![amr.to_owned()],
                 idp,
                 organization: user.organization.clone(),
+                acr: None,
             },
         });
         if !self

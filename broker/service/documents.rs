@@ -32,7 +32,15 @@ impl Broker {
         {
             return built.body.clone();
         }
-        let doc = crate::op::discovery::metadata(&policy, &self.keys.algorithms());
+        // What the broker signs with (OIDC Discovery §3): the policy's algorithm and RS256,
+        // each of which has a key in the ring (`KeyRing::ensure`).
+        let algs: Vec<&str> = policy
+            .keys
+            .algorithms()
+            .iter()
+            .map(|a| a.as_str())
+            .collect();
+        let doc = crate::op::discovery::metadata(&policy, &algs);
         // A `Value` always serialises.
         let body: Arc<[u8]> = serde_json::to_vec(&doc).unwrap_or_default().into();
         self.documents.discovery.store(Some(Arc::new(Built {

@@ -112,6 +112,7 @@ impl Tokens<'_> {
                 amr: vec!["fed".into()],
                 idp: Some(upstream.id.clone()),
                 organization: user.organization.clone().or(Some(org.id.clone())),
+                acr: None,
             },
             session_id: None,
         };

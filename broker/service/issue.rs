@@ -96,6 +96,7 @@ impl Broker {
                 amr: vec![amr.to_owned()],
                 idp,
                 organization,
+                acr: None,
             },
             created_at: now,
             expires_at: now + self.policy().lifetimes.session.as_secs(),
@@ -109,7 +110,9 @@ impl Broker {
     }
 
     /// Issues a code for `req` from `session` and returns the redirect to the client:
-    /// `redirect_uri?code=…&state=…&iss=…` (RFC 6749 §4.1.2, RFC 9207 §2).
+    /// `redirect_uri?code=…&state=…&iss=…` (RFC 6749 §4.1.2, RFC 9207 §2), or, when the
+    /// client requires an `acr` this sign-in did not achieve, the error redirect instead
+    /// (see `acr.rs`).
     pub(super) async fn code_redirect(
         &self,
         req: &CodeRequest,
@@ -118,19 +121,23 @@ impl Broker {
     ) -> Result<Url, ServiceError> {
         let now = self.now();
         let policy = self.policy();
+        let mut url = Url::parse(&req.request.redirect_uri)
+            .map_err(|_| OpError::invalid_request("the redirect URI is malformed"))?;
+        let auth = match self.code_authentication(&policy, req, &url, &session.auth, user) {
+            Ok(auth) => auth,
+            Err(refused) => return Ok(refused),
+        };
         let code = random_handle();
         let record = CodeRecord {
             request: req.request.clone(),
             user_id: user.id.clone(),
             session_id: session.id.clone(),
-            auth: session.auth.clone(),
+            auth,
             issued_at: now,
             expires_at: now + policy.lifetimes.code.as_secs(),
             redeemed: None,
         };
         self.store.put_code(&digest(&code), &record, now).await?;
-        let mut url = Url::parse(&req.request.redirect_uri)
-            .map_err(|_| OpError::invalid_request("the redirect URI is malformed"))?;
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("code", &code);
@@ -194,6 +201,8 @@ impl Broker {
         let group_claims = self
             .group_claims(client_id, user, scopes, groups::Carrier::Token)
             .await?;
+        // The `acr` this grant asserts (or no tokens: see `acr.rs`).
+        let ctx = &self.with_acr(&policy, client_id, ctx)?;
         // Exactly the expiry the ticket promised (and a family or redemption recorded).
         let access_ttl = access.expires_at.saturating_sub(access.issued_at);
         let grant = Grant {
@@ -210,11 +219,19 @@ impl Broker {
             jti: &access.jti,
             groups: &group_claims,
         };
-        let access_token = self
-            .keys
-            .sign(TYP_ACCESS_TOKEN, &claims::access_token(&grant))?;
+        // The client's algorithms (OIDC Registration §2 `id_token_signed_response_alg`),
+        // whichever grant this is: code, refresh, device or token exchange.
+        let algs = policy.token_algs(client_id);
+        let access_token = self.keys.sign(
+            algs.access_token,
+            TYP_ACCESS_TOKEN,
+            &claims::access_token(&grant),
+        )?;
         let id_token = if scope::has(scopes, "openid") {
-            Some(self.keys.sign(TYP_ID_TOKEN, &claims::id_token(&grant))?)
+            Some(
+                self.keys
+                    .sign(algs.id_token, TYP_ID_TOKEN, &claims::id_token(&grant))?,
+            )
         } else {
             None
         };

@@ -4,6 +4,7 @@
 //! results. They know nothing of HTTP: handlers turn their results into responses.
 
 pub mod account;
+pub mod acr;
 pub mod admin;
 pub mod audit;
 pub mod authorize;
@@ -121,6 +122,7 @@ impl Broker {
     /// and the reload is reported as refused, which is then true.
     pub async fn replace_policy(&self, policy: Policy) -> Result<(), StartError> {
         let policy = Arc::new(prepare(policy));
+        self.ensure_keys(&policy).await?;
         self.seed_policy_users(&policy).await?;
         self.replace_file_policy(policy).await;
         // An upstream's endpoints or credentials may have changed with the policy.
@@ -131,6 +133,19 @@ impl Broker {
 
     pub fn now(&self) -> UnixTime {
         self.clock.now()
+    }
+
+    /// A policy whose `keys.algorithm` changed needs a key of the new algorithm before any
+    /// client is signed for with it: made now (on the blocking pool; an RSA key takes a
+    /// moment), or the reload is refused.
+    async fn ensure_keys(&self, policy: &Policy) -> Result<(), StartError> {
+        let keys = self.keys.clone();
+        let algorithms = policy.keys.algorithms();
+        let now = self.now();
+        tokio::task::spawn_blocking(move || keys.ensure(algorithms, now))
+            .await
+            .map_err(|e| crate::keys::KeyError::Generate(e.to_string()))??;
+        Ok(())
     }
 
     /// Signing in: the login page, upstream SSO, sessions, logout and the account page.

@@ -354,7 +354,11 @@ impl Tokens<'_> {
             ttl,
         );
         Ok(TokenResponse {
-            access_token: self.broker.keys.sign(TYP_ACCESS_TOKEN, &claims)?,
+            access_token: self.broker.keys.sign(
+                policy.token_algs(&client.id).access_token,
+                TYP_ACCESS_TOKEN,
+                &claims,
+            )?,
             token_type: "Bearer",
             expires_in: ttl,
             refresh_token: None,

@@ -394,6 +394,7 @@ mod stored_format {
             amr: strings(&["fed"]),
             idp: Some("entra".into()),
             organization: Some("contoso".into()),
+            acr: None,
         }
     }
 
@@ -409,6 +410,7 @@ mod stored_format {
                 nonce: Some("n-0S6_WzA2Mj".into()),
                 code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
                 resource: None,
+                acr_values: Vec::new(),
             }
         );
         assert_eq!(code.session_id, "0197a3c2-6e2f-7c8b-8d2e-4a3f5b6c7d8e");
@@ -418,6 +420,19 @@ mod stored_format {
             code.redeemed.map(|r| r.access_jti),
             Some("6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f".into())
         );
+    }
+
+    /// A code of a request that asked for `acr_values` keeps them and the class it was
+    /// issued with (both absent from older records, which read as none).
+    #[test]
+    fn code_record_keeps_its_acr() {
+        let stored = CODE.replace(
+            r#""code_challenge":"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM","#,
+            r#""code_challenge":"E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM","acr_values":["urn:idbroker:acr:sso"],"acr":"urn:idbroker:acr:sso","#,
+        );
+        let code: CodeRecord = round_trip(&stored);
+        assert_eq!(code.request.acr_values, strings(&["urn:idbroker:acr:sso"]));
+        assert_eq!(code.auth.acr.as_deref(), Some("urn:idbroker:acr:sso"));
     }
 
     #[test]
@@ -496,6 +511,7 @@ mod stored_format {
                 amr: strings(&["pwd"]),
                 idp: None,
                 organization: Some("contoso".into()),
+                acr: None,
             }
         );
         assert_eq!(session.ip.as_deref(), Some("192.0.2.1"));
@@ -514,6 +530,7 @@ mod stored_format {
                 nonce: Some("n-0S6_WzA2Mj".into()),
                 code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
                 resource: None,
+                acr_values: Vec::new(),
             }
         );
         assert_eq!(tx.state.as_deref(), Some("af0ifjsldkj"));

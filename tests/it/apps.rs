@@ -36,12 +36,26 @@ struct RealBroker {
     base: String,
     node_port: u16,
     python_port: u16,
+    /// With `--dev-tls`: the self-signed certificate the broker made (its own CA).
+    ca: Option<PathBuf>,
+    http: reqwest::Client,
     _child: tokio::process::Child,
     _dir: tempfile::TempDir,
 }
 
 impl RealBroker {
+    /// Plain HTTP, as in the docs' quick start.
     async fn start() -> RealBroker {
+        RealBroker::start_with(false).await
+    }
+
+    /// `idbroker serve --dev-tls`: an https issuer, which strict relying parties require
+    /// (RFC 8414 §2, OIDC Discovery §3), with the default policy otherwise.
+    async fn start_https() -> RealBroker {
+        RealBroker::start_with(true).await
+    }
+
+    async fn start_with(tls: bool) -> RealBroker {
         let dir = tempfile::tempdir().unwrap();
         let (port, node_port, python_port) = (free_port(), free_port(), free_port());
         let d = dir.path().display();
@@ -70,8 +84,14 @@ users:
         );
         let path = dir.path().join("broker.yaml");
         std::fs::write(&path, policy).unwrap();
+        let mut args = vec!["serve", "--config", path.to_str().unwrap()];
+        if tls {
+            // Writes certs/dev-cert.pem under the working directory, the temporary one.
+            args.push("--dev-tls");
+        }
         let child = Command::new(env!("CARGO_BIN_EXE_idbroker"))
-            .args(["serve", "--config", path.to_str().unwrap()])
+            .args(&args)
+            .current_dir(dir.path())
             .env("APP_CLIENT_SECRET", APP_SECRET)
             .env("IDBROKER_ADMIN_TOKEN", ADMIN_TOKEN)
             .stdout(Stdio::null())
@@ -79,9 +99,20 @@ users:
             .kill_on_drop(true)
             .spawn()
             .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
+        let scheme = if tls { "https" } else { "http" };
+        let base = format!("{scheme}://127.0.0.1:{port}");
+        let ca = tls.then(|| dir.path().join("certs/dev-cert.pem"));
         for _ in 0..100 {
-            if reqwest::get(format!("{base}/readyz"))
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let mut http = reqwest::Client::builder();
+            if let Some(ca) = &ca {
+                let Ok(pem) = std::fs::read(ca) else { continue };
+                http = http.add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap());
+            }
+            let http = http.build().unwrap();
+            if http
+                .get(format!("{base}/readyz"))
+                .send()
                 .await
                 .is_ok_and(|r| r.status() == 200)
             {
@@ -89,18 +120,20 @@ users:
                     base,
                     node_port,
                     python_port,
+                    ca,
+                    http,
                     _child: child,
                     _dir: dir,
                 };
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("the broker did not come up");
     }
 
     /// The broker's id for the user (the `sub` every client gets), from the admin API.
     async fn sub_of(&self, email: &str) -> String {
-        let user: serde_json::Value = reqwest::Client::new()
+        let user: serde_json::Value = self
+            .http
             .get(format!("{}/admin/api/users/{email}", self.base))
             .bearer_auth(ADMIN_TOKEN)
             .send()
@@ -124,6 +157,9 @@ users:
             .env("TEST_USER", USER)
             .env("TEST_PASSWORD", PASSWORD)
             .kill_on_drop(true);
+        if let Some(ca) = &self.ca {
+            cmd.env("REQUESTS_CA_BUNDLE", ca);
+        }
         let out = tokio::time::timeout(Duration::from_secs(90), cmd.output())
             .await
             .expect("the app finished within 90 s")
@@ -154,6 +190,9 @@ async fn node_openid_client_app_signs_a_user_in() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// Authlib validates the discovery document first (`OpenIDProviderMetadata.validate()`: an
+/// https issuer and endpoints, RS256 among `id_token_signing_alg_values_supported`), then
+/// signs in with the default policy's ID tokens (ES256) and verifies them.
 async fn python_authlib_app_signs_a_user_in() {
     let python = python();
     assert!(
@@ -161,7 +200,7 @@ async fn python_authlib_app_signs_a_user_in() {
         "{} is missing: run tests/run, which makes the virtualenv of tests/apps/python",
         python.display()
     );
-    let broker = RealBroker::start().await;
+    let broker = RealBroker::start_https().await;
     let app = root().join("tests/apps/python");
     let mut cmd = Command::new(python);
     cmd.arg(app.join("app.py")).current_dir(&app);

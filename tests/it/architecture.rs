@@ -59,6 +59,7 @@ fn rules_and_storage_never_import_services_or_http() {
             "policy",
             "upstream/verify.rs",
             "jose.rs",
+            "acr.rs",
         ],
         &["crate::service", "crate::http", "crate::server"],
     );
@@ -79,6 +80,7 @@ fn pure_rules_and_domain_types_never_touch_storage() {
             "policy",
             "upstream/verify.rs",
             "jose.rs",
+            "acr.rs",
         ],
         &["crate::store"],
     );

@@ -85,8 +85,9 @@ async fn hash_secret_prints_an_argon2id_hash() {
     assert!(!idbroker::password::verify_blocking(hash, "s3cret value\n"));
 }
 
-/// `idbroker serve` on its own config answers /healthz and /readyz, and a key added by
-/// `idbroker keys rotate` is published and used without a restart; SIGTERM ends it cleanly.
+/// `idbroker serve` on its own config answers /healthz and /readyz, and the keys added by
+/// `idbroker keys rotate` (one per algorithm: ES256, and RS256 beside it) are published and
+/// used without a restart; SIGTERM ends it cleanly.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_rotate_keys_and_stop() {
     let dir = tempfile::tempdir().unwrap();
@@ -139,7 +140,8 @@ async fn serve_rotate_keys_and_stop() {
             .await
             .unwrap(),
     );
-    assert_eq!(before.len(), 1);
+    // The configured algorithm's key and the RS256 key beside it.
+    assert_eq!(before.len(), 2, "{before:?}");
     // Key files are private.
     for entry in std::fs::read_dir(dir.path().join("keys")).unwrap() {
         use std::os::unix::fs::PermissionsExt as _;
@@ -167,17 +169,20 @@ async fn serve_rotate_keys_and_stop() {
                 .await
                 .unwrap(),
         );
-        if after.len() == 2 {
+        if after.len() == 4 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(
         after.len(),
-        2,
-        "the rotated key is published without a restart"
+        4,
+        "the rotated keys are published without a restart"
     );
-    assert!(after.contains(&before[0]), "the old key stays published");
+    assert!(
+        before.iter().all(|k| after.contains(k)),
+        "the old keys stay published"
+    );
     // The newest key signs: a client_credentials token carries its kid.
     let tok: serde_json::Value = http
         .post(format!("{base}/token"))
@@ -192,8 +197,12 @@ async fn serve_rotate_keys_and_stop() {
     let header = crate::op_flow::jwt_part(tok["access_token"].as_str().unwrap(), 0);
     let kid = header["kid"].as_str().unwrap();
     assert!(
-        after.contains(&kid.to_owned()) && kid != before[0],
-        "signed by the new key"
+        after.contains(&kid.to_owned()) && !before.contains(&kid.to_owned()),
+        "signed by a new key"
+    );
+    assert_eq!(
+        header["alg"], "ES256",
+        "the policy's algorithm signs by default"
     );
 
     // SIGTERM: graceful exit with status 0.

@@ -2,6 +2,7 @@
 //! and linking them dominates the run; see STYLE.md).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod acr;
 mod admin;
 mod apis;
 mod apps;
@@ -29,9 +30,11 @@ mod redis_ha;
 mod reload;
 mod replicas;
 mod runtime_orgs;
+mod signing;
 mod sso;
 mod store_conformance;
 mod support;
 mod tls;
 mod token_abuse;
 mod token_exchange;
+mod userinfo;

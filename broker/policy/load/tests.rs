@@ -724,6 +724,131 @@ fn client_rules() {
 }
 
 #[test]
+fn client_signing_algorithms() {
+    // Unset: the client follows keys.algorithm (resolved when signing).
+    let p = load_test(&client(WEB)).unwrap();
+    let app = p.client("app").unwrap();
+    assert_eq!(app.signing, crate::policy::ClientSigning::default());
+    assert_eq!(p.token_algs("app").id_token, SigningAlg::ES256);
+    assert_eq!(p.token_algs("app").access_token, SigningAlg::ES256);
+
+    // RS256 is always on offer beside the configured algorithm.
+    let p = load_test(&client(&format!(
+        "    id_token_signed_response_alg: RS256
+    access_token_signed_response_alg: ES256
+{WEB}"
+    )))
+    .unwrap();
+    assert_eq!(p.token_algs("app").id_token, SigningAlg::RS256);
+    assert_eq!(p.token_algs("app").access_token, SigningAlg::ES256);
+    let p = load_test(&format!(
+        "{}keys: {{algorithm: EdDSA}}\n",
+        client(&format!(
+            "    access_token_signed_response_alg: EdDSA\n{WEB}"
+        ))
+    ))
+    .unwrap();
+    assert_eq!(p.token_algs("app").access_token, SigningAlg::EdDSA);
+    assert_eq!(p.token_algs("app").id_token, SigningAlg::EdDSA);
+
+    // Only algorithms the broker has keys for, spelled exactly; never none or an HMAC.
+    check(
+        &client(&format!("    id_token_signed_response_alg: EdDSA\n{WEB}")),
+        4,
+        35,
+        "clients[0].id_token_signed_response_alg: the broker has no EdDSA key: it signs with \
+         ES256 or RS256",
+    );
+    check(
+        &format!(
+            "{}keys: {{algorithm: RS256}}\n",
+            client(&format!(
+                "    access_token_signed_response_alg: ES256\n{WEB}"
+            ))
+        ),
+        4,
+        39,
+        "clients[0].access_token_signed_response_alg: the broker has no ES256 key: it signs \
+         with RS256",
+    );
+    check(
+        &client(&format!("    id_token_signed_response_alg: none\n{WEB}")),
+        4,
+        35,
+        "tokens are always signed; use ES256 or RS256",
+    );
+    check(
+        &client(&format!(
+            "    access_token_signed_response_alg: HS256\n{WEB}"
+        )),
+        4,
+        39,
+        "unknown or unsupported algorithm \"HS256\"",
+    );
+    check(
+        &client(&format!("    id_token_signed_response_alg: rs256\n{WEB}")),
+        4,
+        35,
+        "unknown or unsupported algorithm \"rs256\"; use ES256 or RS256 (exact spelling)",
+    );
+}
+
+#[test]
+fn client_acr_values() {
+    let p = load_test(&client(&format!(
+        "    default_acr_values: [urn:idbroker:acr:pwd]\n    required_acr_values: [urn:idbroker:acr:sso, urn:idbroker:acr:pwd]\n{WEB}"
+    )))
+    .unwrap();
+    let acr = &p.client("app").unwrap().acr;
+    assert_eq!(acr.default, vec!["urn:idbroker:acr:pwd".to_owned()]);
+    assert_eq!(
+        acr.required,
+        vec![
+            "urn:idbroker:acr:sso".to_owned(),
+            "urn:idbroker:acr:pwd".to_owned()
+        ]
+    );
+    let p = load_test(&client(WEB)).unwrap();
+    assert_eq!(
+        p.client("app").unwrap().acr,
+        crate::policy::ClientAcr::default()
+    );
+
+    // Only values the broker can assert: anything else could never be met.
+    check(
+        &client(&format!(
+            "    required_acr_values: [urn:idbroker:acr:mfa]\n{WEB}"
+        )),
+        4,
+        27,
+        "clients[0].required_acr_values[0]: unknown acr value \"urn:idbroker:acr:mfa\"; the \
+         broker asserts urn:idbroker:acr:pwd or urn:idbroker:acr:sso",
+    );
+    check(
+        &client(&format!(
+            "    default_acr_values: [urn:idbroker:acr:sso, \"1\"]\n{WEB}"
+        )),
+        4,
+        48,
+        "clients[0].default_acr_values[1]: unknown acr value \"1\"",
+    );
+    check(
+        &client(&format!("    required_acr_values: []\n{WEB}")),
+        4,
+        26,
+        "clients[0].required_acr_values: is empty; leave required_acr_values out",
+    );
+    check(
+        &client(&format!(
+            "    required_acr_values: [urn:idbroker:acr:sso, urn:idbroker:acr:sso]\n{WEB}"
+        )),
+        4,
+        49,
+        "clients[0].required_acr_values[1]: \"urn:idbroker:acr:sso\" is listed twice",
+    );
+}
+
+#[test]
 fn redirect_uri_rules() {
     let uris = |list: &str, native: bool| {
         client(&format!(

@@ -9,7 +9,7 @@ use url::Url;
 use super::{DEFAULT_CLIENT_SCOPES, Validator, at, non_empty};
 use crate::policy::raw::{RawClient, RawJwks, Text};
 use crate::policy::rules;
-use crate::policy::{Client, ClientSecret, GrantType};
+use crate::policy::{Client, ClientSecret, GrantType, KeysPolicy};
 
 /// The largest `jwks_file` read (a JWK Set of a few public keys is a few KiB).
 const MAX_JWKS_FILE_BYTES: u64 = 64 * 1024;
@@ -181,11 +181,15 @@ impl Validator<'_> {
         }
     }
 
-    pub(super) fn clients(&mut self, raw: &[Spanned<RawClient>]) -> HashMap<String, Arc<Client>> {
+    pub(super) fn clients(
+        &mut self,
+        raw: &[Spanned<RawClient>],
+        keys: &KeysPolicy,
+    ) -> HashMap<String, Arc<Client>> {
         let mut seen = HashMap::new();
         let mut out = HashMap::new();
         for (i, c) in raw.iter().enumerate() {
-            if let Some(client) = self.client(&format!("clients[{i}]"), c, &mut seen) {
+            if let Some(client) = self.client(&format!("clients[{i}]"), c, keys, &mut seen) {
                 out.insert(client.id.clone(), Arc::new(client));
             }
         }
@@ -196,6 +200,7 @@ impl Validator<'_> {
         &mut self,
         path: &str,
         raw: &Spanned<RawClient>,
+        keys: &KeysPolicy,
         seen: &mut HashMap<String, u64>,
     ) -> Option<Client> {
         let before = self.problems.len();
@@ -297,6 +302,8 @@ impl Validator<'_> {
             c.scopes.as_ref(),
             &DEFAULT_CLIENT_SCOPES,
         );
+        let signing = self.client_signing(path, c, keys);
+        let acr = self.client_acr(path, c);
         let name = match &c.name {
             Some(n) => self.check(n, &format!("{path}.name"), non_empty)?,
             None => id.clone()?,
@@ -319,6 +326,8 @@ impl Validator<'_> {
             grants,
             scopes,
             native,
+            signing,
+            acr,
             name,
             roles: groups.roles,
             always_groups: groups.always_groups,

@@ -4,8 +4,10 @@ the snippet of docs/src/connecting/libraries.md; tests/it/apps.rs runs this file
 real idbroker binary and checks the page still shows exactly that part.
 
 Environment: IDBROKER_ISSUER, CLIENT_ID, CLIENT_SECRET, APP_PORT, FLASK_SECRET_KEY. With
-TEST_USER and TEST_PASSWORD set, the script also plays the user's browser once (below the
-snippet), prints what the application saw, and exits.
+TEST_USER and TEST_PASSWORD set, the script also checks the broker's discovery document with
+Authlib's metadata validation, plays the user's browser once (below the snippet), prints what
+the application saw, and exits. Against an https issuer with a private CA, REQUESTS_CA_BUNDLE
+names the CA's certificate (requests reads it from the environment).
 """
 
 # ANCHOR: snippet
@@ -49,6 +51,17 @@ import re  # noqa: E402 (the test's own imports, kept out of the snippet)
 import sys  # noqa: E402
 import threading  # noqa: E402
 from urllib.parse import urljoin  # noqa: E402
+
+
+def check_metadata():
+    """Fetches the discovery document and runs Authlib's own checks of it (RFC 8414 §2 and
+    OIDC Discovery §3: https endpoints, RS256 among the ID token algorithms, ...), as a strict
+    relying party does before it trusts a provider. Raises ValueError on the first failure."""
+    from authlib.oidc.discovery import OpenIDProviderMetadata
+
+    metadata = dict(oauth.idbroker.load_server_metadata())
+    metadata.pop("_loaded_at", None)
+    OpenIDProviderMetadata(metadata).validate()
 
 
 def test_browser(port):
@@ -96,6 +109,11 @@ if __name__ == "__main__":
     if not os.environ.get("TEST_USER"):
         server.serve_forever()
     else:
+        try:
+            check_metadata()
+        except ValueError as e:
+            sys.stdout.write(f"discovery refused by Authlib: {e}\n")
+            sys.exit(1)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
             ok = test_browser(port)
