@@ -183,12 +183,19 @@ impl RedisCluster {
         cluster
     }
 
-    /// Waits until every running node says the cluster is ok and knows every node.
+    /// Waits until every running node says the cluster is ok and every replica is in sync.
     pub fn wait_ok(&self) {
         wait_until("the cluster is ok", Duration::from_secs(30), || {
             self.nodes
                 .iter()
                 .all(|n| cli(n.port(), &["CLUSTER", "INFO"]).contains("cluster_state:ok"))
+        });
+        // A replica still loading its primary's data counts for no `WAIT`.
+        wait_until("every replica is in sync", Duration::from_secs(30), || {
+            self.nodes.iter().all(|n| {
+                let info = cli(n.port(), &["INFO", "replication"]);
+                !info.contains("role:slave") || info.contains("master_link_status:up")
+            })
         });
     }
 
