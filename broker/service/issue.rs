@@ -174,11 +174,13 @@ impl Broker {
             Some(o) if o.groups.upstream => self.store.user_groups(&user.id).await?,
             _ => None,
         };
-        let m = groups::membership(
-            policy.groups_of(&user.email),
-            org.map(|o| &**o),
-            upstream.as_ref(),
-        );
+        // The file's groups are its own users': a user of the same email created another
+        // way (imported, just in time) is not the file's, and does not get them.
+        let own = match user.source {
+            crate::store::UserSource::Policy => policy.groups_of(&user.email),
+            _ => &[],
+        };
+        let m = groups::membership(own, org.map(|o| &**o), upstream.as_ref());
         Ok(groups::claims(client, scopes, &m, carrier))
     }
 

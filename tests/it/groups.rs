@@ -417,3 +417,28 @@ async fn a_resync_reads_again_the_groups_of_users_who_signed_in() {
     let read = store.user_groups(&ada.id).await.unwrap().unwrap();
     assert!(read.groups.iter().any(|g| g.id == later), "{read:?}");
 }
+
+/// `users[].groups` belong to the file's own user: a user of the same email created another
+/// way (the file then leaves them alone) does not get them.
+#[tokio::test]
+async fn the_files_groups_go_to_the_files_user_only() {
+    let w = world("{}").await;
+    let store = &w.tb.broker.internals().store;
+    let alice = store.user_by_email(USER).await.unwrap().unwrap();
+    let t = sign_in(&w.tb, "hr", "openid%20groups%20roles", USER).await;
+    assert_eq!(
+        strings(&claims(t["id_token"].as_str().unwrap())["groups"]),
+        ["admins"]
+    );
+    store
+        .update_user(&alice.id, |u| {
+            u.source = idbroker::store::UserSource::Import
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let t = sign_in(&w.tb, "hr", "openid%20groups%20roles", USER).await;
+    let id = claims(t["id_token"].as_str().unwrap());
+    assert!(strings(&id["groups"]).is_empty(), "{id}");
+    assert!(strings(&id["roles"]).is_empty(), "{id}");
+}
