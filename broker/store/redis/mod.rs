@@ -259,10 +259,10 @@ impl RedisKv {
                     });
                 }
                 let all = futures::future::join_all(gets);
-                let values = self.call("GET", async { Ok(all.await) }).await?;
-                for value in values {
-                    out.push(self.call("GET", async { value }).await?);
-                }
+                let values: Vec<Option<Vec<u8>>> = self
+                    .call("GET", async { all.await.into_iter().collect() })
+                    .await?;
+                out.extend(values);
             }
             return Ok(out);
         }
