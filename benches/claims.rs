@@ -53,6 +53,7 @@ fn client(limit: usize) -> Client {
         always_groups: false,
         always_roles: false,
         groups_limit: limit,
+        logo: None,
     }
 }
 
@@ -74,6 +75,7 @@ fn org() -> Organization {
             names: GroupNames::Id,
             everyone: vec!["contoso-staff".into()],
         },
+        branding: Default::default(),
     }
 }
 

@@ -7,11 +7,13 @@
 
 pub mod acr;
 pub mod admin_client;
+pub mod branding;
 pub mod clock;
 pub mod directory;
 pub mod files;
 pub mod hrd;
 pub mod http;
+pub mod i18n;
 pub mod jose;
 pub mod keys;
 pub mod logging;

@@ -9,10 +9,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
 
+use super::chrome::{Chrome, For};
 use super::cookies::Names;
 use super::error::PageError;
 use super::extract::{Browser, PageForm, PageQuery};
-use super::pages::{self, AccountPage, SessionLine, format_time};
+use super::pages::{self, AccountPage, SessionLine};
+use crate::i18n::Msg;
 use crate::service::Broker;
 use crate::service::account::{ACCOUNT_SIGN_IN_SECS, Landing};
 use crate::store::Session;
@@ -26,39 +28,62 @@ pub async fn page(
         return Ok(start_sign_in(&broker, jar, Landing::Account));
     };
     let policy = broker.policy();
+    let c = Chrome::current(For::default());
     let method = |s: &Session| match &s.auth.idp {
         // The upstream's display name ("Microsoft"), or its id if it left the policy.
-        Some(idp) => format!(
-            "Single sign-on ({})",
+        Some(idp) => c.t1(
+            "method-sso",
+            "upstream",
             policy
                 .upstream(idp)
-                .map_or(idp.as_str(), |u| u.display_name.as_str())
+                .map_or(idp.as_str(), |u| u.display_name.as_str()),
         ),
-        None => "Password".to_owned(),
+        None => c.t("method-password"),
     };
     let sessions = view
         .sessions
         .iter()
         .map(|(s, current)| SessionLine {
             method: method(s),
-            since: format_time(s.auth.auth_time),
-            user_agent: s.user_agent.clone(),
+            since: pages::moment(&c, s.auth.auth_time),
+            device: device_name(&c, s.user_agent.as_deref()),
             current: *current,
         })
         .collect();
-    Ok(pages::render(
-        StatusCode::OK,
-        &AccountPage {
-            name: &view.user.name,
-            email: &view.user.email,
-            organization: view.user.organization.as_deref(),
-            method: method(&view.current),
-            signed_in_at: format_time(view.current.auth.auth_time),
-            user_id: &view.user.id,
-            sessions,
-            csrf: &view.csrf,
-        },
-    ))
+    let page = AccountPage {
+        name: &view.user.name,
+        email: &view.user.email,
+        organization: view.user.organization.as_deref(),
+        method: method(&view.current),
+        signed_in_at: pages::moment(&c, view.current.auth.auth_time),
+        user_id: &view.user.id,
+        sessions,
+        csrf: &view.csrf,
+        c,
+    };
+    Ok(pages::render(StatusCode::OK, &page))
+}
+
+/// A session's browser in words ("Chrome on Linux"), read from its `User-Agent` by woothee;
+/// "Unknown browser" when it says nothing recognisable.
+fn device_name(c: &Chrome, user_agent: Option<&str>) -> String {
+    let parser = woothee::parser::Parser::new();
+    // Browsers on computers, phones and consoles; libraries and crawlers are no browser.
+    let browser = |r: &woothee::parser::WootheeResult<'_>| {
+        matches!(
+            r.category,
+            "pc" | "smartphone" | "mobilephone" | "appliance"
+        )
+    };
+    let Some(parsed) = user_agent.and_then(|ua| parser.parse(ua)).filter(browser) else {
+        return c.t("user-agent-unknown");
+    };
+    let known = |s: &str| !s.is_empty() && s != woothee::woothee::VALUE_UNKNOWN;
+    match (known(parsed.name), known(parsed.os)) {
+        (true, true) => c.t2("user-agent", "browser", parsed.name, "os", parsed.os),
+        (true, false) => parsed.name.to_owned(),
+        _ => c.t("user-agent-unknown"),
+    }
 }
 
 /// Sends the browser through `/authorize` as the account client, back to `landing`'s
@@ -68,8 +93,8 @@ pub(super) fn start_sign_in(broker: &Broker, jar: CookieJar, landing: Landing) -
     let Ok(start) = broker.sign_in().first_party_sign_in(landing) else {
         return pages::message(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "Sign-in unavailable",
-            "The issuer URL is not valid.",
+            "account-bad-issuer-title",
+            "account-bad-issuer",
             true,
         );
     };
@@ -109,11 +134,9 @@ pub(super) async fn first_party_callback(
             jar,
             pages::message(
                 StatusCode::BAD_REQUEST,
-                "Sign-in did not complete",
-                &format!(
-                    "The sign-in ended with: {}",
-                    crate::op::scope::sanitize(&error)
-                ),
+                "account-callback-title",
+                Msg::new("account-callback-failed")
+                    .arg("error", crate::op::scope::sanitize(&error)),
                 true,
             ),
         )
@@ -157,12 +180,29 @@ pub async fn sign_out(
     }
     Ok((
         jar.add(names.removal(names.session)),
-        pages::message_with_link(
-            StatusCode::OK,
-            "You are signed out",
-            "You have been signed out of idbroker.",
-            ("/account", "Sign in again"),
-        ),
+        pages::signed_out(&broker.policy()),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_name_the_browser_and_its_system() {
+        let c = Chrome::current(For::default());
+        let chrome_linux = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+        assert_eq!(device_name(&c, Some(chrome_linux)), "Chrome on Linux");
+        let firefox_windows =
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0";
+        assert_eq!(
+            device_name(&c, Some(firefox_windows)),
+            "Firefox on Windows 10"
+        );
+        let safari_iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+        assert_eq!(device_name(&c, Some(safari_iphone)), "Safari on iPhone");
+        assert_eq!(device_name(&c, Some("curl/8.5.0")), "Unknown browser");
+        assert_eq!(device_name(&c, None), "Unknown browser");
+    }
 }

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use crate::i18n::Msg;
 use axum::Json;
 use axum::Router;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -114,7 +115,7 @@ impl IntoResponse for AdminApiError {
                 );
                 resp
             }
-            AdminError::BadRequest(_) => {
+            AdminError::BadRequest(_) | AdminError::Refused(_) => {
                 oauth_json(StatusCode::BAD_REQUEST, "invalid_request", &text)
             }
             AdminError::Conflict(_) => oauth_json(StatusCode::CONFLICT, "conflict", &text),
@@ -455,12 +456,9 @@ async fn consent_callback(
             );
             pages::message_with_link(
                 StatusCode::OK,
-                "Consent granted",
-                &format!(
-                    "Admin consent was granted for {organization}. The broker can now read this \
-                     tenant's users; you can close this page."
-                ),
-                (&back, "Back to the organisation in the admin console"),
+                "consent-granted-title",
+                Msg::new("consent-granted").arg("organization", organization),
+                (&back, "consent-back"),
             )
         }
         Ok(ConsentOutcome::NotGranted {
@@ -469,15 +467,19 @@ async fn consent_callback(
             description,
         }) => pages::message(
             StatusCode::OK,
-            "Consent was not granted",
-            &format!(
-                "Microsoft Entra did not grant consent for {organization}: {error}. {description}"
-            ),
+            "consent-not-granted-title",
+            Msg::new("consent-not-granted")
+                .arg("organization", organization)
+                .arg("error", error)
+                .arg("description", description),
             true,
         ),
-        Ok(ConsentOutcome::Refused(why)) => {
-            pages::message(StatusCode::BAD_REQUEST, "Consent not recorded", why, true)
-        }
+        Ok(ConsentOutcome::Refused(why)) => pages::message(
+            StatusCode::BAD_REQUEST,
+            "consent-not-recorded-title",
+            why,
+            true,
+        ),
         Err(e) => page_error(e),
     }
 }
@@ -517,14 +519,14 @@ async fn password_submit(
     {
         Ok(()) => pages::message(
             StatusCode::OK,
-            "Password set",
-            "Your password is set. You can now sign in with it.",
+            "password-set-done-title",
+            "password-set-done",
             false,
         ),
-        Err(AdminError::BadRequest(why)) => {
+        Err(AdminError::Refused(why)) if why.id != "password-link-gone" => {
             match b.admin().password_link_email(&form.token).await {
                 Ok(email) => {
-                    pages::password_set(StatusCode::BAD_REQUEST, &email, &form.token, Some(&why))
+                    pages::password_set(StatusCode::BAD_REQUEST, &email, &form.token, Some(why))
                 }
                 Err(e) => page_error(e),
             }
@@ -535,18 +537,24 @@ async fn password_submit(
 
 pub(super) fn page_error(e: AdminError) -> Response {
     match e {
+        AdminError::Refused(why) => pages::message(
+            StatusCode::BAD_REQUEST,
+            "password-link-unusable-title",
+            why,
+            true,
+        ),
         AdminError::NotFound(why) | AdminError::BadRequest(why) => pages::message(
             StatusCode::BAD_REQUEST,
-            "This link cannot be used",
-            &why,
+            "password-link-unusable-title",
+            Msg::new("error-detail").arg("detail", why),
             true,
         ),
         AdminError::Store(e) => {
             tracing::error!(error = %e, "store unavailable");
             pages::message(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "Unavailable right now",
-                "The service cannot reach its database. Try again in a minute.",
+                "error-unavailable-title",
+                "error-unavailable",
                 true,
             )
         }
@@ -555,8 +563,8 @@ pub(super) fn page_error(e: AdminError) -> Response {
             tracing::error!(error = %other, "internal error");
             pages::message(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                "The request could not be completed. Try again.",
+                "error-internal-title",
+                "error-request-failed",
                 true,
             )
         }

@@ -33,6 +33,8 @@ pub struct AuthorizeQuery {
     request: Option<String>,
     request_uri: Option<String>,
     acr_values: Option<String>,
+    ui_locales: Option<String>,
+    domain_hint: Option<String>,
 }
 
 /// The query or form, with its `resource` values (RFC 8707 §2; see [`resources`]).
@@ -55,6 +57,8 @@ impl From<(AuthorizeQuery, Vec<String>)> for AuthorizeParams {
             request_uri: q.request_uri,
             resource,
             acr_values: q.acr_values,
+            ui_locales: q.ui_locales,
+            domain_hint: q.domain_hint,
         }
     }
 }
@@ -90,8 +94,8 @@ async fn handle(
         AuthorizeOutcome::Redirect(url) => Ok(Redirect::to(url.as_str()).into_response()),
         AuthorizeOutcome::Page(msg) => Ok(pages::message(
             StatusCode::BAD_REQUEST,
-            "This sign-in request is not valid",
-            &msg,
+            "error-invalid-request-title",
+            msg,
             true,
         )),
         AuthorizeOutcome::Login { tx, new_browser } => {

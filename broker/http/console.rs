@@ -18,8 +18,10 @@ use super::error::PageError;
 use super::extract::{Browser, PageForm, PageQuery};
 use super::pages::{
     self, ConsoleHeader, ConsoleNewOrgPage, ConsoleOrgPage, ConsoleOrgsPage, NewOrgFields,
+    OrgNotice,
 };
 use crate::directory::{OrganizationSpec, SyncSpec};
+use crate::i18n::Msg;
 use crate::service::Broker;
 use crate::service::account::Landing;
 use crate::service::admin::AdminError;
@@ -54,11 +56,8 @@ impl FromRequestParts<Arc<Broker>> for Console {
             )),
             ConsoleAccess::NotAnAdmin(email) => Err(pages::message(
                 StatusCode::FORBIDDEN,
-                "Not an administrator",
-                &format!(
-                    "You are signed in as {email}, who may not use the admin console. Sign out \
-                     and sign in as an administrator."
-                ),
+                "console-not-admin-title",
+                Msg::new("console-not-admin").arg("email", email),
                 true,
             )),
         }
@@ -82,30 +81,32 @@ pub struct Notice {
 }
 
 impl Notice {
-    fn text(&self) -> Option<String> {
+    fn msg(&self) -> Option<Msg> {
         match (self.done.as_deref(), self.n) {
-            (Some("imported"), Some(n)) => Some(format!(
-                "{n} user{} imported. Switch single sign-on on for those who should use it.",
-                if n == 1 { "" } else { "s" }
-            )),
-            (done, _) => notice_text(done).map(str::to_owned),
+            // Two messages, not one with a plural: the catalogs' arguments are text.
+            (Some("imported"), Some(1)) => Some(Msg::new("console-done-imported-one")),
+            (Some("imported"), Some(n)) => {
+                Some(Msg::new("console-done-imported").arg("count", n.to_string()))
+            }
+            (done, _) => notice_id(done).map(Msg::new),
         }
     }
 }
 
-fn notice_text(done: Option<&str>) -> Option<&'static str> {
+/// The message of `?done=…`.
+fn notice_id(done: Option<&str>) -> Option<&'static str> {
     Some(match done? {
-        "created" => "The organisation was created.",
-        "sync" => "The users were synced with the tenant.",
-        "sso-on" => "Single sign-on was switched on.",
-        "sso-off" => "Single sign-on was switched off.",
-        "disabled" => "The user was disabled and signed out everywhere.",
-        "enabled" => "The user was enabled.",
-        "revoked" => "The user was signed out everywhere.",
-        "admin-granted" => "The administrator was added.",
-        "changed" => "The organisation's settings were saved.",
-        "deleted" => "The organisation was deleted; its users stay in the directory.",
-        "admin-removed" => "The administrator was removed.",
+        "created" => "console-done-created",
+        "sync" => "console-done-sync",
+        "sso-on" => "console-done-sso-on",
+        "sso-off" => "console-done-sso-off",
+        "disabled" => "console-done-disabled",
+        "enabled" => "console-done-enabled",
+        "revoked" => "console-done-revoked",
+        "admin-granted" => "console-done-admin-granted",
+        "changed" => "console-done-changed",
+        "deleted" => "console-done-deleted",
+        "admin-removed" => "console-done-admin-removed",
         _ => return None,
     })
 }
@@ -118,7 +119,7 @@ pub async fn organizations(
     match broker.admin().console_organizations(&admin).await {
         Ok(orgs) => pages::render(
             StatusCode::OK,
-            &ConsoleOrgsPage::new(&admin, &orgs, notice_text(q.done.as_deref())),
+            &ConsoleOrgsPage::new(&admin, &orgs, notice_id(q.done.as_deref()).map(Msg::new)),
         ),
         Err(e) => page_error(e),
     }
@@ -130,15 +131,15 @@ pub async fn organization(
     Path(org): Path<String>,
     PageQuery(q): PageQuery<Notice>,
 ) -> Response {
-    org_page(&broker, &admin, &org, q.text().as_deref(), None).await
+    org_page(&broker, &admin, &org, q.msg().map(OrgNotice::Done), None).await
 }
 
 async fn org_page(
     broker: &Broker,
     admin: &ConsoleAdmin,
     org: &str,
-    notice: Option<&str>,
-    error: Option<&str>,
+    notice: Option<OrgNotice>,
+    error: Option<Msg>,
 ) -> Response {
     match broker.admin().console_organization(admin, org).await {
         Ok((view, users, admins)) => pages::render(
@@ -297,9 +298,7 @@ pub async fn import(
         admin.check_csrf(&csrf)?;
         admin.check_org(&org)?;
         if oids.is_empty() {
-            return Err(AdminError::BadRequest(
-                "Tick at least one user to import.".into(),
-            ));
+            return Err(AdminError::Refused(Msg::new("console-import-none")));
         }
         broker.admin().import(&org, &oids, &admin.ctx).await
     }
@@ -376,13 +375,14 @@ pub async fn user_password_link(
     .await;
     match result {
         Ok(link) => {
-            let notice = format!(
-                "A password link, valid once until {}: {} — give it to the user over a channel \
-                 you trust; it is not shown again.",
-                pages::format_time(link.expires_at),
-                link.url
-            );
-            org_page(&broker, &admin, &f.org, Some(&notice), None).await
+            org_page(
+                &broker,
+                &admin,
+                &f.org,
+                Some(OrgNotice::PasswordLink(link)),
+                None,
+            )
+            .await
         }
         Err(e) => action_error(&broker, &admin, &f.org, e).await,
     }
@@ -540,7 +540,7 @@ pub async fn create_organization(
         return page_error(AdminError::Forbidden);
     }
     if let Err(e) = admin.check_csrf(&f.csrf) {
-        return new_org_page(&broker, &admin, &f, &[e.to_string()]);
+        return new_org_page(&broker, &admin, &f, &[reason(e)]);
     }
     match broker
         .admin()
@@ -552,9 +552,11 @@ pub async fn create_organization(
             percent(&view.id)
         ))
         .into_response(),
-        Err(AdminError::Invalid(problems)) => new_org_page(&broker, &admin, &f, &problems),
-        Err(e @ (AdminError::Conflict(_) | AdminError::BadRequest(_))) => {
-            new_org_page(&broker, &admin, &f, &[e.to_string()])
+        Err(AdminError::Invalid(problems)) => {
+            new_org_page(&broker, &admin, &f, &policy_problems(problems))
+        }
+        Err(e @ (AdminError::Conflict(_) | AdminError::BadRequest(_) | AdminError::Refused(_))) => {
+            new_org_page(&broker, &admin, &f, &[reason(e)])
         }
         Err(e) => page_error(e),
     }
@@ -585,7 +587,7 @@ pub async fn replace_organization(
     // The id stays what the address says.
     f.id = org.clone();
     if let Err(e) = admin.check_csrf(&f.csrf) {
-        return org_form_page(&broker, &admin, &f, &[e.to_string()], Some(&org));
+        return org_form_page(&broker, &admin, &f, &[reason(e)], Some(&org));
     }
     match broker
         .admin()
@@ -594,10 +596,10 @@ pub async fn replace_organization(
     {
         Ok(_) => back_to(&org, "changed"),
         Err(AdminError::Invalid(problems)) => {
-            org_form_page(&broker, &admin, &f, &problems, Some(&org))
+            org_form_page(&broker, &admin, &f, &policy_problems(problems), Some(&org))
         }
-        Err(e @ (AdminError::Conflict(_) | AdminError::BadRequest(_))) => {
-            org_form_page(&broker, &admin, &f, &[e.to_string()], Some(&org))
+        Err(e @ (AdminError::Conflict(_) | AdminError::BadRequest(_) | AdminError::Refused(_))) => {
+            org_form_page(&broker, &admin, &f, &[reason(e)], Some(&org))
         }
         Err(e) => page_error(e),
     }
@@ -626,7 +628,7 @@ fn new_org_page(
     broker: &Broker,
     admin: &ConsoleAdmin,
     f: &NewOrgForm,
-    problems: &[String],
+    problems: &[Msg],
 ) -> Response {
     org_form_page(broker, admin, f, problems, None)
 }
@@ -636,7 +638,7 @@ fn org_form_page(
     broker: &Broker,
     admin: &ConsoleAdmin,
     f: &NewOrgForm,
-    problems: &[String],
+    problems: &[Msg],
     editing: Option<&str>,
 ) -> Response {
     let policy = broker.policy();
@@ -649,6 +651,7 @@ fn org_form_page(
             StatusCode::BAD_REQUEST
         },
         &ConsoleNewOrgPage {
+            c: super::chrome::Chrome::current(super::chrome::For::default()),
             header: ConsoleHeader::of(admin),
             upstreams: &upstreams,
             fields: NewOrgFields {
@@ -681,29 +684,54 @@ fn back_to(org: &str, done: &str) -> Response {
 async fn action_error(broker: &Broker, admin: &ConsoleAdmin, org: &str, e: AdminError) -> Response {
     match e {
         AdminError::BadRequest(_)
+        | AdminError::Refused(_)
         | AdminError::Conflict(_)
         | AdminError::Graph(_)
         | AdminError::NotFound(_)
             if admin.may_manage(org) =>
         {
-            org_page(broker, admin, org, None, Some(&e.to_string())).await
+            org_page(broker, admin, org, None, Some(reason(e))).await
         }
         other => page_error(other),
     }
+}
+
+/// Why an action was refused, for the page: the service's message, or its reason as it is.
+fn reason(e: AdminError) -> Msg {
+    match e {
+        AdminError::Refused(why) => why,
+        other => Msg::new("error-detail").arg("detail", other.to_string()),
+    }
+}
+
+/// The policy's problems with an organisation, each naming its field, as they are.
+fn policy_problems(problems: Vec<String>) -> Vec<Msg> {
+    problems
+        .into_iter()
+        .map(|p| Msg::new("error-detail").arg("detail", p))
+        .collect()
 }
 
 fn page_error(e: AdminError) -> Response {
     match e {
         AdminError::Forbidden => pages::message(
             StatusCode::FORBIDDEN,
-            "Not allowed",
-            "You may not administer this, or it does not exist.",
+            "console-forbidden-title",
+            "console-forbidden",
             true,
         ),
-        AdminError::NotFound(why) => pages::message(StatusCode::NOT_FOUND, "Not found", &why, true),
-        AdminError::BadRequest(why) => {
-            pages::message(StatusCode::BAD_REQUEST, "This cannot be done", &why, true)
-        }
+        AdminError::NotFound(why) => pages::message(
+            StatusCode::NOT_FOUND,
+            "error-not-found-title",
+            Msg::new("error-detail").arg("detail", why),
+            true,
+        ),
+        e @ (AdminError::BadRequest(_) | AdminError::Refused(_)) => pages::message(
+            StatusCode::BAD_REQUEST,
+            "console-cannot-title",
+            reason(e),
+            true,
+        ),
         other => super::admin::page_error(other),
     }
 }

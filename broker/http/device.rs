@@ -113,8 +113,8 @@ pub async fn decision(
         _ => {
             return Ok(pages::message(
                 StatusCode::BAD_REQUEST,
-                "Sign-in could not continue",
-                "The form could not be read. Go back and try again.",
+                "error-title",
+                "error-form-unreadable",
                 true,
             ));
         }
@@ -126,15 +126,15 @@ pub async fn decision(
     Ok(if approved {
         pages::message(
             StatusCode::OK,
-            "Device connected",
-            "You are signed in on your device. You can close this window.",
+            "device-connected-title",
+            "device-connected",
             false,
         )
     } else {
         pages::message(
             StatusCode::OK,
-            "Device not connected",
-            "You denied the request. Nothing was signed in.",
+            "device-denied-title",
+            "device-denied",
             false,
         )
     })

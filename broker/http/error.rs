@@ -7,6 +7,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::pages;
+use crate::i18n::Msg;
 use crate::op::{ErrorCode, OpError};
 use crate::password::{BUSY_RETRY_AFTER, PasswordError};
 use crate::service::ServiceError;
@@ -72,8 +73,8 @@ pub fn busy_page() -> Response {
     retry_after(
         pages::message(
             StatusCode::TOO_MANY_REQUESTS,
-            "Very busy right now",
-            "The service is very busy. Wait a moment, then try again.",
+            "error-busy-title",
+            "error-busy",
             true,
         ),
         BUSY_RETRY_AFTER,
@@ -112,7 +113,7 @@ impl IntoResponse for ApiError {
                 resp
             }
             ServiceError::Restart(msg) => {
-                oauth_json(StatusCode::BAD_REQUEST, "invalid_request", &msg)
+                oauth_json(StatusCode::BAD_REQUEST, "invalid_request", &msg.english())
             }
             ServiceError::SignIn {
                 unavailable: true,
@@ -121,10 +122,10 @@ impl IntoResponse for ApiError {
             } => oauth_json(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "temporarily_unavailable",
-                &message,
+                &message.english(),
             ),
             ServiceError::SignIn { message, .. } => {
-                oauth_json(StatusCode::BAD_REQUEST, "invalid_grant", &message)
+                oauth_json(StatusCode::BAD_REQUEST, "invalid_grant", &message.english())
             }
             ServiceError::Store(e) => {
                 tracing::error!(error = %e, "store unavailable");
@@ -196,16 +197,14 @@ impl From<ServiceError> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self.0 {
-            ServiceError::Restart(msg) => pages::message(
-                StatusCode::BAD_REQUEST,
-                "Sign-in could not continue",
-                &msg,
-                true,
-            ),
+            ServiceError::Restart(msg) => {
+                pages::message(StatusCode::BAD_REQUEST, "error-title", msg, true)
+            }
+            // The OAuth error's description is for the application's developer: as it is.
             ServiceError::Op(e) => pages::message(
                 status_of(e.code),
-                "Sign-in could not continue",
-                &e.description,
+                "error-title",
+                Msg::new("error-detail").arg("detail", e.description),
                 true,
             ),
             ServiceError::SignIn {
@@ -218,22 +217,22 @@ impl IntoResponse for PageError {
                 } else {
                     StatusCode::FORBIDDEN
                 },
-                &title,
-                &message,
+                title,
+                message,
                 true,
             ),
             ServiceError::RateLimited(_) => pages::message(
                 StatusCode::TOO_MANY_REQUESTS,
-                "Too many attempts",
-                "Wait a few minutes, then try again.",
+                "error-too-many-title",
+                "error-too-many",
                 true,
             ),
             ServiceError::Store(e) => {
                 tracing::error!(error = %e, "store unavailable");
                 let mut resp = pages::message(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "Sign-in is unavailable right now",
-                    "The sign-in service cannot reach its database. Try again in a minute.",
+                    "error-store-title",
+                    "error-store",
                     true,
                 );
                 resp.headers_mut()
@@ -245,8 +244,8 @@ impl IntoResponse for PageError {
                 tracing::error!(error = %e, "internal error");
                 pages::message(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong",
-                    "The sign-in service could not complete your request. Try again.",
+                    "error-internal-title",
+                    "error-internal",
                     true,
                 )
             }

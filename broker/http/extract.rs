@@ -105,7 +105,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for PageResourceForm<T>
             Ok((form, found)) => Ok(PageResourceForm(form, found)),
             Err(ResourceFormRejection::Form(r)) => Err(r.into()),
             Err(ResourceFormRejection::Body(_)) => Err(PageError(ServiceError::Restart(
-                "The form could not be read. Go back and try again.".into(),
+                "error-form-unreadable".into(),
             ))),
         }
     }
@@ -118,9 +118,7 @@ pub struct PageForm<T>(pub T);
 
 impl From<FormRejection> for PageError {
     fn from(_: FormRejection) -> Self {
-        PageError(ServiceError::Restart(
-            "The form could not be read. Go back and try again.".into(),
-        ))
+        PageError(ServiceError::Restart("error-form-unreadable".into()))
     }
 }
 
@@ -131,9 +129,7 @@ pub struct PageQuery<T>(pub T);
 
 impl From<QueryRejection> for PageError {
     fn from(_: QueryRejection) -> Self {
-        PageError(ServiceError::Restart(
-            "The address is malformed (a parameter is repeated or invalid).".into(),
-        ))
+        PageError(ServiceError::Restart("error-address-malformed".into()))
     }
 }
 

@@ -30,9 +30,9 @@ pub async fn page(
     let Some(tx) = q.tx else {
         return Ok(pages::message_with_link(
             StatusCode::OK,
-            "Sign in",
-            "Sign-in starts at the application you want to use. To see your account here, open your account page.",
-            ("/account", "Go to your account"),
+            "login-title",
+            "login-no-request",
+            ("/account", "login-go-to-account"),
         ));
     };
     let view = broker.sign_in().login_page(&tx, &ctx).await?;

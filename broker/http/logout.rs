@@ -63,13 +63,14 @@ async fn handle(
     {
         LogoutOutcome::Page(msg) => Ok(pages::message(
             StatusCode::BAD_REQUEST,
-            "Sign-out request not valid",
-            &msg,
+            "logout-invalid-title",
+            msg,
             true,
         )),
         LogoutOutcome::Confirm { csrf, client_name } => Ok(pages::render(
             StatusCode::OK,
             &LogoutConfirmPage {
+                c: super::chrome::Chrome::current(super::chrome::For::default()),
                 csrf: &csrf,
                 client_name: client_name.as_deref(),
                 id_token_hint: q.id_token_hint.as_deref(),
@@ -83,16 +84,7 @@ async fn handle(
             let jar = jar.add(names.removal(names.session));
             Ok(match redirect {
                 Some(url) => (jar, Redirect::to(url.as_str())).into_response(),
-                None => (
-                    jar,
-                    pages::message_with_link(
-                        StatusCode::OK,
-                        "You are signed out",
-                        "You have been signed out of idbroker.",
-                        ("/account", "Sign in again"),
-                    ),
-                )
-                    .into_response(),
+                None => (jar, pages::signed_out(&broker.policy())).into_response(),
             })
         }
     }

@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 mod authorize;
+pub mod chrome;
 mod console;
 pub mod cookies;
 mod device;
@@ -68,12 +69,10 @@ impl<T> App for T where
 /// The whole application: the routes, wrapped once in the layers.
 pub fn router(broker: Arc<Broker>) -> impl App {
     let https = broker.policy().issuer.is_https();
-    let router = Router::new()
-        .route(
-            "/.well-known/openid-configuration",
-            get(discovery::openid_configuration),
-        )
-        .route("/jwks", get(discovery::jwks))
+    // The pages: they speak the reader's language and wear the policy's brand (see
+    // [`chrome`]). The protocol endpoints below stay out of that layer: they serve no page
+    // but `/authorize`'s error pages, which are here for that reason.
+    let pages = Router::new()
         .route("/authorize", get(authorize::get).post(authorize::post))
         .route("/login", get(login::page))
         .route("/login/identifier", post(login::identifier))
@@ -84,16 +83,8 @@ pub fn router(broker: Arc<Broker>) -> impl App {
             crate::service::sso::CALLBACK_PATH,
             get(login::upstream_callback),
         )
-        .route("/token", post(token::token))
-        .route("/device_authorization", post(device::authorization))
         .route("/device", get(device::page).post(device::enter))
         .route("/device/decision", post(device::decision))
-        .route("/revoke", post(token::revoke))
-        .route("/introspect", post(token::introspect))
-        .route(
-            "/userinfo",
-            get(userinfo::userinfo).post(userinfo::userinfo),
-        )
         .route("/logout", get(logout::get).post(logout::post))
         .route("/account", get(account::page))
         .route("/account/callback", get(account::callback))
@@ -132,12 +123,33 @@ pub fn router(broker: Arc<Broker>) -> impl App {
         )
         .route("/admin/users/{id}/revoke", post(console::user_revoke))
         .route("/admin/audit", get(console::audit))
+        .merge(admin::routes())
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&broker),
+            chrome::scope,
+        ));
+    let router = Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .route("/jwks", get(discovery::jwks))
+        .route("/token", post(token::token))
+        .route("/device_authorization", post(device::authorization))
+        .route("/revoke", post(token::revoke))
+        .route("/introspect", post(token::introspect))
+        .route(
+            "/userinfo",
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/static/idbroker.css", get(stylesheet))
-        .merge(admin::routes())
-        .fallback(not_found)
+        .route("/static/localtime.js", get(localtime_script))
+        .route("/branding/{name}", get(branding_asset))
+        .merge(pages)
         .with_state(broker);
     with_layers(router, https)
 }
@@ -148,7 +160,7 @@ pub fn router(broker: Arc<Broker>) -> impl App {
 const SECURITY_HEADERS: [(HeaderName, &str); 6] = [
     (
         header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'",
     ),
     (header::X_FRAME_OPTIONS, "DENY"),
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -228,11 +240,56 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
+/// The page script: shows every `<time>` in the reader's time zone and language. The pages
+/// work without it (the times then read in UTC).
+async fn localtime_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("static/localtime.js"),
+    )
+}
+
+/// A logo, favicon or theme of the policy, by the digest in its name: cached for a year
+/// (a changed file has a new name). An SVG is an image here, never a document that runs.
+async fn branding_asset(
+    axum::extract::State(broker): axum::extract::State<Arc<Broker>>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> axum::response::Response {
+    let policy = broker.policy();
+    let Some(asset) = policy.branding.assets.get(&name) else {
+        return not_found().await.into_response();
+    };
+    (
+        [
+            (header::CONTENT_TYPE, asset.content_type),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+            ),
+        ],
+        axum::body::Bytes::from_owner(ArcBytes(Arc::clone(&asset.bytes))),
+    )
+        .into_response()
+}
+
+/// An asset's bytes as a response body, without copying them.
+struct ArcBytes(Arc<[u8]>);
+
+impl AsRef<[u8]> for ArcBytes {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 async fn not_found() -> impl IntoResponse {
     pages::message(
         StatusCode::NOT_FOUND,
-        "Not found",
-        "There is nothing at this address.",
+        "error-not-found-title",
+        "error-not-found",
         true,
     )
 }

@@ -34,6 +34,11 @@ pub struct AuthorizeParams {
     pub resource: Vec<String>,
     /// OIDC Core §3.1.2.1.
     pub acr_values: Option<String>,
+    /// OIDC Core §3.1.2.1: the languages of the pages, in order of preference.
+    pub ui_locales: Option<String>,
+    /// The user's organisation by an email domain, as Entra's `domain_hint`: its brand shows
+    /// from the first page.
+    pub domain_hint: Option<String>,
 }
 
 /// What `prompt` asks for (OIDC Core §3.1.2.1).
@@ -66,13 +71,17 @@ pub struct ValidRequest {
     /// The requested authentication context classes the broker knows, in order of
     /// preference (see `crate::acr`).
     pub acr_values: Vec<String>,
+    pub ui_locales: Option<String>,
+    /// Lower-cased.
+    pub domain_hint: Option<String>,
 }
 
 /// Why a request was refused, and where the refusal may be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthorizeError {
-    /// The client or redirect URI is not valid: show a page, redirect nowhere.
-    Page(String),
+    /// The client or redirect URI is not valid: show a page, redirect nowhere. A message id
+    /// of the catalogs (`broker/i18n/catalogs`).
+    Page(&'static str),
     /// The client and redirect URI are valid: redirect there with `error`.
     Redirect {
         redirect_uri: Box<Url>,
@@ -89,27 +98,21 @@ const MAX_PARAM: usize = 2048;
 pub const MAX_STATE: usize = 512;
 pub const MAX_NONCE: usize = 512;
 pub const MAX_LOGIN_HINT: usize = 256;
+pub const MAX_UI_LOCALES: usize = 256;
 
 pub fn validate(policy: &Policy, p: &AuthorizeParams) -> Result<ValidRequest, AuthorizeError> {
     let Some(client_id) = p.client_id.as_deref().filter(|s| !s.is_empty()) else {
-        return Err(AuthorizeError::Page("The request has no client_id.".into()));
+        return Err(AuthorizeError::Page("authorize-no-client-id"));
     };
     let Some(client) = policy.client(client_id).cloned() else {
-        return Err(AuthorizeError::Page(
-            "The application that sent you here is not registered with this sign-in service."
-                .into(),
-        ));
+        return Err(AuthorizeError::Page("authorize-unknown-client"));
     };
     // OIDC Core §3.1.2.1: redirect_uri is REQUIRED.
     let Some(requested) = p.redirect_uri.as_deref() else {
-        return Err(AuthorizeError::Page(
-            "The request has no redirect_uri.".into(),
-        ));
+        return Err(AuthorizeError::Page("authorize-no-redirect-uri"));
     };
     let Some(redirect_uri) = redirect_uri::match_redirect(&client, requested) else {
-        return Err(AuthorizeError::Page(
-            "The application asked to return to an address that is not registered for it.".into(),
-        ));
+        return Err(AuthorizeError::Page("error-unregistered-redirect"));
     };
     let state = p.state.clone();
     let fail = |error: OpError| AuthorizeError::Redirect {
@@ -125,6 +128,8 @@ pub fn validate(policy: &Policy, p: &AuthorizeParams) -> Result<ValidRequest, Au
         ("login_hint", &p.login_hint, MAX_LOGIN_HINT),
         ("code_challenge", &p.code_challenge, MAX_PARAM),
         ("acr_values", &p.acr_values, MAX_PARAM),
+        ("ui_locales", &p.ui_locales, MAX_UI_LOCALES),
+        ("domain_hint", &p.domain_hint, MAX_LOGIN_HINT),
     ] {
         if value.as_ref().is_some_and(|v| v.len() > max) {
             return Err(fail(OpError::invalid_request(format!(
@@ -237,6 +242,13 @@ pub fn validate(policy: &Policy, p: &AuthorizeParams) -> Result<ValidRequest, Au
         max_age,
         login_hint,
         acr_values: crate::acr::parse_requested(p.acr_values.as_deref()),
+        ui_locales: p.ui_locales.clone().filter(|s| !s.trim().is_empty()),
+        domain_hint: p
+            .domain_hint
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_ascii_lowercase),
     })
 }
 

@@ -188,6 +188,7 @@ mod tests {
             sync_interval: None,
             admins: vec![],
             groups,
+            branding: Default::default(),
         }
     }
 
@@ -225,6 +226,7 @@ mod tests {
             always_groups: false,
             always_roles: false,
             groups_limit: limit,
+            logo: None,
         }
     }
 

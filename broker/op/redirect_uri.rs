@@ -80,6 +80,7 @@ mod tests {
             always_groups: false,
             always_roles: false,
             groups_limit: crate::policy::DEFAULT_GROUPS_LIMIT,
+            logo: None,
         }
     }
 

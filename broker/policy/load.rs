@@ -182,3 +182,5 @@ fn budget_reason(breach: &BudgetBreach) -> String {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_branding;

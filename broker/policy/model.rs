@@ -48,6 +48,10 @@ pub struct Policy {
     pub server: ServerLimits,
     /// The Argon2 hashing threads and their queue (fixed at start).
     pub password_hashing: PasswordHashing,
+    /// The pages' product name, logo, colours and footer (`branding`).
+    pub branding: Arc<Branding>,
+    /// The pages' message catalogs and default language (`i18n`).
+    pub i18n: Arc<crate::i18n::Catalogs>,
 }
 
 impl Policy {
@@ -252,6 +256,8 @@ pub struct Client {
     pub always_roles: bool,
     /// The most groups a token carries; more, and the token says `groups_overflow`.
     pub groups_limit: usize,
+    /// The application's logo on the login page (`clients[].branding.logo`).
+    pub logo: Option<Arc<Asset>>,
 }
 
 /// The default of `clients[].groups_limit`: under Entra's 200, so that a token fits a
@@ -522,6 +528,8 @@ pub struct Organization {
     /// emails; the policy file's only).
     pub admins: Vec<String>,
     pub groups: OrgGroups,
+    /// The logo and colours its users see once the login knows the organisation.
+    pub branding: OrgBranding,
 }
 
 /// Which groups an organisation's users have in tokens.
@@ -710,6 +718,7 @@ pub fn builtin_account_client(issuer: &Issuer) -> Client {
         always_groups: false,
         always_roles: false,
         groups_limit: DEFAULT_GROUPS_LIMIT,
+        logo: None,
     }
 }
 
@@ -735,4 +744,68 @@ impl Default for ServerLimits {
             idle_timeout: Duration::from_secs(60),
         }
     }
+}
+
+/// The product's name when the policy gives none.
+pub const DEFAULT_PRODUCT_NAME: &str = "idbroker";
+
+/// A file the pages show (a logo, a favicon) or the stylesheet of a theme, held in memory and
+/// served under a name made of its digest (`/branding/<name>`), so it may be cached forever.
+#[derive(Debug)]
+pub struct Asset {
+    /// `<first 16 hex digits of the SHA-256>.<extension>`.
+    pub name: String,
+    pub content_type: &'static str,
+    pub bytes: Arc<[u8]>,
+}
+
+impl Asset {
+    /// Where the pages load it from.
+    pub fn url(&self) -> String {
+        format!("/branding/{}", self.name)
+    }
+}
+
+/// The broker's brand (`branding`).
+#[derive(Debug, Clone)]
+pub struct Branding {
+    pub product_name: String,
+    pub logo: Option<Arc<Asset>>,
+    pub favicon: Option<Arc<Asset>>,
+    /// The accent colours' stylesheet; `None`: the shipped colours.
+    pub theme: Option<Arc<Asset>>,
+    pub links: FooterLinks,
+    /// Where the password step's "Forgot password?" leads; `None`: no link.
+    pub forgot_password: Option<Url>,
+    /// Every asset of the policy (the broker's, the clients', the organisations'), by name.
+    pub assets: HashMap<String, Arc<Asset>>,
+}
+
+impl Default for Branding {
+    fn default() -> Self {
+        Branding {
+            product_name: DEFAULT_PRODUCT_NAME.to_owned(),
+            logo: None,
+            favicon: None,
+            theme: None,
+            links: FooterLinks::default(),
+            forgot_password: None,
+            assets: HashMap::new(),
+        }
+    }
+}
+
+/// The pages' footer (`branding.links`).
+#[derive(Debug, Clone, Default)]
+pub struct FooterLinks {
+    pub privacy: Option<Url>,
+    pub terms: Option<Url>,
+    pub help: Option<Url>,
+}
+
+/// An organisation's brand (`organizations[].branding`).
+#[derive(Debug, Clone, Default)]
+pub struct OrgBranding {
+    pub logo: Option<Arc<Asset>>,
+    pub theme: Option<Arc<Asset>>,
 }

@@ -40,6 +40,48 @@ pub(super) struct RawPolicy {
     pub trusted_proxies: Vec<Text>,
     pub server: Option<RawServer>,
     pub password_hashing: Option<RawPasswordHashing>,
+    pub branding: Option<Spanned<RawBranding>>,
+    pub i18n: Option<Spanned<RawI18n>>,
+}
+
+/// `branding:` the pages' product name, logo, colours and footer.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBranding {
+    pub product_name: Option<Text>,
+    /// The folder the logos are read from.
+    pub assets: Option<Text>,
+    pub logo: Option<Text>,
+    pub favicon: Option<Text>,
+    pub primary_color: Option<Text>,
+    pub primary_color_dark: Option<Text>,
+    pub links: Option<Spanned<RawFooterLinks>>,
+    pub forgot_password: Option<Text>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawFooterLinks {
+    pub privacy: Option<Text>,
+    pub terms: Option<Text>,
+    pub help: Option<Text>,
+}
+
+/// `i18n:` the pages' default language and the operator's catalogs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawI18n {
+    pub default_locale: Option<Text>,
+    pub messages: Option<Text>,
+}
+
+/// `clients[].branding` and `organizations[].branding`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBrand {
+    pub logo: Option<Text>,
+    pub primary_color: Option<Text>,
+    pub primary_color_dark: Option<Text>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -151,6 +193,7 @@ pub(super) struct RawClient {
     pub claims: Option<Vec<Text>>,
     /// The most groups a token carries before the overflow rule applies.
     pub groups_limit: Option<Spanned<u32>>,
+    pub branding: Option<Spanned<RawBrand>>,
 }
 
 /// An API (a resource server, RFC 8707): the audience of the access tokens it accepts.
@@ -256,6 +299,7 @@ pub(super) struct RawOrganization {
     pub jit: Option<Spanned<bool>>,
     pub sync: Option<Spanned<RawSync>>,
     pub groups: Option<Spanned<RawOrgGroups>>,
+    pub branding: Option<Spanned<RawBrand>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -25,6 +25,7 @@ use super::{Organization, Policy, Problem, Upstream, UpstreamKind};
 pub(super) use directory::Taken;
 
 mod apis;
+mod branding;
 mod client_tokens;
 mod clients;
 mod directory;
@@ -86,6 +87,7 @@ pub(super) fn validate(
     let mut v = Validator {
         env,
         problems: Vec::new(),
+        assets: branding::Assets::default(),
     };
     let issuer = v.issuer(raw.issuer.as_ref());
     let listen = v.listen(raw.listen.as_ref());
@@ -94,6 +96,9 @@ pub(super) fn validate(
     let store = v.store(raw.store.as_ref());
     let lifetimes = v.lifetimes(raw.lifetimes.as_ref());
     let admin = raw.admin.as_ref().map(|a| v.admin(a)).unwrap_or_default();
+    // Before the clients and organisations: their logos come from its folder.
+    let mut branding = v.branding(raw.branding.as_ref());
+    let i18n = v.i18n(raw.i18n.as_ref());
     let clients = v.clients(&raw.clients, &keys);
     let apis = v.apis(&raw.apis, &raw.clients);
     let (upstreams, declared_upstreams) = v.upstreams(&raw.upstreams);
@@ -105,6 +110,7 @@ pub(super) fn validate(
     let server = v.server(raw.server.as_ref());
     let password_hashing = v.password_hashing(raw.password_hashing.as_ref());
 
+    branding.assets = std::mem::take(&mut v.assets).into_served();
     let mut problems = v.problems;
     let Some(issuer) = issuer.filter(|_| problems.is_empty()) else {
         if problems.is_empty() {
@@ -153,6 +159,8 @@ pub(super) fn validate(
         trusted_proxies,
         server,
         password_hashing,
+        branding: Arc::new(branding),
+        i18n,
     })
 }
 
@@ -184,6 +192,7 @@ pub(super) fn runtime_organization(
     let mut v = Validator {
         env: &|_| None,
         problems: Vec::new(),
+        assets: branding::Assets::default(),
     };
     match v.runtime_organization(raw, taken, &declared) {
         Some(org) if v.problems.is_empty() => Ok(org),
@@ -197,6 +206,8 @@ type DeclaredUpstreams = HashMap<String, Option<RawUpstreamKind>>;
 struct Validator<'e> {
     env: EnvLookup<'e>,
     problems: Vec<Problem>,
+    /// The logos read so far (see [`branding`]).
+    assets: branding::Assets,
 }
 
 impl Validator<'_> {

@@ -47,7 +47,7 @@ impl Landing {
 }
 
 /// Shown when the account page's sign-in cannot be completed and must start again.
-const MSG_SIGN_IN_EXPIRED: &str = "The sign-in expired. Open your account page again.";
+const MSG_SIGN_IN_EXPIRED: &str = "account-sign-in-expired";
 
 /// What the account page shows.
 #[derive(Debug)]
@@ -142,7 +142,7 @@ impl SignIn<'_> {
     ) -> Result<(), ServiceError> {
         let client = self
             .account_client()
-            .ok_or_else(|| ServiceError::Restart("The account page is not available.".into()))?;
+            .ok_or_else(|| ServiceError::Restart("account-unavailable".into()))?;
         let params = TokenParams {
             grant_type: Some("authorization_code".into()),
             code: Some(code.to_owned()),
@@ -164,9 +164,7 @@ impl SignIn<'_> {
         everywhere: bool,
     ) -> Result<(), ServiceError> {
         if !ct_eq(csrf.as_bytes(), logout_csrf(session_cookie).as_bytes()) {
-            return Err(ServiceError::Restart(
-                "The form expired; please try again.".into(),
-            ));
+            return Err(ServiceError::Restart("error-form-expired".into()));
         }
         let Some(session) = self.broker.store.session(&digest(session_cookie)).await? else {
             return Ok(());

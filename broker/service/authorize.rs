@@ -35,7 +35,7 @@ pub enum AuthorizeOutcome {
         new_browser: Option<String>,
     },
     /// An error page: the request cannot be answered to the client (RFC 6749 §4.1.2.1).
-    Page(String),
+    Page(&'static str),
 }
 
 /// The parts of an authorization request a code is issued for: what the code is bound to,
@@ -120,9 +120,7 @@ impl SignIn<'_> {
                         .await?;
                     return Ok(AuthorizeOutcome::Redirect(url));
                 }
-                Err(ServiceError::Restart(
-                    "Your session ended; please sign in again.".into(),
-                ))
+                Err(ServiceError::Restart("error-session-ended".into()))
             }
             SessionUse::LoginRequired => Ok(AuthorizeOutcome::Redirect(self.error_redirect(
                 &req.redirect_uri,
@@ -164,6 +162,8 @@ impl SignIn<'_> {
                     response_mode: None,
                     max_age: req.max_age,
                     login_hint: req.login_hint,
+                    ui_locales: req.ui_locales,
+                    domain_hint: req.domain_hint,
                     browser: digest(&browser),
                     csrf: random_handle(),
                     stage: LoginStage::Identifier,

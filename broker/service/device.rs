@@ -34,8 +34,7 @@ pub const DEVICE_CODE_TTL_SECS: u64 = 600;
 /// User-code entries per client IP per rate-limit window (RFC 8628 §5.1: guessing).
 pub const USER_CODE_ATTEMPTS_PER_IP: u32 = 10;
 
-pub const MSG_BAD_USER_CODE: &str =
-    "That code is not valid or has expired. Check the code shown on your device.";
+pub const MSG_BAD_USER_CODE: &str = "device-bad-code";
 
 /// The `/device_authorization` response (RFC 8628 §3.2).
 #[derive(Debug, Clone, serde::Serialize)]
@@ -252,6 +251,8 @@ impl Devices<'_> {
             response_mode: None,
             max_age: None,
             login_hint: None,
+            ui_locales: None,
+            domain_hint: None,
             browser: digest(browser),
             csrf: random_handle(),
             stage: LoginStage::Identifier,
@@ -546,10 +547,7 @@ impl Devices<'_> {
 }
 
 fn device_gone() -> ServiceError {
-    ServiceError::Restart(
-        "This device sign-in has expired or was already answered. Start again on your device."
-            .into(),
-    )
+    ServiceError::Restart("device-gone".into())
 }
 
 #[cfg(test)]

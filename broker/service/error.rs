@@ -17,14 +17,14 @@ pub enum ServiceError {
     /// The user's login cannot continue and must start again (expired or foreign
     /// transaction, bad CSRF token). The text is shown to the user.
     #[error("{0}")]
-    Restart(String),
+    Restart(crate::i18n::Msg),
     /// Single sign-on did not succeed. `title` and `message` are shown to the user and say
     /// nothing internal; `unavailable` means the upstream (not the user) is the problem.
     #[error("{title}: {message}")]
     SignIn {
         unavailable: bool,
-        title: String,
-        message: String,
+        title: crate::i18n::Msg,
+        message: crate::i18n::Msg,
     },
     /// Too many attempts: come back after this many seconds.
     #[error("too many attempts; retry after {0} s")]

@@ -177,9 +177,9 @@ impl Tokens<'_> {
                 tracing::warn!(upstream = %upstream.id, error = %e, "token exchange: upstream unavailable");
                 return Err(Err(ServiceError::SignIn {
                     unavailable: true,
-                    title: format!("{} sign-in is unavailable right now", upstream.display_name),
-                    message: "the organisation's sign-in keys cannot be fetched; retry later"
-                        .into(),
+                    title: crate::i18n::Msg::new("error-upstream-unavailable-title")
+                        .arg("upstream", upstream.display_name.clone()),
+                    message: crate::i18n::Msg::new("error-upstream-keys"),
                 }));
             }
         };

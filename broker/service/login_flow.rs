@@ -12,11 +12,12 @@ use super::{ServiceError, SignIn};
 use crate::secret::{ct_eq, digest};
 use crate::store::{LoginStage, LoginTx, User};
 
-pub const MSG_ENTER_EMAIL: &str = "Enter your email address.";
-pub const MSG_BAD_CREDENTIALS: &str = "The email address or password is incorrect.";
-pub const MSG_TOO_MANY: &str = "Too many attempts. Wait a few minutes, then try again.";
-pub const MSG_BUSY: &str = "Sign-in is very busy right now. Wait a moment, then try again.";
-pub const MSG_RESTART: &str = "This sign-in has expired or was opened in another browser. Go back to the application and start again.";
+// The messages the login page says, as ids of the catalogs (`broker/i18n/catalogs`).
+pub const MSG_ENTER_EMAIL: &str = "login-error-enter-email";
+pub const MSG_BAD_CREDENTIALS: &str = "login-error-bad-credentials";
+pub const MSG_TOO_MANY: &str = "login-error-too-many";
+pub const MSG_BUSY: &str = "login-error-busy";
+pub const MSG_RESTART: &str = "error-restart";
 
 /// Which form the login page shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +39,14 @@ pub struct LoginView {
     pub client_name: String,
     /// The upstream's display name, for the choice step.
     pub upstream_name: Option<String>,
+    /// A message id of the catalogs.
     pub error: Option<&'static str>,
+    /// The client's id, for its logo.
+    pub client_id: String,
+    /// The organisation, once the identifier (or a hint) names one: its brand.
+    pub organization: Option<String>,
+    /// The request's `ui_locales` (OIDC Core §3.1.2.1).
+    pub ui_locales: Option<String>,
     /// Set when the answer is a rate-limit refusal: seconds until retrying makes sense.
     pub retry_after: Option<u64>,
 }
@@ -184,6 +192,18 @@ impl SignIn<'_> {
                 .unwrap_or_default(),
             _ => tx.identifier.clone().unwrap_or_default(),
         };
+        // The organisation by the identifier typed, else by the hints: its brand shows from
+        // the step it is known (a domain's, the same for every address in it).
+        let organization = tx
+            .identifier
+            .as_deref()
+            .or(tx.login_hint.as_deref())
+            .and_then(|e| policy.org_for_email(e))
+            .or_else(|| {
+                let domain = tx.domain_hint.as_deref()?;
+                policy.org_by_domain.get(domain)
+            })
+            .map(|o| o.id.clone());
         LoginView {
             step,
             tx: tx.id.clone(),
@@ -193,6 +213,9 @@ impl SignIn<'_> {
             upstream_name,
             error,
             retry_after: None,
+            client_id: tx.request.client_id.clone(),
+            organization,
+            ui_locales: tx.ui_locales.clone(),
         }
     }
 }

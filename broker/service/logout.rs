@@ -25,8 +25,8 @@ pub enum LogoutOutcome {
     },
     /// Signed out: go to the client's registered URI, or show the signed-out page.
     Done { redirect: Option<Url> },
-    /// The request cannot be honoured; redirect nowhere.
-    Page(String),
+    /// The request cannot be honoured; redirect nowhere. A message id of the catalogs.
+    Page(&'static str),
 }
 
 impl SignIn<'_> {
@@ -49,17 +49,13 @@ impl SignIn<'_> {
             {
                 Ok(c) if c.iss == policy.issuer.as_str() => Some(c),
                 _ => {
-                    return Ok(LogoutOutcome::Page(
-                        "The sign-out request carried an invalid ID token.".into(),
-                    ));
+                    return Ok(LogoutOutcome::Page("logout-bad-hint"));
                 }
             },
         };
         let client_id = match (&hint, p.client_id.as_deref()) {
             (Some(h), Some(c)) if h.aud != c => {
-                return Ok(LogoutOutcome::Page(
-                    "The sign-out request names two different applications.".into(),
-                ));
+                return Ok(LogoutOutcome::Page("logout-two-clients"));
             }
             (Some(h), _) => Some(h.aud.clone()),
             (None, c) => c.map(str::to_owned),
@@ -75,16 +71,11 @@ impl SignIn<'_> {
                     Some(url)
                 }
                 None => {
-                    return Ok(LogoutOutcome::Page(
-                        "The application asked to return to an address that is not registered for it."
-                            .into(),
-                    ));
+                    return Ok(LogoutOutcome::Page("error-unregistered-redirect"));
                 }
             },
             (Some(_), None) => {
-                return Ok(LogoutOutcome::Page(
-                    "The sign-out request does not say which application it comes from.".into(),
-                ));
+                return Ok(LogoutOutcome::Page("logout-no-client"));
             }
         };
 

@@ -13,6 +13,7 @@ use super::authorize::BrowserContext;
 use super::login_flow::{LoginNext, MSG_RESTART, Step};
 use super::{ServiceError, SignIn};
 use crate::hrd::{LoginMethod, UpstreamRoute};
+use crate::i18n::Msg;
 use crate::policy::{Organization, Policy, SsoMode, Upstream};
 use crate::secret::{digest, random_handle};
 use crate::store::{AuditRecord, LoginStage, LoginTx, UpstreamLeg, User, UserSource};
@@ -142,10 +143,7 @@ impl SignIn<'_> {
                 "access_denied"
                 | "consent_required"
                 | "interaction_required"
-                | "login_required" => refused(
-                    &upstream,
-                    "The sign-in was cancelled or refused. Go back to the application and try again.",
-                ),
+                | "login_required" => refused(&upstream, "error-upstream-cancelled"),
                 _ => unavailable(&upstream),
             });
         }
@@ -189,10 +187,7 @@ impl SignIn<'_> {
             Matched::Refused(refusal) => {
                 record.identifier = identity.email.clone().or(record.identifier);
                 self.broker.audit.record(record.because(refusal.reason()));
-                return Err(refused(
-                    &upstream,
-                    "Your account is not set up for sign-in here. Contact your administrator.",
-                ));
+                return Err(refused(&upstream, "error-upstream-not-set-up"));
             }
         };
         let mut record = record.succeeded().user(&user.id);
@@ -417,10 +412,7 @@ fn failure_reason(e: &UpstreamError) -> &'static str {
 
 fn upstream_failure(upstream: &Upstream, e: &UpstreamError) -> ServiceError {
     match e {
-        UpstreamError::Verify(_) => refused(
-            upstream,
-            "The answer from your organisation's sign-in could not be verified. Go back to the application and try again.",
-        ),
+        UpstreamError::Verify(_) => refused(upstream, "error-upstream-unverified"),
         _ => unavailable(upstream),
     }
 }
@@ -428,17 +420,19 @@ fn upstream_failure(upstream: &Upstream, e: &UpstreamError) -> ServiceError {
 fn unavailable(upstream: &Upstream) -> ServiceError {
     ServiceError::SignIn {
         unavailable: true,
-        title: format!("{} sign-in is unavailable right now", upstream.display_name),
-        message: "Try again in a few minutes. If it keeps happening, contact your administrator."
-            .into(),
+        title: Msg::new("error-upstream-unavailable-title")
+            .arg("upstream", upstream.display_name.clone()),
+        message: Msg::new("error-upstream-unavailable"),
     }
 }
 
-fn refused(upstream: &Upstream, message: &str) -> ServiceError {
+/// `message` is a message id of the catalogs.
+fn refused(upstream: &Upstream, message: &'static str) -> ServiceError {
     ServiceError::SignIn {
         unavailable: false,
-        title: format!("{} sign-in did not complete", upstream.display_name),
-        message: message.into(),
+        title: Msg::new("error-upstream-refused-title")
+            .arg("upstream", upstream.display_name.clone()),
+        message: Msg::new(message),
     }
 }
 

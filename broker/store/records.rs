@@ -43,6 +43,12 @@ pub struct LoginTx {
     pub response_mode: Option<String>,
     pub max_age: Option<u64>,
     pub login_hint: Option<String>,
+    /// OIDC Core §3.1.2.1 `ui_locales`: the pages' languages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ui_locales: Option<String>,
+    /// An email domain naming the user's organisation, for its brand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_hint: Option<String>,
     /// Digest of the browser-binding cookie: only this browser may continue the login.
     pub browser: String,
     /// CSRF token of this transaction's forms (compared in constant time).

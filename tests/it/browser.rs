@@ -95,3 +95,55 @@ async fn device_page_in_chromium() {
     let tokens: serde_json::Value = resp.json().await.unwrap();
     assert!(tokens["id_token"].is_string());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn branding_and_languages_in_chromium() {
+    let w = crate::branding::world().await;
+    let policy = w.tb.broker.policy();
+    let catalogs = std::sync::Arc::new(idbroker::i18n::Catalogs::shipped());
+    let mut texts = serde_json::Map::new();
+    for tag in ["en", "de", "fr"] {
+        let l = catalogs.exactly(tag).unwrap();
+        texts.insert(
+            tag.into(),
+            serde_json::json!({
+                "title": l.t("login-title"),
+                "next": l.t("login-next"),
+                "password_title": l.t("login-password-title"),
+            }),
+        );
+    }
+    let contoso = &policy.org_by_id["contoso"].branding;
+    texts.insert(
+        "contoso_logo".into(),
+        contoso.logo.as_ref().unwrap().url().into(),
+    );
+    texts.insert(
+        "contoso_theme".into(),
+        contoso.theme.as_ref().unwrap().url().into(),
+    );
+    texts.insert(
+        "broker_logo".into(),
+        policy.branding.logo.as_ref().unwrap().url().into(),
+    );
+    texts.insert(
+        "contoso_colour".into(),
+        crate::branding::CONTOSO_COLOUR.into(),
+    );
+    // Kept after the run for people to look at: target/screenshots/.
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    run_script(
+        "branding.mjs",
+        &[
+            &crate::branding::authorize(&w.tb.base, ""),
+            &serde_json::Value::Object(texts).to_string(),
+            shots.to_str().unwrap(),
+            &w.tb.base,
+            crate::support::broker::PASSWORD,
+        ],
+    )
+    .await;
+    for name in ["login-en-light", "login-de-dark", "contoso-password-dark"] {
+        assert!(shots.join(format!("{name}.png")).exists(), "{name}.png");
+    }
+}

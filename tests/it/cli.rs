@@ -59,6 +59,50 @@ async fn check_config_accepts_the_demo_and_locates_problems() {
 }
 
 #[tokio::test]
+async fn check_config_refuses_a_dim_colour_a_scripted_svg_and_a_huge_logo_with_their_places() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("evil.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\">\n<script>alert(1)</script>\n</svg>\n",
+    )
+    .unwrap();
+    let mut huge = b"\x89PNG\r\n\x1a\n".to_vec();
+    huge.resize(300 * 1024, 0);
+    std::fs::write(dir.path().join("huge.png"), huge).unwrap();
+    let path = dir.path().join("broker.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "issuer: http://127.0.0.1:8080\nbranding:\n  assets: {}\n  logo: evil.svg\n  favicon: huge.png\n  primary_color: \"#8ab0ff\"\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let bad = bin()
+        .args(["check-config", "--config", path.to_str().unwrap()])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    let file = path.display();
+    let svg = dir.path().join("evil.svg");
+    for expected in [
+        format!("{file}:4:9: branding.logo: {}:2:1:", svg.display()),
+        format!("{file}:5:12: branding.favicon: "),
+        format!(
+            "{file}:6:18: branding.primary_color: #8ab0ff has a contrast of 2.16:1 with the button text #ffffff in light mode"
+        ),
+    ] {
+        assert!(err.contains(&expected), "{expected}\nnot in:\n{err}");
+    }
+    assert!(
+        err.contains("<script>") && err.contains("307200 bytes"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn hash_secret_prints_an_argon2id_hash() {
     let mut child = bin()
         .arg("hash-secret")

@@ -9,6 +9,7 @@ mod apps;
 mod architecture;
 mod audit;
 mod backup;
+mod branding;
 mod browser;
 mod cli;
 mod client_assertion;

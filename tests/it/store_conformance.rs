@@ -1475,6 +1475,8 @@ async fn login_tx_swap_is_compare_and_swap(kv: Backend) {
         response_mode: None,
         max_age: None,
         login_hint: None,
+        ui_locales: None,
+        domain_hint: None,
         browser: "browser-digest".into(),
         csrf: "csrf".into(),
         stage: LoginStage::Identifier,

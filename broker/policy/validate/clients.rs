@@ -314,6 +314,7 @@ impl Validator<'_> {
             c.claims.as_ref(),
             c.groups_limit.as_ref(),
         );
+        let logo = self.client_logo(path, c.branding.as_ref());
         if self.problems.len() > before {
             return None;
         }
@@ -333,6 +334,7 @@ impl Validator<'_> {
             always_groups: groups.always_groups,
             always_roles: groups.always_roles,
             groups_limit: groups.groups_limit,
+            logo,
         })
     }
 

@@ -353,6 +353,7 @@ impl Validator<'_> {
         };
         let admins = self.emails(&o.admins, &format!("{path}.admins"));
         let groups = self.org_groups(path, o.groups.as_ref(), kind);
+        let branding = self.org_branding(path, o.branding.as_ref());
         Some(Organization {
             id: id?.to_owned(),
             origin: OrgOrigin::PolicyFile,
@@ -365,6 +366,7 @@ impl Validator<'_> {
             jit,
             sync_interval,
             groups,
+            branding,
         })
     }
 

@@ -53,7 +53,7 @@ pub enum ConsentOutcome {
         description: String,
     },
     /// The callback itself is refused (unknown, used or expired state; another tenant).
-    Refused(&'static str),
+    Refused(crate::i18n::Msg),
 }
 
 impl Admin<'_> {
@@ -112,9 +112,9 @@ impl Admin<'_> {
             .filter(|s| !s.is_empty() && s.len() <= 128)
         else {
             self.broker.audit.record(record.because("no_state"));
-            return Ok(ConsentOutcome::Refused(
-                "This consent response has no valid state. Start again from a new consent link.",
-            ));
+            return Ok(ConsentOutcome::Refused(crate::i18n::Msg::new(
+                "consent-no-state",
+            )));
         };
         let taken: Option<ConsentLinkState> = self
             .broker
@@ -123,9 +123,9 @@ impl Admin<'_> {
             .await?;
         let Some(link) = taken.filter(|l| l.expires_at > now) else {
             self.broker.audit.record(record.because("unknown_state"));
-            return Ok(ConsentOutcome::Refused(
-                "This consent link has expired or was already used. Create a new consent link.",
-            ));
+            return Ok(ConsentOutcome::Refused(crate::i18n::Msg::new(
+                "consent-link-gone",
+            )));
         };
         let record = record.organization(&link.organization);
         if let Some(error) = params.error.as_deref().filter(|e| !e.is_empty()) {
@@ -169,9 +169,9 @@ impl Admin<'_> {
         let tenant = params.tenant.as_deref().unwrap_or_default().to_lowercase();
         if !granted {
             self.broker.audit.record(record.because("not_granted"));
-            return Ok(ConsentOutcome::Refused(
-                "Microsoft did not report that consent was granted. Try the consent link again.",
-            ));
+            return Ok(ConsentOutcome::Refused(crate::i18n::Msg::new(
+                "consent-not-reported",
+            )));
         }
         if tenant != link.tenant {
             // Consent in another tenant says nothing about this organisation's tenant.
@@ -180,10 +180,9 @@ impl Admin<'_> {
                     .because("wrong_tenant")
                     .detail(format!("tenant {tenant}")),
             );
-            return Ok(ConsentOutcome::Refused(
-                "Consent was granted in a different Microsoft Entra tenant than this organisation's. \
-                 Sign in to the organisation's own tenant and use a new consent link.",
-            ));
+            return Ok(ConsentOutcome::Refused(crate::i18n::Msg::new(
+                "consent-wrong-tenant",
+            )));
         }
         self.broker
             .store

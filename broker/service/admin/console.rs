@@ -61,9 +61,9 @@ impl ConsoleAdmin {
         if crate::secret::ct_eq(csrf.as_bytes(), self.csrf.as_bytes()) {
             Ok(())
         } else {
-            Err(AdminError::BadRequest(
-                "The form expired; go back, reload the page and try again.".into(),
-            ))
+            Err(AdminError::Refused(crate::i18n::Msg::new(
+                "console-form-expired",
+            )))
         }
     }
 }

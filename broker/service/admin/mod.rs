@@ -49,6 +49,9 @@ pub enum AdminError {
     Forbidden,
     #[error("{0}")]
     BadRequest(String),
+    /// A refusal a user reads on a page (a password-set link's), in their language.
+    #[error("{0}")]
+    Refused(crate::i18n::Msg),
     #[error("{0}")]
     Conflict(String),
     /// An organisation the policy's rules refuse: every problem, each naming its field.
@@ -72,7 +75,7 @@ impl AdminError {
             AdminError::Unauthorized => "bad_token".into(),
             AdminError::NotFound(_) => "not_found".into(),
             AdminError::Forbidden => "forbidden".into(),
-            AdminError::BadRequest(_) => "bad_request".into(),
+            AdminError::BadRequest(_) | AdminError::Refused(_) => "bad_request".into(),
             AdminError::Conflict(_) => "conflict".into(),
             AdminError::Invalid(_) => "invalid_organization".into(),
             AdminError::Graph(g) => g.code().into(),

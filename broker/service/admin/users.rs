@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{Admin, AdminCtx, AdminError};
 use crate::clock::UnixTime;
 use crate::hrd::{self, LoginMethod};
+use crate::i18n::Msg;
 use crate::policy::Policy;
 use crate::secret::{digest, random_handle};
 use crate::store::{AuditRecord, UpstreamLink, User, UserConflict, UserSource};
@@ -246,7 +247,7 @@ impl<'a> Admin<'a> {
 
     /// The email a password-set link is for, if it is still usable (the page's GET).
     pub async fn password_link_email(&self, token: &str) -> Result<String, AdminError> {
-        let gone = || AdminError::NotFound("This link has expired or was already used.".into());
+        let gone = || AdminError::Refused(Msg::new("password-link-gone"));
         if token.is_empty() || token.len() > 128 {
             return Err(gone());
         }
@@ -275,7 +276,7 @@ impl<'a> Admin<'a> {
     ) -> Result<(), AdminError> {
         let mut record = AuditRecord::success("user.password.set_by_link", self.broker.now());
         let result = async {
-            let gone = || AdminError::NotFound("This link has expired or was already used.".into());
+            let gone = || AdminError::Refused(Msg::new("password-link-gone"));
             if token.is_empty() || token.len() > 128 {
                 return Err(gone());
             }
@@ -285,7 +286,7 @@ impl<'a> Admin<'a> {
                 password.expose_secret().as_bytes(),
                 confirm.expose_secret().as_bytes(),
             ) {
-                return Err(AdminError::BadRequest("The two passwords differ.".into()));
+                return Err(AdminError::Refused(Msg::new("password-differ")));
             }
             // Hash before spending the link, so that a busy hashing queue (or a failure)
             // leaves it usable; but only for a link that exists, so an invalid token costs
@@ -427,17 +428,17 @@ impl<'a> Admin<'a> {
 fn check_password(p: &str) -> Result<(), AdminError> {
     let n = p.chars().count();
     if n < PASSWORD_MIN_CHARS {
-        return Err(AdminError::BadRequest(format!(
-            "The password needs at least {PASSWORD_MIN_CHARS} characters."
-        )));
+        return Err(AdminError::Refused(
+            Msg::new("password-too-short").arg("min", PASSWORD_MIN_CHARS.to_string()),
+        ));
     }
     // The login page refuses more than 1024 bytes before hashing; a password set here must
     // be usable there, so the cap is in bytes too.
     if n > PASSWORD_MAX_CHARS || p.len() > crate::service::login::MAX_PASSWORD {
-        return Err(AdminError::BadRequest(format!(
-            "The password may have at most {} bytes.",
-            crate::service::login::MAX_PASSWORD
-        )));
+        return Err(AdminError::Refused(
+            Msg::new("password-too-long")
+                .arg("max", crate::service::login::MAX_PASSWORD.to_string()),
+        ));
     }
     Ok(())
 }

@@ -74,8 +74,19 @@ impl Browser {
     /// A browser whose requests reach the broker through a trusted proxy that reports
     /// `ip` as the client address (`X-Forwarded-For`), so that per-IP limits see `ip`.
     pub fn forwarded_for(ip: &str) -> Browser {
+        Browser::with_headers(&[("x-forwarded-for", ip)])
+    }
+
+    /// A browser that asks for pages in `accept_language` (`Accept-Language`).
+    pub fn speaking(accept_language: &str) -> Browser {
+        Browser::with_headers(&[("accept-language", accept_language)])
+    }
+
+    fn with_headers(pairs: &[(&'static str, &str)]) -> Browser {
         let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert("x-forwarded-for", ip.parse().unwrap());
+        for (name, value) in pairs {
+            headers.insert(*name, value.parse().unwrap());
+        }
         Browser {
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
