@@ -21,16 +21,25 @@ pub const PASSWORD: &str = "urn:idbroker:acr:pwd";
 /// its token (`amr: ["fed"]`).
 pub const SSO: &str = "urn:idbroker:acr:sso";
 
+/// A sign-in with two factors at the broker (`amr` has `mfa`, RFC 8176 §2): a password and a
+/// one-time code, or a passkey with user verification.
+pub const MFA: &str = "urn:idbroker:acr:mfa";
+
 /// Every value the broker can assert: `acr_values_supported` (OIDC Discovery §3), and the
 /// only values a client's `default_acr_values` / `required_acr_values` may name.
-pub const SUPPORTED: &[&str] = &[PASSWORD, SSO];
+pub const SUPPORTED: &[&str] = &[PASSWORD, SSO, MFA];
 
 /// The classes a sign-in achieves, the most specific first (empty when its methods are
 /// unknown: no class is claimed for them).
 pub fn achieved(auth: &Authentication) -> &'static [&'static str] {
-    if auth.amr.iter().any(|m| m == "fed") {
+    let has = |method: &str| auth.amr.iter().any(|m| m == method);
+    if has("fed") {
         &[SSO]
-    } else if auth.amr.iter().any(|m| m == "pwd") {
+    } else if has("mfa") && has("pwd") {
+        &[MFA, PASSWORD]
+    } else if has("mfa") {
+        &[MFA]
+    } else if has("pwd") {
         &[PASSWORD]
     } else {
         &[]
@@ -109,7 +118,7 @@ mod tests {
     fn auth(amr: &str) -> Authentication {
         Authentication {
             auth_time: 1,
-            amr: vec![amr.to_owned()],
+            amr: amr.split('+').map(str::to_owned).collect(),
             idp: (amr == "fed").then(|| "entra".to_owned()),
             organization: None,
             acr: None,
@@ -149,6 +158,13 @@ mod tests {
             // An unknown method achieves nothing: no claim, and no requirement is met.
             ("otp", &[PASSWORD], &[], &[], Unasked),
             ("otp", &[], &[], &[PASSWORD], Unmet),
+            // A second factor: MFA, and still a password sign-in; a passkey is MFA alone.
+            ("pwd+otp+mfa", &[MFA], &[], &[], Assert(MFA)),
+            ("pwd+otp+mfa", &[], &[], &[PASSWORD], Assert(PASSWORD)),
+            ("pwd+otp+mfa", &[], &[], &[MFA], Assert(MFA)),
+            ("pwd", &[], &[], &[MFA], Unmet),
+            ("hwk+user+mfa", &[PASSWORD], &[], &[], Assert(MFA)),
+            ("hwk+user+mfa", &[], &[], &[PASSWORD], Unmet),
         ];
         for (amr, requested, default, required, expect) in cases {
             assert_eq!(

@@ -31,6 +31,18 @@ macro_rules! catalog_files {
                 concat!($locale, "/console.ftl"),
                 include_str!(concat!("catalogs/", $locale, "/console.ftl")),
             ),
+            (
+                concat!($locale, "/reset.ftl"),
+                include_str!(concat!("catalogs/", $locale, "/reset.ftl")),
+            ),
+            (
+                concat!($locale, "/mfa.ftl"),
+                include_str!(concat!("catalogs/", $locale, "/mfa.ftl")),
+            ),
+            (
+                concat!($locale, "/passkeys.ftl"),
+                include_str!(concat!("catalogs/", $locale, "/passkeys.ftl")),
+            ),
         ]
     };
 }

@@ -274,7 +274,7 @@ impl Devices<'_> {
         tx: &LoginTx,
         device_key: &str,
         user: &User,
-        amr: &str,
+        amr: &[&str],
         idp: Option<String>,
     ) -> Result<LoginNext, ServiceError> {
         let restart = || ServiceError::Restart(MSG_RESTART.into());
@@ -299,7 +299,7 @@ impl Devices<'_> {
             user_id: user.id.clone(),
             auth: Authentication {
                 auth_time: now,
-                amr: vec![amr.to_owned()],
+                amr: amr.iter().map(|m| (*m).to_owned()).collect(),
                 idp,
                 organization: user.organization.clone(),
                 acr: None,

@@ -80,7 +80,7 @@ impl Broker {
     pub(super) async fn start_session(
         &self,
         user: &User,
-        amr: &str,
+        amr: &[&str],
         idp: Option<String>,
         organization: Option<String>,
         ip: Option<String>,
@@ -93,7 +93,7 @@ impl Broker {
             user_id: user.id.clone(),
             auth: Authentication {
                 auth_time: now,
-                amr: vec![amr.to_owned()],
+                amr: amr.iter().map(|m| (*m).to_owned()).collect(),
                 idp,
                 organization,
                 acr: None,

@@ -209,7 +209,7 @@ impl SignIn<'_> {
             .ip_unhit(PASSWORD_IP_FAMILY, ctx.ip.as_deref())
             .await?;
         let device_cookie = self.remember_device(&identifier, &user, ctx).await?;
-        let next = self.finish_login(&tx, &user, "pwd", None, ctx).await?;
+        let next = self.finish_login(&tx, &user, &["pwd"], None, ctx).await?;
         Ok(match device_cookie {
             Some(cookie) => LoginNext::WithDeviceCookie(Box::new(next), cookie),
             None => next,

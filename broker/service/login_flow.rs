@@ -86,7 +86,7 @@ impl SignIn<'_> {
         &self,
         tx: &LoginTx,
         user: &User,
-        amr: &str,
+        amr: &[&str],
         idp: Option<String>,
         ctx: &BrowserContext,
     ) -> Result<LoginNext, ServiceError> {

@@ -197,7 +197,7 @@ impl SignIn<'_> {
             .refresh_upstream_groups(&upstream, organization.as_deref(), &user, &identity.groups)
             .await;
         let user = self.follow_profile(user, &identity).await?;
-        self.finish_login(&tx, &user, "fed", Some(upstream.id.clone()), ctx)
+        self.finish_login(&tx, &user, &["fed"], Some(upstream.id.clone()), ctx)
             .await
     }
 

@@ -102,7 +102,7 @@ async fn acr_values_and_a_clients_defaults_put_the_class_achieved_in_the_id_toke
         .unwrap();
     assert_eq!(
         meta["acr_values_supported"],
-        serde_json::json!([PASSWORD, SSO])
+        serde_json::json!([PASSWORD, SSO, idbroker::acr::MFA])
     );
     assert!(
         meta["claims_supported"]

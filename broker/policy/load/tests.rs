@@ -817,12 +817,12 @@ fn client_acr_values() {
     // Only values the broker can assert: anything else could never be met.
     check(
         &client(&format!(
-            "    required_acr_values: [urn:idbroker:acr:mfa]\n{WEB}"
+            "    required_acr_values: [urn:idbroker:acr:hwk]\n{WEB}"
         )),
         4,
         27,
-        "clients[0].required_acr_values[0]: unknown acr value \"urn:idbroker:acr:mfa\"; the \
-         broker asserts urn:idbroker:acr:pwd or urn:idbroker:acr:sso",
+        "clients[0].required_acr_values[0]: unknown acr value \"urn:idbroker:acr:hwk\"; the \
+         broker asserts urn:idbroker:acr:pwd, urn:idbroker:acr:sso or urn:idbroker:acr:mfa",
     );
     check(
         &client(&format!(

@@ -14,9 +14,10 @@ fn acr_value(value: &str) -> Result<String, String> {
     if crate::acr::SUPPORTED.contains(&value) {
         return Ok(value.to_owned());
     }
+    let (last, rest) = crate::acr::SUPPORTED.split_last().unwrap_or((&"", &[]));
     Err(format!(
-        "unknown acr value {value:?}; the broker asserts {}",
-        crate::acr::SUPPORTED.join(" or ")
+        "unknown acr value {value:?}; the broker asserts {} or {last}",
+        rest.join(", ")
     ))
 }
 
