@@ -26,6 +26,15 @@ pub struct Color {
 }
 
 impl Color {
+    /// The colour `0xrrggbb`.
+    pub const fn rgb(hex: u32) -> Color {
+        Color {
+            r: (hex >> 16) as u8,
+            g: (hex >> 8) as u8,
+            b: hex as u8,
+        }
+    }
+
     /// Parses `#rrggbb` or `#rgb` (hex digits in either case, nothing around them).
     /// The error is a sentence for the policy's error message.
     pub fn parse(text: &str) -> Result<Color, String> {
@@ -115,47 +124,19 @@ pub fn contrast(a: Color, b: Color) -> f64 {
 /// Least contrast ratio for normal text: WCAG 2.x success criterion 1.4.3, level AA.
 pub const MIN_CONTRAST: f64 = 4.5;
 /// Text on the accent-coloured button in light mode (white).
-pub const LIGHT_BUTTON_TEXT: Color = Color {
-    r: 0xff,
-    g: 0xff,
-    b: 0xff,
-};
+pub const LIGHT_BUTTON_TEXT: Color = Color::rgb(0xffffff);
 /// Card background in light mode (white); links on it are accent-coloured.
-pub const LIGHT_CARD: Color = Color {
-    r: 0xff,
-    g: 0xff,
-    b: 0xff,
-};
+pub const LIGHT_CARD: Color = Color::rgb(0xffffff);
 /// Text on the accent-coloured button in dark mode (`#121316`).
-pub const DARK_BUTTON_TEXT: Color = Color {
-    r: 0x12,
-    g: 0x13,
-    b: 0x16,
-};
+pub const DARK_BUTTON_TEXT: Color = Color::rgb(0x121316);
 /// Card background in dark mode (`#1d1f24`); links on it are accent-coloured.
-pub const DARK_CARD: Color = Color {
-    r: 0x1d,
-    g: 0x1f,
-    b: 0x24,
-};
+pub const DARK_CARD: Color = Color::rgb(0x1d1f24);
 /// Accent colour in light mode when the policy names none (`#2557d6`).
-pub const DEFAULT_LIGHT: Color = Color {
-    r: 0x25,
-    g: 0x57,
-    b: 0xd6,
-};
+pub const DEFAULT_LIGHT: Color = Color::rgb(0x2557d6);
 /// Accent colour in dark mode when the policy names none (`#8ab0ff`).
-pub const DEFAULT_DARK: Color = Color {
-    r: 0x8a,
-    g: 0xb0,
-    b: 0xff,
-};
+pub const DEFAULT_DARK: Color = Color::rgb(0x8ab0ff);
 
-const WHITE: Color = Color {
-    r: 0xff,
-    g: 0xff,
-    b: 0xff,
-};
+const WHITE: Color = Color::rgb(0xffffff);
 
 /// The accent colours of one theme, both checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

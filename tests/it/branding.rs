@@ -9,7 +9,7 @@ use idbroker::i18n::{Catalogs, Lang};
 use idbroker::op::pkce;
 
 use crate::support::broker::{PASSWORD, TestBroker, password_hash};
-use crate::support::browser::{Browser, Page};
+use crate::support::browser::{Browser, Page, html_escape};
 
 /// A logo whose bytes say whose it is.
 fn svg(colour: &str) -> String {
@@ -95,29 +95,18 @@ async fn open(b: &mut Browser, w: &World, extra: &str) -> Page {
 }
 
 async fn identifier(b: &mut Browser, w: &World, page: &Page, who: &str) -> Page {
-    b.post(
-        &w.tb.url("/login/identifier"),
-        &[
-            ("tx", &page.field("tx")),
-            ("csrf", &page.field("csrf")),
-            ("identifier", who),
-        ],
-    )
-    .await
+    b.submit(&w.tb.url("/login/identifier"), page, &[("identifier", who)])
+        .await
 }
 
-/// The text of `html` escaped as askama escapes it.
-fn escaped(text: &str) -> String {
-    text.replace('&', "&#38;")
-        .replace('<', "&#60;")
-        .replace('>', "&#62;")
-        .replace('"', "&#34;")
-        .replace('\'', "&#39;")
+async fn password(b: &mut Browser, w: &World, page: &Page, pw: &str) -> Page {
+    b.submit(&w.tb.url("/login/password"), page, &[("password", pw)])
+        .await
 }
 
 #[track_caller]
 fn says(page: &Page, tag: &str, id: &str) {
-    let text = escaped(&lang(tag).t(id));
+    let text = html_escape(&lang(tag).t(id));
     assert!(
         page.body.contains(&format!("<html lang=\"{tag}\">")),
         "not in {tag}:\n{}",
@@ -206,16 +195,7 @@ async fn no_page_in_any_language_shows_a_message_id() {
         let mut b = Browser::speaking(tag);
         let mut pages = vec![("identifier", open(&mut b, &w, "").await)];
         let step = identifier(&mut b, &w, &pages[0].1, "bob@fabrikam.com").await;
-        let wrong = b
-            .post(
-                &w.tb.url("/login/password"),
-                &[
-                    ("tx", &step.field("tx")),
-                    ("csrf", &step.field("csrf")),
-                    ("password", "not it"),
-                ],
-            )
-            .await;
+        let wrong = password(&mut b, &w, &step, "not it").await;
         pages.push(("password", step));
         pages.push(("password error", wrong));
         pages.push(("login without tx", b.get(&w.tb.url("/login")).await));
@@ -346,16 +326,7 @@ async fn the_account_page_names_browsers_and_times_in_the_readers_language() {
     let first = b.get(&w.tb.url("/account")).await;
     let page = b.follow(&w.tb.base, first).await;
     let step = identifier(&mut b, &w, &page, "bob@fabrikam.com").await;
-    let done = b
-        .post(
-            &w.tb.url("/login/password"),
-            &[
-                ("tx", &step.field("tx")),
-                ("csrf", &step.field("csrf")),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let done = password(&mut b, &w, &step, PASSWORD).await;
     let account = b.follow(&w.tb.base, done).await;
     says(&account, "de", "account-title");
     // The test browser's User-Agent names no known browser.

@@ -23,6 +23,17 @@ fn standalone_policy(dir: &std::path::Path, port: u16) -> String {
         .replace("listen: 127.0.0.1:0", &format!("listen: 127.0.0.1:{port}"))
 }
 
+/// `check-config` on `path`, which must refuse it (exit 1): what it printed on stderr.
+async fn refused_config(path: &std::path::Path) -> String {
+    let bad = bin()
+        .args(["check-config", "--config", path.to_str().unwrap()])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    String::from_utf8_lossy(&bad.stderr).into_owned()
+}
+
 #[tokio::test]
 async fn check_config_accepts_the_demo_and_locates_problems() {
     let ok = bin()
@@ -48,13 +59,7 @@ async fn check_config_accepts_the_demo_and_locates_problems() {
         "issuer: http://127.0.0.1:8080\nlistne: 127.0.0.1:8080\n",
     )
     .unwrap();
-    let bad = bin()
-        .args(["check-config", "--config", path.to_str().unwrap()])
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(bad.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&bad.stderr);
+    let err = refused_config(&path).await;
     assert!(err.contains(&format!("{}:2:1", path.display())), "{err}");
 }
 
@@ -78,13 +83,7 @@ async fn check_config_refuses_a_dim_colour_a_scripted_svg_and_a_huge_logo_with_t
         ),
     )
     .unwrap();
-    let bad = bin()
-        .args(["check-config", "--config", path.to_str().unwrap()])
-        .output()
-        .await
-        .unwrap();
-    assert_eq!(bad.status.code(), Some(1));
-    let err = String::from_utf8_lossy(&bad.stderr);
+    let err = refused_config(&path).await;
     let file = path.display();
     let svg = dir.path().join("evil.svg");
     for expected in [

@@ -5,6 +5,14 @@ use std::path::Path;
 
 use super::*;
 
+/// The problems of a policy text that must be refused.
+fn refused(text: &str) -> Vec<Problem> {
+    match load_str_with_env(Path::new("test.yaml"), text, &|_| None) {
+        Err(ConfigError::Invalid { problems, .. }) => problems,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
 /// A folder of logos for one test, and a policy text naming it.
 struct Assets {
     dir: tempfile::TempDir,
@@ -38,25 +46,23 @@ impl Assets {
         self.dir.path().display().to_string()
     }
 
-    fn load(&self, body: &str) -> Result<Policy, ConfigError> {
-        let text = format!(
+    fn text(&self, body: &str) -> String {
+        format!(
             "issuer: https://login.example.com\nbranding:\n  assets: {}\n{body}",
             self.path()
-        );
-        load_str_with_env(Path::new("test.yaml"), &text, &|_| None)
+        )
+    }
+
+    fn load(&self, body: &str) -> Result<Policy, ConfigError> {
+        load_str_with_env(Path::new("test.yaml"), &self.text(body), &|_| None)
     }
 
     /// The one problem of `body`, as `line:column: reason`.
     fn problem(&self, body: &str) -> String {
-        match self.load(body) {
-            Ok(_) => panic!("expected a refusal of:\n{body}"),
-            Err(ConfigError::Invalid { problems, .. }) => {
-                assert_eq!(problems.len(), 1, "{problems:?}");
-                let p = &problems[0];
-                format!("{}:{}: {}", p.line, p.column, p.reason)
-            }
-            Err(e) => panic!("{e}"),
-        }
+        let problems = refused(&self.text(body));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let p = &problems[0];
+        format!("{}:{}: {}", p.line, p.column, p.reason)
     }
 }
 
@@ -181,11 +187,7 @@ fn a_logo_over_the_limit_or_of_another_kind_or_elsewhere_is_refused() {
     );
     // A logo without a folder.
     let text = "issuer: https://login.example.com\nbranding:\n  logo: broker.svg\n";
-    let Err(ConfigError::Invalid { problems, .. }) =
-        load_str_with_env(Path::new("test.yaml"), text, &|_| None)
-    else {
-        panic!("refused")
-    };
+    let problems = refused(text);
     assert!(problems[0].reason.contains("set it"), "{problems:?}");
     // A client's colours are not a thing.
     let client = a.problem(
@@ -216,11 +218,7 @@ fn i18n_names_a_default_with_a_catalog_and_a_folder_of_valid_catalogs() {
     assert_eq!(p.i18n.negotiate(None, None).t("login-next"), "Weiter");
 
     std::fs::write(dir.path().join("fr.ftl"), "login-nxet = Suivant\n").unwrap();
-    let Err(ConfigError::Invalid { problems, .. }) =
-        load_str_with_env(Path::new("test.yaml"), &text, &|_| None)
-    else {
-        panic!("refused")
-    };
+    let problems = refused(&text);
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!((problems[0].line, problems[0].column), (4, 13));
     assert!(
@@ -229,13 +227,7 @@ fn i18n_names_a_default_with_a_catalog_and_a_folder_of_valid_catalogs() {
             .contains("fr.ftl:1:1: \"login-nxet\" is not a message"),
         "{problems:?}"
     );
-    let Err(ConfigError::Invalid { problems, .. }) = load_str_with_env(
-        Path::new("test.yaml"),
-        "issuer: https://login.example.com\ni18n: {default_locale: pt}\n",
-        &|_| None,
-    ) else {
-        panic!("refused")
-    };
+    let problems = refused("issuer: https://login.example.com\ni18n: {default_locale: pt}\n");
     assert!(
         problems[0]
             .reason

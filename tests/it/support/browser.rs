@@ -47,6 +47,15 @@ pub fn field(html: &str, name: &str) -> Option<String> {
     Some(html_unescape(&html[start..end]))
 }
 
+/// `text` escaped as askama escapes it in a page.
+pub fn html_escape(text: &str) -> String {
+    text.replace('&', "&#38;")
+        .replace('<', "&#60;")
+        .replace('>', "&#62;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}
+
 fn html_unescape(s: &str) -> String {
     s.replace("&#x2f;", "/")
         .replace("&#47;", "/")
@@ -156,6 +165,14 @@ impl Browser {
     }
 
     /// Follows redirects within `base` until a page, or a redirect leaving `base`.
+    /// Posts a form of `page` to `url`: its `tx` and `csrf`, and `fields`.
+    pub async fn submit(&mut self, url: &str, page: &Page, fields: &[(&str, &str)]) -> Page {
+        let (tx, csrf) = (page.field("tx"), page.field("csrf"));
+        let mut form = vec![("tx", tx.as_str()), ("csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.post(url, &form).await
+    }
+
     pub async fn follow(&mut self, base: &str, mut page: Page) -> Page {
         for _ in 0..10 {
             let Some(loc) = page.location.clone() else {
