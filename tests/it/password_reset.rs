@@ -100,6 +100,7 @@ async fn a_mailed_link_sets_a_new_password_once_and_ends_the_users_sessions() {
         .await
         .expect("the reset mail");
     assert_eq!(mail.to, vec![USER.to_owned()]);
+    assert!(mail.from.contains("no-reply@example.com"), "{}", mail.from);
     assert!(mail.text().contains("Subject: Reset your"), "{}", mail.data);
     let link = mail.link().expect("a link in the mail");
     assert!(
