@@ -17,6 +17,7 @@ pub mod i18n;
 pub mod jose;
 pub mod keys;
 pub mod logging;
+pub mod mail;
 pub mod metrics;
 pub mod op;
 pub mod password;

@@ -81,7 +81,7 @@ fn describe() {
     );
     describe_counter!(
         "idbroker_rate_limited_total",
-        "Requests refused by a rate limit, by limit (password, identifier, authorize, login_tx, admin_auth, client_auth, user_code)"
+        "Requests refused by a rate limit, by limit (password, identifier, authorize, login_tx, admin_auth, client_auth, user_code, password_queue, password_reset)"
     );
     describe_counter!(
         "idbroker_user_cache_total",

@@ -16,6 +16,7 @@ mod login;
 mod logout;
 pub mod observe;
 pub mod pages;
+mod reset;
 mod token;
 mod userinfo;
 
@@ -79,6 +80,7 @@ pub fn router(broker: Arc<Broker>) -> impl App {
         .route("/login/password", post(login::password))
         .route("/login/restart", post(login::restart))
         .route("/login/upstream", post(login::upstream))
+        .route(pages::FORGOT_PATH, get(reset::page).post(reset::request))
         .route(
             crate::service::sso::CALLBACK_PATH,
             get(login::upstream_callback),

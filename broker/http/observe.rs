@@ -51,6 +51,7 @@ const EXACT: &[&str] = &[
     "/admin/organizations/new",
     "/admin/consent/callback",
     "/password/set",
+    "/password/forgot",
     "/healthz",
     "/readyz",
     "/metrics",

@@ -11,6 +11,7 @@ use crate::service::admin::import::TenantUsersPage;
 use crate::service::admin::organizations::OrgView;
 use crate::service::admin::users::{PasswordLink, UserView};
 use crate::service::login_flow::{LoginView, Step};
+use crate::service::reset::ResetView;
 use crate::store::AuditRecord;
 
 #[derive(Template)]
@@ -536,19 +537,64 @@ pub fn login(view: &LoginView) -> Response {
         (Some(_), _) => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::OK,
     };
+    let mut c = Chrome::current(For {
+        ui_locales: view.ui_locales.as_deref(),
+        client: Some(&view.client_id),
+        organization: view.organization.as_deref(),
+    });
+    // The brand's own reset page wins; else the broker's, back to this login afterwards.
+    if c.forgot_password.is_none() && view.reset {
+        c.forgot_password = Some(format!("{FORGOT_PATH}?tx={}", view.tx));
+    }
     let mut resp = render(
         status,
         &LoginPage {
-            c: Chrome::current(For {
-                ui_locales: view.ui_locales.as_deref(),
-                client: Some(&view.client_id),
-                organization: view.organization.as_deref(),
-            }),
+            c,
             step: view.step,
             tx: &view.tx,
             csrf: &view.csrf,
             identifier: &view.identifier,
             upstream_name: view.upstream_name.as_deref().unwrap_or_default(),
+            error: view.error.map(Msg::new),
+        },
+    );
+    if let Some(secs) = view.retry_after
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
+}
+
+/// The self-service reset's page (see `service/reset.rs`).
+pub const FORGOT_PATH: &str = "/password/forgot";
+
+#[derive(Template)]
+#[template(path = "password_forgot.html")]
+struct ForgotPage<'a> {
+    c: Chrome,
+    view: &'a ResetView,
+    minutes: String,
+    error: Option<Msg>,
+}
+
+/// The reset page: the form, or what happens next once it was sent.
+pub fn password_forgot(view: &ResetView) -> Response {
+    let status = match (view.retry_after, view.error) {
+        (Some(_), _) => StatusCode::TOO_MANY_REQUESTS,
+        (None, Some(_)) => StatusCode::BAD_REQUEST,
+        (None, None) => StatusCode::OK,
+    };
+    let mut resp = render(
+        status,
+        &ForgotPage {
+            c: Chrome::current(For {
+                ui_locales: view.ui_locales.as_deref(),
+                client: Some(&view.client_id),
+                organization: view.organization.as_deref(),
+            }),
+            view,
+            minutes: view.minutes.to_string(),
             error: view.error.map(Msg::new),
         },
     );

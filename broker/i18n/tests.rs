@@ -25,7 +25,8 @@ fn messages(text: &str) -> BTreeMap<String, BTreeSet<String>> {
                 "{id} twice"
             );
             current = Some(id);
-        } else if !line.starts_with(' ') {
+        } else if !line.starts_with(' ') && !line.is_empty() {
+            // A blank line inside a multi-line message (a mail's paragraphs) continues it.
             current = None;
         }
         if let Some(id) = &current {

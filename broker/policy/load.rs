@@ -184,3 +184,5 @@ fn budget_reason(breach: &BudgetBreach) -> String {
 mod tests;
 #[cfg(test)]
 mod tests_branding;
+#[cfg(test)]
+mod tests_mail;

@@ -52,6 +52,10 @@ pub struct Policy {
     pub branding: Arc<Branding>,
     /// The pages' message catalogs and default language (`i18n`).
     pub i18n: Arc<crate::i18n::Catalogs>,
+    /// How the broker sends mail (`mail`), when it does.
+    pub mail: Option<Arc<MailPolicy>>,
+    /// The self-service password reset (`password_reset`).
+    pub password_reset: PasswordReset,
 }
 
 impl Policy {
@@ -67,6 +71,12 @@ impl Policy {
 
     pub fn upstream(&self, id: &str) -> Option<&Arc<Upstream>> {
         self.upstreams.get(id)
+    }
+
+    /// Whether the login page offers the self-service password reset: mail is configured
+    /// and `password_reset.enabled` is not `false`.
+    pub fn reset_by_mail(&self) -> Option<&MailPolicy> {
+        self.mail.as_deref().filter(|_| self.password_reset.enabled)
     }
 
     /// The broker groups the policy file gives the user who signs in with `email`.
@@ -808,4 +818,71 @@ pub struct FooterLinks {
 pub struct OrgBranding {
     pub logo: Option<Arc<Asset>>,
     pub theme: Option<Arc<Asset>>,
+}
+
+/// `mail`: the sender and the SMTP relay of the broker's mail (password-reset links).
+#[derive(Debug, Clone)]
+pub struct MailPolicy {
+    /// The `From:` mailbox, checked (`Name <address>` or `address`).
+    pub from: String,
+    pub smtp: SmtpRelay,
+}
+
+/// `mail.smtp`: where mail is handed over.
+#[derive(Debug, Clone)]
+pub struct SmtpRelay {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    /// The user name and password (RFC 4954 AUTH), from the environment or files.
+    pub credentials: Option<(String, SecretString)>,
+    /// How long one delivery may take, connection to `QUIT`.
+    pub timeout: Duration,
+}
+
+/// How the connection to the relay is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// TLS from the first byte (RFC 8314 §3.3, port 465).
+    Tls,
+    /// `STARTTLS` required before anything is sent (RFC 3207, port 587).
+    StartTls,
+    /// Plain SMTP: only to a relay on the loopback interface.
+    None,
+}
+
+impl SmtpSecurity {
+    pub fn default_port(self) -> u16 {
+        match self {
+            SmtpSecurity::Tls => 465,
+            SmtpSecurity::StartTls => 587,
+            SmtpSecurity::None => 25,
+        }
+    }
+}
+
+/// `password_reset`: the "Forgot password?" link of the password step, its mail and limits.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordReset {
+    /// Off only when `password_reset.enabled: false`; needs `mail` to be offered.
+    pub enabled: bool,
+    /// How long a mailed link works (once).
+    pub link_lifetime: Duration,
+    /// Requests per address (as typed) per window.
+    pub per_address: u32,
+    /// Requests per client IP per window.
+    pub per_ip: u32,
+    pub window: Duration,
+}
+
+impl Default for PasswordReset {
+    fn default() -> Self {
+        PasswordReset {
+            enabled: true,
+            link_lifetime: Duration::from_secs(30 * 60),
+            per_address: 3,
+            per_ip: 20,
+            window: Duration::from_secs(3600),
+        }
+    }
 }

@@ -42,6 +42,43 @@ pub(super) struct RawPolicy {
     pub password_hashing: Option<RawPasswordHashing>,
     pub branding: Option<Spanned<RawBranding>>,
     pub i18n: Option<Spanned<RawI18n>>,
+    pub mail: Option<Spanned<RawMail>>,
+    pub password_reset: Option<Spanned<RawPasswordReset>>,
+}
+
+/// `mail:` how the broker sends mail (password-reset links).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMail {
+    /// The `From:` mailbox, `Name <address>` or `address`.
+    pub from: Option<Text>,
+    pub smtp: Option<Spanned<RawSmtp>>,
+}
+
+/// `mail.smtp:` the relay.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSmtp {
+    pub host: Option<Text>,
+    pub port: Option<Spanned<u16>>,
+    /// `tls` (implicit TLS), `starttls` or `none` (a relay on the loopback only).
+    pub security: Option<Text>,
+    pub username_env: Option<Text>,
+    pub username_file: Option<Text>,
+    pub password_env: Option<Text>,
+    pub password_file: Option<Text>,
+    pub timeout: Option<Text>,
+}
+
+/// `password_reset:` the self-service reset by email.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPasswordReset {
+    pub enabled: Option<Spanned<bool>>,
+    pub link_lifetime: Option<Text>,
+    pub per_address: Option<Spanned<u32>>,
+    pub per_ip: Option<Spanned<u32>>,
+    pub window: Option<Text>,
 }
 
 /// `branding:` the pages' product name, logo, colours and footer.

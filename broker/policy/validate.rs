@@ -30,6 +30,7 @@ mod client_tokens;
 mod clients;
 mod directory;
 mod groups;
+mod mail;
 mod settings;
 mod upstreams;
 
@@ -109,6 +110,8 @@ pub(super) fn validate(
     let trusted_proxies = v.trusted_proxies(&raw.trusted_proxies);
     let server = v.server(raw.server.as_ref());
     let password_hashing = v.password_hashing(raw.password_hashing.as_ref());
+    let mail = raw.mail.as_ref().and_then(|m| v.mail(m)).map(Arc::new);
+    let password_reset = v.password_reset(raw.password_reset.as_ref(), raw.mail.is_some());
 
     branding.assets = std::mem::take(&mut v.assets).into_served();
     let mut problems = v.problems;
@@ -161,6 +164,8 @@ pub(super) fn validate(
         password_hashing,
         branding: Arc::new(branding),
         i18n,
+        mail,
+        password_reset,
     })
 }
 

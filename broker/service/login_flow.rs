@@ -49,6 +49,8 @@ pub struct LoginView {
     pub ui_locales: Option<String>,
     /// Set when the answer is a rate-limit refusal: seconds until retrying makes sense.
     pub retry_after: Option<u64>,
+    /// The password step offers the reset by email (`/password/forgot`).
+    pub reset: bool,
 }
 
 /// Where the login goes after a form.
@@ -216,6 +218,7 @@ impl SignIn<'_> {
             client_id: tx.request.client_id.clone(),
             organization,
             ui_locales: tx.ui_locales.clone(),
+            reset: policy.reset_by_mail().is_some(),
         }
     }
 }

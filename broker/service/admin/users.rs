@@ -7,14 +7,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret as _, SecretString};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{Admin, AdminCtx, AdminError};
 use crate::clock::UnixTime;
 use crate::hrd::{self, LoginMethod};
 use crate::i18n::Msg;
 use crate::policy::Policy;
-use crate::secret::{digest, random_handle};
+use crate::secret::digest;
+use crate::service::password_link::{ONCE_PASSWORD, PasswordLinkState};
 use crate::store::{AuditRecord, UpstreamLink, User, UserConflict, UserSource};
 
 /// The page where a password-set link leads.
@@ -29,8 +30,6 @@ pub const PASSWORD_LINK_MAX_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 pub const PASSWORD_MIN_CHARS: usize = 8;
 
 pub const PASSWORD_MAX_CHARS: usize = 1024;
-
-const ONCE_PASSWORD: &str = "password-link";
 
 /// A directory user as the admin API shows it (never the password hash).
 #[derive(Debug, Serialize)]
@@ -68,12 +67,6 @@ pub struct Revoked {
 pub struct PasswordLink {
     pub url: String,
     pub expires_at: UnixTime,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct PasswordLinkState {
-    user_id: String,
-    expires_at: UnixTime,
 }
 
 pub fn user_view(policy: &Policy, user: &User) -> UserView {
@@ -221,19 +214,9 @@ impl<'a> Admin<'a> {
                     )));
                 }
             };
-            let token = random_handle();
-            let expires_at = self.broker.now() + ttl.as_secs();
-            self.broker
-                .store
-                .put_once(
-                    ONCE_PASSWORD,
-                    &digest(&token),
-                    &PasswordLinkState {
-                        user_id: user.id.clone(),
-                        expires_at,
-                    },
-                    ttl,
-                )
+            let (token, expires_at) = self
+                .broker
+                .issue_password_link(&user.id, ttl, false)
                 .await?;
             let url = format!(
                 "{}?token={token}",
@@ -267,7 +250,8 @@ impl<'a> Admin<'a> {
         Ok(user.email)
     }
 
-    /// Uses a password-set link: once, before it expires.
+    /// Uses a password-set link: once, before it expires. Ends every session and refresh
+    /// token of the user.
     pub async fn password_link_set(
         &self,
         token: &str,
@@ -309,6 +293,9 @@ impl<'a> Admin<'a> {
             if !usable(&state) {
                 return Err(gone());
             }
+            if state.reset {
+                record.event = "user.password.reset".into();
+            }
             let now = self.broker.now();
             let user = self
                 .change_user(&state.user_id, |u| {
@@ -317,6 +304,14 @@ impl<'a> Admin<'a> {
                 })
                 .await?;
             record.name_user(&user);
+            // A new password ends what the old one opened: whoever knew it (or holds one of
+            // its sessions) is out. OWASP Forgot Password Cheat Sheet: "invalidate existing
+            // sessions". The link's user has no session in this browser to keep.
+            let revoked = self.revoke_user_counted(&user.id).await?;
+            record.detail = Some(format!(
+                "{} sessions, {} refresh token families ended",
+                revoked.sessions, revoked.refresh_token_families
+            ));
             Ok(())
         }
         .await;

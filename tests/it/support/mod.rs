@@ -8,3 +8,4 @@ pub mod net;
 pub mod oauth;
 pub mod redis_server;
 pub mod redis_topologies;
+pub mod smtp;
