@@ -42,6 +42,16 @@ pub(super) struct RawPolicy {
     pub password_hashing: Option<RawPasswordHashing>,
     pub branding: Option<Spanned<RawBranding>>,
     pub i18n: Option<Spanned<RawI18n>>,
+    /// Whether every local user must sign in with a passkey.
+    pub passkeys: Option<RawPasskeys>,
+}
+
+/// `passkeys:` (top level, `organizations[]`) and `users[].passkey`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum RawPasskeys {
+    Optional,
+    Required,
 }
 
 /// `branding:` the pages' product name, logo, colours and footer.
@@ -300,6 +310,8 @@ pub(super) struct RawOrganization {
     pub sync: Option<Spanned<RawSync>>,
     pub groups: Option<Spanned<RawOrgGroups>>,
     pub branding: Option<Spanned<RawBrand>>,
+    /// Whether the organisation's local users must sign in with a passkey.
+    pub passkeys: Option<RawPasskeys>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -356,6 +368,8 @@ pub(super) struct RawUser {
     pub locale: Option<Text>,
     pub zoneinfo: Option<Text>,
     pub picture: Option<Text>,
+    /// Whether this user must sign in with a passkey.
+    pub passkey: Option<RawPasskeys>,
 }
 
 #[derive(Debug, Deserialize)]

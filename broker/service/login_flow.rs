@@ -49,6 +49,8 @@ pub struct LoginView {
     pub ui_locales: Option<String>,
     /// Set when the answer is a rate-limit refusal: seconds until retrying makes sense.
     pub retry_after: Option<u64>,
+    /// The passkey challenge of the identifier and password steps (every page alike).
+    pub passkey: Option<super::passkeys::PasskeyOffer>,
 }
 
 /// Where the login goes after a form.
@@ -213,6 +215,7 @@ impl SignIn<'_> {
             upstream_name,
             error,
             retry_after: None,
+            passkey: None,
             client_id: tx.request.client_id.clone(),
             organization,
             ui_locales: tx.ui_locales.clone(),

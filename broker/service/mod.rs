@@ -18,6 +18,7 @@ pub mod issue;
 pub mod login;
 pub mod login_flow;
 pub mod logout;
+pub mod passkeys;
 pub mod rate;
 pub mod runtime_orgs;
 pub mod sso;

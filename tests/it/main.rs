@@ -25,6 +25,7 @@ mod metrics;
 mod native;
 mod op_errors;
 mod op_flow;
+mod passkeys;
 mod passwords;
 mod profile;
 mod redis_ha;
