@@ -216,6 +216,21 @@ pub async fn localhost_broker(
     TestBroker::start_yaml(dir, listener, &yaml, clock).await
 }
 
+/// [`localhost_broker`] with `clients` (a `clients:` block with its list items) before the
+/// standard clients.
+pub async fn localhost_broker_with(
+    clients: &str,
+    clock: idbroker::clock::Clock,
+) -> crate::support::broker::TestBroker {
+    use crate::support::broker::{TestBroker, policy_yaml};
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let base = format!("http://localhost:{port}");
+    let yaml = policy_yaml(&base, dir.path(), "", None).replacen("clients:\n", clients, 1);
+    TestBroker::start_yaml(dir, listener, &yaml, clock).await
+}
+
 /// Signs `who` in to the account page with the test password; the account page.
 pub async fn account(
     b: &mut crate::support::browser::Browser,
