@@ -39,6 +39,8 @@ pub async fn page(
                 .upstream(idp)
                 .map_or(idp.as_str(), |u| u.display_name.as_str()),
         ),
+        // RFC 8176 `hwk`: a passkey sign-in (`service/passkeys.rs`).
+        None if s.auth.amr.iter().any(|m| m == "hwk") => c.t("passkey-method"),
         None => c.t("method-password"),
     };
     let sessions = view

@@ -119,6 +119,8 @@ async fn a_passkey_registered_on_the_account_page_signs_in_with_mfa() {
     let mut b = Browser::new();
     let page = account(&mut b, &tb, USER).await;
     assert!(!page.body.contains("never used"), "{}", page.body);
+    // The sessions signed in with it say so.
+    assert!(page.body.contains("Passkey · "), "{}", page.body);
 
     let audit = tb.audit_lines().await;
     let events = |e: &str, outcome: &str| {

@@ -1,4 +1,6 @@
 passkey-or = nebo
+# How the user signed in, on the account page.
+passkey-method = Přístupový klíč
 passkey-use = Použít přístupový klíč
 passkey-error-failed = Tento přístupový klíč nelze použít. Zkuste to znovu nebo se přihlaste jinak.
 passkey-unavailable = Přístupové klíče nejsou na tomto serveru k dispozici.

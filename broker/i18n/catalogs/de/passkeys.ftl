@@ -1,4 +1,6 @@
 passkey-or = oder
+# How the user signed in, on the account page.
+passkey-method = Passkey
 passkey-use = Passkey verwenden
 passkey-error-failed = Dieser Passkey konnte nicht verwendet werden. Versuchen Sie es erneut oder melden Sie sich anders an.
 passkey-unavailable = Passkeys sind auf diesem Server nicht verfügbar.

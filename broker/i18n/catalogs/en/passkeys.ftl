@@ -1,4 +1,6 @@
 passkey-or = or
+# How the user signed in, on the account page.
+passkey-method = Passkey
 passkey-use = Use a passkey
 passkey-error-failed = That passkey could not be used. Try again, or sign in another way.
 passkey-unavailable = Passkeys are not available on this server.

@@ -1,4 +1,6 @@
 passkey-or = o
+# How the user signed in, on the account page.
+passkey-method = Llave de acceso
 passkey-use = Usar una llave de acceso
 passkey-error-failed = No se pudo usar esa llave de acceso. Inténtalo de nuevo o inicia sesión de otra forma.
 passkey-unavailable = Las llaves de acceso no están disponibles en este servidor.

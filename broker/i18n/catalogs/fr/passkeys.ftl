@@ -1,4 +1,6 @@
 passkey-or = ou
+# How the user signed in, on the account page.
+passkey-method = Clé d’accès
 passkey-use = Utiliser une clé d’accès
 passkey-error-failed = Cette clé d’accès n’a pas pu être utilisée. Réessayez ou connectez-vous autrement.
 passkey-unavailable = Les clés d’accès ne sont pas disponibles sur ce serveur.

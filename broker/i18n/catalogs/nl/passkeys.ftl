@@ -1,4 +1,6 @@
 passkey-or = of
+# How the user signed in, on the account page.
+passkey-method = Passkey
 passkey-use = Een passkey gebruiken
 passkey-error-failed = Die passkey kon niet worden gebruikt. Probeer het opnieuw of meld je op een andere manier aan.
 passkey-unavailable = Passkeys zijn op deze server niet beschikbaar.
