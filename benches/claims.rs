@@ -76,6 +76,7 @@ fn org() -> Organization {
             everyone: vec!["contoso-staff".into()],
         },
         branding: Default::default(),
+        passkeys: Default::default(),
     }
 }
 

@@ -6,7 +6,7 @@
 //! and allocates nothing; the only lookups are the policy's in-memory indexes.
 
 use crate::directory::{UpstreamLink, User};
-use crate::policy::{Organization, Policy, SsoMode, Upstream, UpstreamKind};
+use crate::policy::{Organization, Passkeys, Policy, SsoMode, Upstream, UpstreamKind};
 
 /// The login method for one identifier.
 #[derive(Debug, Clone, Copy)]
@@ -18,6 +18,11 @@ pub enum LoginMethod<'p> {
     /// organisation no longer has a usable upstream. Indistinguishable from `Password`
     /// from outside, by design (no user enumeration).
     NoMethod,
+    /// The policy requires a passkey of this local user (`passkeys: required` at the top,
+    /// on their organisation, or `users[].passkey`): the same password step is shown (it
+    /// offers a passkey to everyone), and a password is refused with the same message once
+    /// the user has a passkey (until then it lets them in to register one).
+    Passkey,
     /// Send the user to the upstream provider.
     Upstream(UpstreamRoute<'p>),
 }
@@ -55,11 +60,33 @@ pub fn decide<'p>(policy: &'p Policy, identifier: &str, user: Option<&User>) -> 
     if let Some(route) = sso_route(policy, user) {
         return LoginMethod::Upstream(route);
     }
+    if passkey_required(policy, user) {
+        return LoginMethod::Passkey;
+    }
     if user.password_hash.is_some() {
         LoginMethod::Password
     } else {
         LoginMethod::NoMethod
     }
+}
+
+/// Whether `user` may sign in with a passkey: an enabled user who signs in locally (no
+/// single sign-on route, or one that allows the password as a fallback). A passkey never
+/// bypasses an organisation's single sign-on.
+pub fn passkey_allowed(policy: &Policy, user: &User) -> bool {
+    !user.disabled && sso_route(policy, user).is_none_or(|r| r.password_allowed)
+}
+
+/// Whether the policy requires a passkey of `user` (a local user): the top-level
+/// `passkeys`, their organisation's `passkeys`, or their own `users[].passkey`.
+fn passkey_required(policy: &Policy, user: &User) -> bool {
+    policy.passkeys == Passkeys::Required
+        || user
+            .organization
+            .as_deref()
+            .and_then(|o| policy.org_by_id.get(o))
+            .is_some_and(|o| o.passkeys == Passkeys::Required)
+        || policy.passkey_users.contains(&user.email)
 }
 
 /// SPEC step 3, first case: the user was synced from the organisation's upstream and SSO

@@ -13,10 +13,11 @@ use super::chrome::{Chrome, For};
 use super::cookies::Names;
 use super::error::PageError;
 use super::extract::{Browser, PageForm, PageQuery};
-use super::pages::{self, AccountPage, SessionLine};
+use super::pages::{self, AccountPage, PasskeyLine, PasskeysSection, SessionLine};
 use crate::i18n::Msg;
 use crate::service::Broker;
 use crate::service::account::{ACCOUNT_SIGN_IN_SECS, Landing};
+use crate::service::passkeys::PasskeyForm;
 use crate::store::Session;
 
 pub async fn page(
@@ -38,6 +39,8 @@ pub async fn page(
                 .upstream(idp)
                 .map_or(idp.as_str(), |u| u.display_name.as_str()),
         ),
+        // RFC 8176 `hwk`: a passkey sign-in (`service/passkeys.rs`).
+        None if s.auth.amr.iter().any(|m| m == "hwk") => c.t("passkey-method"),
         None => c.t("method-password"),
     };
     let sessions = view
@@ -50,7 +53,28 @@ pub async fn page(
             current: *current,
         })
         .collect();
+    let passkeys = PasskeysSection {
+        allowed: view.passkeys.allowed,
+        fresh: view.passkeys.fresh,
+        keys: view
+            .passkeys
+            .keys
+            .iter()
+            .map(|k| PasskeyLine {
+                id: k.id.clone(),
+                name: if k.name.is_empty() {
+                    c.t1("passkey-default-name", "date", &c.date_time(k.created_at))
+                } else {
+                    k.name.clone()
+                },
+                created: pages::moment(&c, k.created_at),
+                last_used: k.last_used_at.map(|t| pages::moment(&c, t)),
+            })
+            .collect(),
+        registration: view.passkeys.registration.as_ref(),
+    };
     let page = AccountPage {
+        passkeys,
         name: &view.user.name,
         email: &view.user.email,
         organization: view.user.organization.as_deref(),
@@ -183,6 +207,86 @@ pub async fn sign_out(
         pages::signed_out(&broker.policy()),
     )
         .into_response())
+}
+
+/// `GET /account/reauth`: a fresh sign-in (`prompt=login`) for the account page, before
+/// a change that needs one (passkeys).
+pub async fn reauth(State(broker): State<Arc<Broker>>, jar: CookieJar) -> Response {
+    let Ok(start) = broker.sign_in().first_party_sign_in_again(Landing::Account) else {
+        return pages::message(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "account-bad-issuer-title",
+            "account-bad-issuer",
+            true,
+        );
+    };
+    let names = Names::for_issuer(&broker.policy().issuer);
+    let jar = jar.add(names.build(names.account, start.flow, Some(ACCOUNT_SIGN_IN_SECS)));
+    (jar, Redirect::to(&start.location)).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct RegisterPasskeyForm {
+    csrf: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    credential: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /account/passkeys`: the new credential `passkey.js` got from the browser.
+pub async fn register_passkey(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    PageForm(f): PageForm<RegisterPasskeyForm>,
+) -> Result<Response, PageError> {
+    let Some(session) = ctx.session.as_deref() else {
+        return Ok(start_sign_in(&broker, jar, Landing::Account));
+    };
+    let form = PasskeyForm {
+        csrf: &f.csrf,
+        state: &f.state,
+        value: &f.credential,
+        name: &f.name,
+    };
+    broker
+        .sign_in()
+        .register_passkey(session, &form, &ctx)
+        .await?;
+    Ok(Redirect::to("/account#passkeys").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RemovePasskeyForm {
+    csrf: String,
+    #[serde(default)]
+    credential: String,
+}
+
+/// `POST /account/passkeys/remove`.
+pub async fn remove_passkey(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    PageForm(f): PageForm<RemovePasskeyForm>,
+) -> Result<Response, PageError> {
+    let Some(session) = ctx.session.as_deref() else {
+        return Ok(start_sign_in(&broker, jar, Landing::Account));
+    };
+    let form = PasskeyForm {
+        csrf: &f.csrf,
+        state: "",
+        value: &f.credential,
+        name: "",
+    };
+    broker
+        .sign_in()
+        .remove_passkey(session, &form, &ctx)
+        .await?;
+    Ok(Redirect::to("/account#passkeys").into_response())
 }
 
 #[cfg(test)]

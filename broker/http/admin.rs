@@ -62,6 +62,11 @@ pub fn routes() -> Router<Arc<Broker>> {
         .route("/admin/api/users/{id}/disable", post(disable))
         .route("/admin/api/users/{id}/enable", post(enable))
         .route("/admin/api/users/{id}/revoke", post(revoke))
+        .route("/admin/api/users/{id}/factors", get(factors))
+        .route(
+            "/admin/api/users/{id}/passkeys/{credential}",
+            axum::routing::delete(remove_passkey),
+        )
         .route("/admin/api/audit", get(audit))
         .route("/admin/api/store/export", get(export_store))
         .route("/admin/api/{*rest}", axum::routing::any(unknown))
@@ -417,6 +422,22 @@ async fn revoke(
     Path(id): Path<String>,
 ) -> ApiResult {
     ok(b.admin().revoke(&id, &ctx).await?)
+}
+
+async fn factors(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path(id): Path<String>,
+) -> ApiResult {
+    ok(b.admin().factors(&id, &ctx).await?)
+}
+
+async fn remove_passkey(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path((id, credential)): Path<(String, String)>,
+) -> ApiResult {
+    ok(b.admin().remove_passkey(&id, &credential, &ctx).await?)
 }
 
 async fn audit(

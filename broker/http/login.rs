@@ -82,6 +82,30 @@ pub async fn password(
 }
 
 #[derive(Deserialize)]
+pub struct PasskeyForm {
+    tx: String,
+    csrf: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    credential: String,
+}
+
+/// `POST /login/passkey`: the assertion `passkey.js` got from the browser.
+pub async fn passkey(
+    State(broker): State<Arc<Broker>>,
+    Browser(ctx): Browser,
+    jar: CookieJar,
+    PageForm(f): PageForm<PasskeyForm>,
+) -> Result<Response, PageError> {
+    let next = broker
+        .sign_in()
+        .submit_passkey(&f.tx, &f.csrf, &f.state, &f.credential, &ctx)
+        .await?;
+    Ok(respond(&broker, jar, next))
+}
+
+#[derive(Deserialize)]
 pub struct TxForm {
     tx: String,
     csrf: String,

@@ -81,6 +81,7 @@ pub fn router(broker: Arc<Broker>) -> impl App {
         .route("/login/restart", post(login::restart))
         .route("/login/upstream", post(login::upstream))
         .route(pages::FORGOT_PATH, get(reset::page).post(reset::request))
+        .route("/login/passkey", post(login::passkey))
         .route(
             crate::service::sso::CALLBACK_PATH,
             get(login::upstream_callback),
@@ -90,6 +91,9 @@ pub fn router(broker: Arc<Broker>) -> impl App {
         .route("/logout", get(logout::get).post(logout::post))
         .route("/account", get(account::page))
         .route("/account/callback", get(account::callback))
+        .route("/account/reauth", get(account::reauth))
+        .route("/account/passkeys", post(account::register_passkey))
+        .route("/account/passkeys/remove", post(account::remove_passkey))
         .route("/account/logout", post(account::sign_out))
         .route("/admin", get(console::organizations))
         .route("/admin/callback", get(console::callback))
@@ -150,6 +154,7 @@ pub fn router(broker: Arc<Broker>) -> impl App {
         .route("/metrics", get(health::metrics))
         .route("/static/idbroker.css", get(stylesheet))
         .route("/static/localtime.js", get(localtime_script))
+        .route("/static/passkey.js", get(passkey_script))
         .route("/branding/{name}", get(branding_asset))
         .merge(pages)
         .with_state(broker);
@@ -251,6 +256,18 @@ async fn localtime_script() -> impl IntoResponse {
             (header::CACHE_CONTROL, "public, max-age=86400"),
         ],
         include_str!("static/localtime.js"),
+    )
+}
+
+/// The passkey script of the login and account pages (`navigator.credentials`). Password
+/// users never need it: the pages work without it.
+async fn passkey_script() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("static/passkey.js"),
     )
 }
 

@@ -24,6 +24,8 @@ struct LoginPage<'a> {
     identifier: &'a str,
     upstream_name: &'a str,
     error: Option<Msg>,
+    /// The passkey challenge: its state handle and request options (JSON).
+    passkey: Option<&'a crate::service::passkeys::PasskeyOffer>,
 }
 
 #[derive(Template)]
@@ -122,6 +124,25 @@ pub struct AccountPage<'a> {
     pub user_id: &'a str,
     pub sessions: Vec<SessionLine>,
     pub csrf: &'a str,
+    pub passkeys: PasskeysSection<'a>,
+}
+
+/// The account page's passkeys.
+pub struct PasskeysSection<'a> {
+    /// Passkeys are for this user (a local sign-in).
+    pub allowed: bool,
+    /// The sign-in is recent enough to add or remove one.
+    pub fresh: bool,
+    pub keys: Vec<PasskeyLine>,
+    pub registration: Option<&'a crate::service::passkeys::PasskeyOffer>,
+}
+
+/// One passkey on the account page.
+pub struct PasskeyLine {
+    pub id: String,
+    pub name: String,
+    pub created: (String, String),
+    pub last_used: Option<(String, String)>,
 }
 
 /// The admin console's header: who is signed in, and whether they are an operator.
@@ -556,6 +577,7 @@ pub fn login(view: &LoginView) -> Response {
             identifier: &view.identifier,
             upstream_name: view.upstream_name.as_deref().unwrap_or_default(),
             error: view.error.map(Msg::new),
+            passkey: view.passkey.as_ref(),
         },
     );
     if let Some(secs) = view.retry_after

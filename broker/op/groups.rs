@@ -189,6 +189,7 @@ mod tests {
             admins: vec![],
             groups,
             branding: Default::default(),
+            passkeys: Default::default(),
         }
     }
 

@@ -56,6 +56,19 @@ pub struct Policy {
     pub mail: Option<Arc<MailPolicy>>,
     /// The self-service password reset (`password_reset`).
     pub password_reset: PasswordReset,
+    /// `passkeys: required` at the top level: every local user.
+    pub passkeys: Passkeys,
+    /// The policy file's users with `passkey: required` (normalised emails).
+    pub passkey_users: Arc<std::collections::HashSet<String>>,
+}
+
+/// Whether passkeys are required of local users (`passkeys`, `organizations[].passkeys`,
+/// `users[].passkey`). Required: once the user has a passkey, the password is refused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Passkeys {
+    #[default]
+    Optional,
+    Required,
 }
 
 impl Policy {
@@ -540,6 +553,8 @@ pub struct Organization {
     pub groups: OrgGroups,
     /// The logo and colours its users see once the login knows the organisation.
     pub branding: OrgBranding,
+    /// Whether its local users must sign in with a passkey.
+    pub passkeys: Passkeys,
 }
 
 /// Which groups an organisation's users have in tokens.
@@ -598,6 +613,8 @@ pub struct PolicyUser {
     pub groups: Vec<String>,
     /// `given_name`, `family_name`, `preferred_username`, `locale`, `zoneinfo`, `picture`.
     pub profile: crate::directory::Profile,
+    /// `users[].passkey`.
+    pub passkey: Passkeys,
 }
 
 #[derive(Debug, Clone, Copy)]

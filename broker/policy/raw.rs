@@ -44,6 +44,8 @@ pub(super) struct RawPolicy {
     pub i18n: Option<Spanned<RawI18n>>,
     pub mail: Option<Spanned<RawMail>>,
     pub password_reset: Option<Spanned<RawPasswordReset>>,
+    /// Whether every local user must sign in with a passkey.
+    pub passkeys: Option<RawPasskeys>,
 }
 
 /// `mail:` how the broker sends mail (password-reset links).
@@ -79,6 +81,14 @@ pub(super) struct RawPasswordReset {
     pub per_address: Option<Spanned<u32>>,
     pub per_ip: Option<Spanned<u32>>,
     pub window: Option<Text>,
+}
+
+/// `passkeys:` (top level, `organizations[]`) and `users[].passkey`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum RawPasskeys {
+    Optional,
+    Required,
 }
 
 /// `branding:` the pages' product name, logo, colours and footer.
@@ -337,6 +347,8 @@ pub(super) struct RawOrganization {
     pub sync: Option<Spanned<RawSync>>,
     pub groups: Option<Spanned<RawOrgGroups>>,
     pub branding: Option<Spanned<RawBrand>>,
+    /// Whether the organisation's local users must sign in with a passkey.
+    pub passkeys: Option<RawPasskeys>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -393,6 +405,8 @@ pub(super) struct RawUser {
     pub locale: Option<Text>,
     pub zoneinfo: Option<Text>,
     pub picture: Option<Text>,
+    /// Whether this user must sign in with a passkey.
+    pub passkey: Option<RawPasskeys>,
 }
 
 #[derive(Debug, Deserialize)]

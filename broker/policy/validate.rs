@@ -156,6 +156,14 @@ pub(super) fn validate(
                 .map(|u| (u.email.clone(), u.groups.clone()))
                 .collect(),
         ),
+        passkey_users: Arc::new(
+            users
+                .iter()
+                .filter(|u| u.passkey == super::Passkeys::Required)
+                .map(|u| u.email.clone())
+                .collect(),
+        ),
+        passkeys: directory::passkeys(raw.passkeys),
         users: users.into(),
         rate_limits,
         audit,

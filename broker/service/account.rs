@@ -57,6 +57,8 @@ pub struct AccountView {
     /// Every live session of the user, with `true` for the current one.
     pub sessions: Vec<(Session, bool)>,
     pub csrf: String,
+    /// The passkeys section (`passkeys.rs`).
+    pub passkeys: super::passkeys::AccountPasskeys,
 }
 
 impl SignIn<'_> {
@@ -84,7 +86,9 @@ impl SignIn<'_> {
                 (s, is_current)
             })
             .collect();
+        let passkeys = self.account_passkeys(&user, &current).await?;
         Ok(Some(AccountView {
+            passkeys,
             user,
             current,
             sessions,
@@ -97,6 +101,23 @@ impl SignIn<'_> {
     /// (§10.12) and a PKCE S256 challenge (RFC 7636 §4.2, §4.3). Fails only when the issuer
     /// does not make a valid URL.
     pub fn first_party_sign_in(&self, landing: Landing) -> Result<AccountSignIn, url::ParseError> {
+        self.first_party_sign_in_with(landing, false)
+    }
+
+    /// [`SignIn::first_party_sign_in`] that asks for a fresh sign-in (OIDC Core §3.1.2.1
+    /// `prompt=login`), for changes that need one (passkeys).
+    pub fn first_party_sign_in_again(
+        &self,
+        landing: Landing,
+    ) -> Result<AccountSignIn, url::ParseError> {
+        self.first_party_sign_in_with(landing, true)
+    }
+
+    fn first_party_sign_in_with(
+        &self,
+        landing: Landing,
+        again: bool,
+    ) -> Result<AccountSignIn, url::ParseError> {
         let policy = self.broker.policy();
         let state = random_handle();
         let verifier = random_handle();
@@ -109,6 +130,9 @@ impl SignIn<'_> {
             .append_pair("state", &state)
             .append_pair("code_challenge", &pkce::s256_challenge(&verifier))
             .append_pair("code_challenge_method", "S256");
+        if again {
+            url.query_pairs_mut().append_pair("prompt", "login");
+        }
         Ok(AccountSignIn {
             location: format!("/authorize?{}", url.query().unwrap_or_default()),
             // Neither contains a dot: both are base64url.

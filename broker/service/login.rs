@@ -38,7 +38,7 @@ impl SignIn<'_> {
             LoginStage::Upstream => Step::Choice,
             LoginStage::Done => return Err(ServiceError::Restart(MSG_RESTART.into())),
         };
-        Ok(self.view(&tx, step, None))
+        self.show(&tx, step, None).await
     }
 
     /// The identifier step: decide the login method (home realm discovery).
@@ -55,11 +55,10 @@ impl SignIn<'_> {
             || identifier.len() > MAX_IDENTIFIER
             || tx.stage == LoginStage::Done
         {
-            return Ok(LoginNext::Show(self.view(
-                &tx,
-                Step::Identifier,
-                Some(MSG_ENTER_EMAIL),
-            )));
+            return Ok(LoginNext::Show(
+                self.show(&tx, Step::Identifier, Some(MSG_ENTER_EMAIL))
+                    .await?,
+            ));
         }
         let policy = self.broker.policy();
         // Per-IP, before the directory lookup: home realm discovery tells which addresses go
@@ -76,7 +75,7 @@ impl SignIn<'_> {
             .await?
         {
             metrics::counter!("idbroker_rate_limited_total", "limit" => "identifier").increment(1);
-            let mut view = self.view(&tx, Step::Identifier, Some(MSG_TOO_MANY));
+            let mut view = self.show(&tx, Step::Identifier, Some(MSG_TOO_MANY)).await?;
             view.retry_after = Some(limits.window.as_secs());
             return Ok(LoginNext::Show(view));
         }
@@ -89,7 +88,9 @@ impl SignIn<'_> {
                 return self.begin_upstream(&tx, next, route, ctx).await;
             }
             LoginMethod::Upstream(_) => next.stage = LoginStage::Upstream,
-            LoginMethod::Password | LoginMethod::NoMethod => next.stage = LoginStage::Password,
+            LoginMethod::Password | LoginMethod::Passkey | LoginMethod::NoMethod => {
+                next.stage = LoginStage::Password
+            }
         }
         if !self
             .broker
@@ -104,7 +105,7 @@ impl SignIn<'_> {
         } else {
             Step::Password
         };
-        Ok(LoginNext::Show(self.view(&next, step, None)))
+        Ok(LoginNext::Show(self.show(&next, step, None).await?))
     }
 
     /// The password step.
@@ -137,7 +138,7 @@ impl SignIn<'_> {
             if attempt.first_refusal {
                 self.broker.audit.record(audit.because("rate_limited"));
             }
-            let mut view = self.view(&tx, Step::Password, Some(MSG_TOO_MANY));
+            let mut view = self.show(&tx, Step::Password, Some(MSG_TOO_MANY)).await?;
             view.retry_after = Some(retry_after);
             return Ok(LoginNext::Show(view));
         }
@@ -146,17 +147,26 @@ impl SignIn<'_> {
             self.broker
                 .audit
                 .record(audit.because("empty_or_oversized"));
-            return Ok(LoginNext::Show(self.view(
-                &tx,
-                Step::Password,
-                Some(MSG_BAD_CREDENTIALS),
-            )));
+            return Ok(LoginNext::Show(
+                self.show(&tx, Step::Password, Some(MSG_BAD_CREDENTIALS))
+                    .await?,
+            ));
         }
 
         let user = self.broker.store.user_by_email(&identifier).await?;
         let method = hrd::decide(&policy, &identifier, user.as_deref());
+        // Read for every identifier alike (an absent key for an unknown one), so the step
+        // takes the same time whatever the method.
+        let passkeys = self
+            .broker
+            .store
+            .passkeys_of(user.as_deref().map_or("-", |u| u.id.as_str()))
+            .await?;
         let hash = match (&method, user.as_deref()) {
             (LoginMethod::Password, Some(u)) => u.password_hash.clone(),
+            // Passkeys required: the password only lets a user in who has none yet, to
+            // register one (docs/src/passkeys.md).
+            (LoginMethod::Passkey, Some(u)) if passkeys.keys.is_empty() => u.password_hash.clone(),
             (LoginMethod::Upstream(r), Some(u)) if r.password_allowed => u.password_hash.clone(),
             _ => None,
         };
@@ -165,6 +175,7 @@ impl SignIn<'_> {
             (_, Some(u)) if u.disabled => "disabled",
             (LoginMethod::Upstream(_), _) if hash.is_none() => "sso_required",
             (LoginMethod::NoMethod, _) => "no_sign_in_method",
+            (LoginMethod::Passkey, _) if hash.is_none() => "passkey_required",
             _ => "bad_password",
         };
         let verified = self
@@ -178,7 +189,7 @@ impl SignIn<'_> {
             // retry shortly. Decided before any verification, whoever the user is.
             Err(PasswordError::Busy) => {
                 self.broker.audit.record(audit.because("busy"));
-                let mut view = self.view(&tx, Step::Password, Some(MSG_BUSY));
+                let mut view = self.show(&tx, Step::Password, Some(MSG_BUSY)).await?;
                 view.retry_after = Some(crate::password::BUSY_RETRY_AFTER);
                 return Ok(LoginNext::Show(view));
             }
@@ -186,11 +197,10 @@ impl SignIn<'_> {
         };
         let Some(user) = user.filter(|_| ok) else {
             self.broker.audit.record(audit.because(reason));
-            return Ok(LoginNext::Show(self.view(
-                &tx,
-                Step::Password,
-                Some(MSG_BAD_CREDENTIALS),
-            )));
+            return Ok(LoginNext::Show(
+                self.show(&tx, Step::Password, Some(MSG_BAD_CREDENTIALS))
+                    .await?,
+            ));
         };
         let mut audit = audit.succeeded().user(&user.id);
         audit.organization = user.organization.clone();
@@ -235,7 +245,7 @@ impl SignIn<'_> {
         {
             return Err(ServiceError::Restart(MSG_RESTART.into()));
         }
-        Ok(self.view(&next, Step::Identifier, None))
+        self.show(&next, Step::Identifier, None).await
     }
 
     /// Counts a password attempt before any hashing; `limited` is `Some(seconds)` when it

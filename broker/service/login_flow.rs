@@ -51,6 +51,8 @@ pub struct LoginView {
     pub retry_after: Option<u64>,
     /// The password step offers the reset by email (`/password/forgot`).
     pub reset: bool,
+    /// The passkey challenge of the identifier and password steps (every page alike).
+    pub passkey: Option<super::passkeys::PasskeyOffer>,
 }
 
 /// Where the login goes after a form.
@@ -215,6 +217,7 @@ impl SignIn<'_> {
             upstream_name,
             error,
             retry_after: None,
+            passkey: None,
             client_id: tx.request.client_id.clone(),
             organization,
             ui_locales: tx.ui_locales.clone(),

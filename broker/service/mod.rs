@@ -19,6 +19,7 @@ pub mod login;
 pub mod login_flow;
 pub mod logout;
 mod password_link;
+pub mod passkeys;
 pub mod rate;
 pub mod reset;
 pub mod runtime_orgs;

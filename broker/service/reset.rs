@@ -228,7 +228,9 @@ async fn mail_link(
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_else(|| "localhost".to_owned());
     match hrd::decide(&policy, address, Some(user)) {
-        LoginMethod::Password => {}
+        // A passkey-required user's password still only works until they have a passkey
+        // (see `hrd::LoginMethod::Passkey`): the reset does not get around the rule.
+        LoginMethod::Password | LoginMethod::Passkey => {}
         // Password fallback: the organisation lets this user keep a password.
         LoginMethod::Upstream(route) if route.password_allowed => {}
         LoginMethod::Upstream(route) => {

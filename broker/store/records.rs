@@ -558,3 +558,29 @@ mod stored_format {
         assert_eq!(serde_json::to_string(&device).unwrap(), DEVICE);
     }
 }
+
+/// A user's passkeys, `v1/passkeys/{user_id}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserPasskeys {
+    /// The WebAuthn user handle (`user.id` of the creation options, a UUID): random, made
+    /// at the first registration, never the broker's user id (WebAuthn L2 §14.6.1).
+    #[serde(default)]
+    pub handle: String,
+    #[serde(default)]
+    pub keys: Vec<StoredPasskey>,
+}
+
+/// One registered passkey.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredPasskey {
+    /// The credential id, base64url without padding.
+    pub id: String,
+    /// The user's name for it ("Passkey 2026-12-05" unless they chose one).
+    pub name: String,
+    pub created_at: UnixTime,
+    #[serde(default)]
+    pub last_used_at: Option<UnixTime>,
+    /// The verifier's credential (public key, counter, flags), as `webauthn-rs` serialises
+    /// its `Passkey`; the store does not read it.
+    pub credential: serde_json::Value,
+}

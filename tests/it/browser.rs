@@ -7,6 +7,11 @@ use crate::support::broker::{PASSWORD, TestBroker, USER};
 
 /// Runs a browser script against `base` with `args`; panics with its output on failure.
 pub async fn run_script(script: &str, args: &[&str]) {
+    run_script_output(script, args).await;
+}
+
+/// [`run_script`], giving back what the script printed.
+pub async fn run_script_output(script: &str, args: &[&str]) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
@@ -32,6 +37,7 @@ pub async fn run_script(script: &str, args: &[&str]) {
         "browser script {script} failed:\n{stdout}\n{stderr}"
     );
     eprintln!("{stdout}");
+    stdout.into_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -146,4 +152,89 @@ async fn branding_and_languages_in_chromium() {
     for name in ["login-en-light", "login-de-dark", "contoso-password-dark"] {
         assert!(shots.join(format!("{name}.png")).exists(), "{name}.png");
     }
+}
+
+/// An application's redirect URI on a free port: answers every request with a small page.
+async fn application() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut conn, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf).await;
+                let body = "<!doctype html><p id=app>signed in</p>";
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = conn.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}/callback")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passkeys_in_chromium() {
+    use crate::support::oauth::{VERIFIER, claims};
+    let redirect = application().await;
+    let client = format!(
+        "clients:\n  - id: app\n    redirect_uris: [{redirect}]\n    grants: [authorization_code]\n    scopes: [openid, email]\n"
+    );
+    // WebAuthn needs a domain: the issuer is http://localhost (a secure context).
+    let tb = crate::support::authenticator::localhost_broker_with(
+        &client,
+        idbroker::clock::Clock::System,
+    )
+    .await;
+    let authorize = format!(
+        "{}/authorize?response_type=code&client_id=app&redirect_uri={redirect}&scope=openid%20email&state=s&code_challenge={}&code_challenge_method=S256&acr_values=urn%3Aidbroker%3Aacr%3Amfa%20urn%3Aidbroker%3Aacr%3Apwd",
+        tb.base,
+        idbroker::op::pkce::s256_challenge(VERIFIER)
+    );
+    let out = run_script_output(
+        "passkeys.mjs",
+        &[&tb.base, USER, PASSWORD, &authorize, &redirect],
+    )
+    .await;
+    let id_token = |how: &'static str| {
+        let code = out
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("CODE {how} ")))
+            .unwrap_or_else(|| panic!("no {how} sign-in in:\n{out}"))
+            .to_owned();
+        let (tb, redirect) = (&tb, &redirect);
+        async move {
+            let resp = reqwest::Client::new()
+                .post(tb.url("/token"))
+                .form(&[
+                    ("grant_type", "authorization_code"),
+                    ("client_id", "app"),
+                    ("code", &code),
+                    ("redirect_uri", redirect),
+                    ("code_verifier", VERIFIER),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "{how}");
+            let tokens: serde_json::Value = resp.json().await.unwrap();
+            claims(tokens["id_token"].as_str().unwrap())
+        }
+    };
+    for how in ["autofill", "explicit"] {
+        let id = id_token(how).await;
+        assert_eq!(
+            id["amr"],
+            serde_json::json!(["hwk", "user", "mfa"]),
+            "{how}"
+        );
+        assert_eq!(id["acr"], "urn:idbroker:acr:mfa", "{how}");
+        assert_eq!(id["email"], USER);
+    }
+    let id = id_token("password").await;
+    assert_eq!(id["amr"], serde_json::json!(["pwd"]));
+    assert_eq!(id["acr"], "urn:idbroker:acr:pwd");
 }

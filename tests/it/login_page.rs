@@ -249,3 +249,86 @@ async fn password_attempts_are_rate_limited_alike_for_known_and_unknown_users() 
     identifier(&mut b, &tb, &login, USER).await;
     assert_eq!(password(&mut b, &tb, &login, PASSWORD).await.status, 429);
 }
+
+/// [`normalise`], also without the passkey challenge each page carries (its state handle
+/// and options differ on every rendering, for everyone alike).
+fn normalise_passkey(body: &str, tx: &str, csrf: &str, who: &str) -> String {
+    let mut out = normalise(body, tx, csrf, who);
+    for (start, end) in [("name=\"state\" value=\"", "\""), ("data-options=\"", "\"")] {
+        let mut from = 0;
+        while let Some(i) = out[from..].find(start) {
+            let at = from + i + start.len();
+            let Some(len) = out[at..].find(end) else {
+                break;
+            };
+            out.replace_range(at..at + len, "");
+            from = at;
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_user_with_a_passkey_gets_the_same_steps_as_anyone() {
+    use crate::support::authenticator::{account, localhost_broker, register};
+    let users = format!(
+        r#"users:
+  - email: {USER}
+    name: Alice Example
+    password_hash: "{hash}"
+  - email: nopass@example.com
+    name: No Password
+  - email: strict@example.com
+    name: Strict
+    password_hash: "{hash}"
+    passkey: required
+"#,
+        hash = crate::support::broker::password_hash()
+    );
+    let tb = localhost_broker("", Some(&users), idbroker::clock::Clock::System).await;
+    // Alice and strict register a passkey (strict's password lets them in until then).
+    for who in [USER, "strict@example.com"] {
+        let mut b = Browser::new();
+        let page = account(&mut b, &tb, who).await;
+        let (answer, _) = register(&mut b, &tb, &page, "").await;
+        assert_eq!(answer.status, 303, "{who}: {}", answer.body);
+    }
+    let mut pages = Vec::new();
+    for who in [
+        USER,
+        "nobody@example.com",
+        "nopass@example.com",
+        "strict@example.com",
+    ] {
+        let mut b = Browser::new();
+        let login = open(&mut b, &tb, "").await;
+        assert!(
+            login.body.contains("id=\"passkey-form\""),
+            "autofill offered"
+        );
+        let step = identifier(&mut b, &tb, &login, who).await;
+        assert_eq!(step.status, 200);
+        assert!(step.body.contains("id=\"passkey-button\""), "{who}");
+        // Strict's right password is refused like a wrong one: passkeys are required.
+        let pw = if who == "strict@example.com" {
+            PASSWORD
+        } else {
+            "wrong password"
+        };
+        let fail = password(&mut b, &tb, &login, pw).await;
+        assert_eq!(fail.status, 200);
+        assert!(
+            fail.body
+                .contains("The email address or password is incorrect.")
+        );
+        let (tx, csrf) = (login.field("tx"), login.field("csrf"));
+        pages.push((
+            normalise_passkey(&login.body, &tx, &csrf, who),
+            normalise_passkey(&step.body, &tx, &csrf, who),
+            normalise_passkey(&fail.body, &tx, &csrf, who),
+        ));
+    }
+    for (i, p) in pages.iter().enumerate().skip(1) {
+        assert_eq!(&pages[0], p, "case {i} differs from a user with a passkey");
+    }
+}

@@ -25,6 +25,7 @@ mod metrics;
 mod native;
 mod op_errors;
 mod op_flow;
+mod passkeys;
 mod password_reset;
 mod passwords;
 mod profile;

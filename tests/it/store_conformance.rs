@@ -119,6 +119,8 @@ conformance!(
     granted_org_admins_keep_both_indexes,
     the_store_records_its_format_and_refuses_a_newer_one,
     dump_lists_every_live_entry_and_an_export_imports_into_either_engine,
+    passkeys_and_their_owner_index_change_together,
+    a_credential_id_is_registered_once_under_a_race,
 );
 
 // ---------------------------------------------------------------- fixtures
@@ -2415,5 +2417,125 @@ async fn dump_lists_every_live_entry_and_an_export_imports_into_either_engine(kv
         let refused = fresh.import(&broken, ms).await.unwrap_err().to_string();
         assert!(refused.contains("line 6"), "{refused}");
         assert!(fresh.kv().dump().await.unwrap().is_empty());
+    }
+}
+
+// ---------------------------------------------------------------- passkeys
+
+fn passkey(id: &str) -> idbroker::store::StoredPasskey {
+    idbroker::store::StoredPasskey {
+        id: id.into(),
+        name: String::new(),
+        created_at: 1_000,
+        last_used_at: None,
+        credential: serde_json::json!({"cred": {"counter": 0}}),
+    }
+}
+
+async fn passkeys_and_their_owner_index_change_together(kv: Backend) {
+    use idbroker::store::PasskeyChange;
+    let store = Store::new(kv, 100);
+    assert!(store.passkeys_of("u1").await.unwrap().keys.is_empty());
+    assert_eq!(store.passkey_owner("AAAA").await.unwrap(), None);
+    let added = store.add_passkey("u1", "handle-1", &passkey("AAAA")).await;
+    assert_eq!(added.unwrap(), PasskeyChange::Done);
+    let added = store.add_passkey("u1", "handle-2", &passkey("BBBB")).await;
+    assert_eq!(added.unwrap(), PasskeyChange::Done);
+    let doc = store.passkeys_of("u1").await.unwrap();
+    // The user handle is made once, at the first registration.
+    assert_eq!(doc.handle, "handle-1");
+    assert_eq!(
+        doc.keys.iter().map(|k| k.id.as_str()).collect::<Vec<_>>(),
+        ["AAAA", "BBBB"]
+    );
+    assert_eq!(
+        store.passkey_owner("AAAA").await.unwrap().as_deref(),
+        Some("u1")
+    );
+    // A credential id belongs to one user: another user cannot register it, nor can the
+    // same user twice.
+    let taken = store
+        .add_passkey("u2", "h", &passkey("AAAA"))
+        .await
+        .unwrap();
+    assert_eq!(taken, PasskeyChange::Taken);
+    let twice = store
+        .add_passkey("u1", "h", &passkey("AAAA"))
+        .await
+        .unwrap();
+    assert_eq!(twice, PasskeyChange::Taken);
+    assert!(store.passkeys_of("u2").await.unwrap().keys.is_empty());
+
+    // An update changes the one key.
+    let updated = store
+        .update_passkey("u1", "BBBB", |k| k.last_used_at = Some(2_000))
+        .await
+        .unwrap();
+    assert_eq!(updated, PasskeyChange::Done);
+    let missing = store.update_passkey("u1", "CCCC", |_| {}).await.unwrap();
+    assert_eq!(missing, PasskeyChange::NotFound);
+    let doc = store.passkeys_of("u1").await.unwrap();
+    assert_eq!(doc.keys[1].last_used_at, Some(2_000));
+    assert_eq!(doc.keys[0].last_used_at, None);
+
+    // Removal takes the key and its index; removing it again, or another user's, finds none.
+    assert_eq!(
+        store.remove_passkey("u1", "AAAA").await.unwrap(),
+        PasskeyChange::Done
+    );
+    assert_eq!(store.passkey_owner("AAAA").await.unwrap(), None);
+    assert_eq!(
+        store.remove_passkey("u1", "AAAA").await.unwrap(),
+        PasskeyChange::NotFound
+    );
+    assert_eq!(
+        store.remove_passkey("u2", "BBBB").await.unwrap(),
+        PasskeyChange::NotFound
+    );
+    assert_eq!(
+        store.passkey_owner("BBBB").await.unwrap().as_deref(),
+        Some("u1")
+    );
+    // Once removed, the id may be registered again.
+    let again = store
+        .add_passkey("u2", "h2", &passkey("AAAA"))
+        .await
+        .unwrap();
+    assert_eq!(again, PasskeyChange::Done);
+    assert_eq!(
+        store.passkey_owner("AAAA").await.unwrap().as_deref(),
+        Some("u2")
+    );
+}
+
+async fn a_credential_id_is_registered_once_under_a_race(kv: Backend) {
+    use idbroker::store::PasskeyChange;
+    let store = Arc::new(Store::new(kv, 100));
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let user = format!("u{i}");
+                let change = store
+                    .add_passkey(&user, "h", &passkey("RACE"))
+                    .await
+                    .unwrap();
+                (user, change)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for t in tasks {
+        let (user, change) = t.await.unwrap();
+        if change == PasskeyChange::Done {
+            winners.push(user);
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let owner = store.passkey_owner("RACE").await.unwrap();
+    assert_eq!(owner.as_deref(), Some(winners[0].as_str()));
+    for i in 0..8 {
+        let keys = store.passkeys_of(&format!("u{i}")).await.unwrap().keys;
+        assert_eq!(keys.len(), usize::from(format!("u{i}") == winners[0]));
     }
 }

@@ -1750,3 +1750,29 @@ fn api_rules() {
         "duplicate mapping key `web`",
     );
 }
+
+#[test]
+fn passkey_requirements() {
+    use crate::policy::Passkeys;
+    let p = load_test(H).unwrap();
+    assert_eq!(p.passkeys, Passkeys::Optional);
+    assert!(p.passkey_users.is_empty());
+    let p = load_test(&y("passkeys: required\norganizations:\n  - id: acme\n    domains: [acme.example]\n    passkeys: required\n  - id: other\n    domains: [other.example]\nusers:\n  - email: Ann@Example.com\n    passkey: required\n  - email: bob@example.com\n    passkey: optional\n")).unwrap();
+    assert_eq!(p.passkeys, Passkeys::Required);
+    assert_eq!(p.org_by_id["acme"].passkeys, Passkeys::Required);
+    assert_eq!(p.org_by_id["other"].passkeys, Passkeys::Optional);
+    assert_eq!(p.users[0].passkey, Passkeys::Required);
+    assert_eq!(p.users[1].passkey, Passkeys::Optional);
+    // Indexed by the normalised email.
+    assert!(p.passkey_users.contains("ann@example.com"));
+    assert!(!p.passkey_users.contains("bob@example.com"));
+    // Anything else is refused where it is written, naming what is allowed.
+    let err = load_test(&y("passkeys: always\n")).unwrap_err().to_string();
+    assert!(err.contains("test.yaml:2:11"), "{err}");
+    assert!(err.contains("expected one of optional, required"), "{err}");
+    let err = load_test(&y("users:\n  - email: a@example.com\n    passkey: yes\n"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("test.yaml:4:14"), "{err}");
+    assert!(err.contains("expected one of optional, required"), "{err}");
+}

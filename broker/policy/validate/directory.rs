@@ -367,6 +367,7 @@ impl Validator<'_> {
             sync_interval,
             groups,
             branding,
+            passkeys: passkeys(o.passkeys),
         })
     }
 
@@ -459,6 +460,7 @@ impl Validator<'_> {
             disabled: u.disabled.unwrap_or(false),
             groups: self.group_names(&format!("{path}.groups"), &u.groups),
             profile: self.profile(path, u),
+            passkey: passkeys(u.passkey),
         })
     }
 
@@ -570,5 +572,13 @@ fn picture_url(t: &str) -> Result<String, String> {
     match url::Url::parse(t) {
         Ok(u) if u.scheme() == "https" && u.host_str().is_some() => Ok(t.to_owned()),
         _ => Err(format!("{t:?} is not an https URL")),
+    }
+}
+
+/// `passkeys:` / `passkey:` as the model says it (absent: optional).
+pub(super) fn passkeys(raw: Option<super::super::raw::RawPasskeys>) -> crate::policy::Passkeys {
+    match raw {
+        Some(super::super::raw::RawPasskeys::Required) => crate::policy::Passkeys::Required,
+        _ => crate::policy::Passkeys::Optional,
     }
 }

@@ -73,6 +73,7 @@ pub fn user_view(policy: &Policy, user: &User) -> UserView {
     let (method, upstream, password_allowed) = match hrd::decide(policy, &user.email, Some(user)) {
         LoginMethod::Password => ("password", None, true),
         LoginMethod::NoMethod => ("none", None, false),
+        LoginMethod::Passkey => ("passkey", None, true),
         LoginMethod::Upstream(route) => (
             "sso",
             Some(route.upstream.id.clone()),

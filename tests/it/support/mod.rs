@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests.
 
+pub mod authenticator;
 pub mod broker;
 pub mod browser;
 pub mod burst;
