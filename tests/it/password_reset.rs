@@ -298,3 +298,65 @@ async fn the_mail_speaks_the_language_of_the_page() {
         mail.data
     );
 }
+
+#[tokio::test]
+async fn an_sso_only_user_is_told_where_to_sign_in_and_gets_no_link() {
+    let mut sink = SmtpSink::start().await;
+    // Bob is synced from Contoso's Entra tenant, where SSO applies to every synced user. The
+    // upstream is never contacted: nobody types Bob's address at the identifier step here.
+    let extra = format!(
+        r#"{mail}upstreams:
+  - id: entra
+    kind: entra
+    display_name: Contoso Entra
+    client_id: 11111111-2222-3333-4444-555555555555
+    client_secret_env: ENTRA_SECRET
+    authority: http://127.0.0.1:9
+organizations:
+  - id: contoso
+    domains: [contoso.com]
+    upstream: entra
+    tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47
+    sso: all_synced_users
+"#,
+        mail = sink.policy()
+    );
+    let users = format!(
+        r#"users:
+  - email: {USER}
+    name: Alice Example
+    password_hash: "{hash}"
+  - email: bob@contoso.com
+    name: Bob
+    organization: contoso
+    password_hash: "{hash}"
+    link: {{tid: 72f988bf-86f1-41af-91ab-2d7cd011db47, oid: 0c6a2b1e-0000-4000-8000-000000000001}}
+"#,
+        hash = crate::support::broker::password_hash()
+    );
+    let tb = TestBroker::start_with(&extra, Some(&users), Clock::System).await;
+    let mut b = Browser::new();
+    let step = password_step(&mut b, &tb, USER).await;
+    let for_bob = request_reset(&mut b, &tb, &step, "bob@contoso.com").await;
+    let for_alice = request_reset(&mut b, &tb, &step, USER).await;
+    assert_eq!(
+        for_bob.body.replace("bob@contoso.com", "ADDRESS"),
+        for_alice.body.replace(USER, "ADDRESS"),
+        "the same page"
+    );
+
+    let mails = drain(&mut sink, Duration::from_secs(3)).await;
+    assert_eq!(mails.len(), 2, "{mails:#?}");
+    let bob = mails
+        .iter()
+        .find(|m| m.to == vec!["bob@contoso.com".to_owned()])
+        .expect("a mail to Bob");
+    assert!(bob.link().is_none(), "no reset link: {}", bob.data);
+    assert!(bob.text().contains("Contoso Entra"), "{}", bob.data);
+    assert!(!bob.text().contains("/password/set"), "{}", bob.data);
+    let alice = mails
+        .iter()
+        .find(|m| m.to == vec![USER.to_owned()])
+        .unwrap();
+    assert!(alice.link().is_some());
+}
