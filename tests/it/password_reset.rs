@@ -171,6 +171,32 @@ async fn a_mailed_link_sets_a_new_password_once_and_ends_the_users_sessions() {
     .await;
     assert_eq!(new.status, StatusCode::SEE_OTHER, "{}", new.body);
 
+    // Alice is a user of the policy file: a reload of the unchanged file keeps her new
+    // password (the file's hash counts again only when the file changes it).
+    let yaml = std::fs::read_to_string(&tb.policy_path).unwrap();
+    let policy = idbroker::policy::load_str_with_env(
+        &tb.policy_path,
+        &yaml,
+        &crate::support::broker::test_env,
+    )
+    .unwrap();
+    tb.broker.replace_policy(policy).await.unwrap();
+    let mut b = Browser::new();
+    let after_reload = sign_in(
+        &mut b,
+        &tb.base,
+        &spa_authorize_url(&tb.base, "openid"),
+        USER,
+        NEW_PASSWORD,
+    )
+    .await;
+    assert_eq!(
+        after_reload.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        after_reload.body
+    );
+
     let audit = tb.audit_lines().await;
     let event = |name: &str| {
         audit
