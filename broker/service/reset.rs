@@ -141,15 +141,17 @@ impl Reset {
         let broker = Arc::clone(&self.broker);
         let address = email.clone();
         tokio::spawn(async move {
-            let record = match mail_link(&broker, &address, &lang).await {
-                Ok(Outcome::Link) => audit.succeeded(),
-                Ok(Outcome::SsoOnly) => audit.succeeded().detail("sso_only"),
-                Ok(Outcome::Nothing(reason)) => audit.because(reason),
+            let (record, mailed) = match mail_link(&broker, &address, &lang).await {
+                Ok(Outcome::Link) => (audit.succeeded(), "link"),
+                Ok(Outcome::SsoOnly) => (audit.succeeded().detail("sso_only"), "sso_only"),
+                Ok(Outcome::Nothing(reason)) => (audit.because(reason), "none"),
                 Err(e) => {
                     tracing::warn!(error = %e, "password reset mail not sent");
-                    audit.because(e.reason())
+                    (audit.because(e.reason()), "failed")
                 }
             };
+            metrics::counter!("idbroker_password_reset_mails_total", "outcome" => mailed)
+                .increment(1);
             broker.audit.record(record);
         });
         Ok(self.view(&tx, email, true, None))

@@ -386,3 +386,31 @@ organizations:
         .unwrap();
     assert!(alice.link().is_some());
 }
+
+#[tokio::test]
+async fn a_relay_that_is_down_changes_nothing_on_the_page_and_is_audited() {
+    let port = crate::support::net::free_port();
+    let mail = format!(
+        "mail: {{from: no-reply@example.com, smtp: {{host: 127.0.0.1, port: {port}, security: none}}}}\n"
+    );
+    let tb = TestBroker::start_with(&mail, None, Clock::System).await;
+    let mut b = Browser::new();
+    let step = password_step(&mut b, &tb, USER).await;
+    let page = request_reset(&mut b, &tb, &step, USER).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("id=\"reset-sent\""), "{}", page.body);
+    let mut reason = None;
+    for _ in 0..50 {
+        reason = tb
+            .audit_lines()
+            .await
+            .iter()
+            .find(|l| l["event"] == "password.reset.request")
+            .map(|l| l["reason"].clone());
+        if reason.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(reason, Some("mail_failed".into()));
+}
