@@ -546,7 +546,7 @@ pub fn login(view: &LoginView) -> Response {
     if c.forgot_password.is_none() && view.reset {
         c.forgot_password = Some(format!("{FORGOT_PATH}?tx={}", view.tx));
     }
-    let mut resp = render(
+    let resp = render(
         status,
         &LoginPage {
             c,
@@ -558,7 +558,12 @@ pub fn login(view: &LoginView) -> Response {
             error: view.error.map(Msg::new),
         },
     );
-    if let Some(secs) = view.retry_after
+    with_retry_after(resp, view.retry_after)
+}
+
+/// A rate-limit refusal says when retrying makes sense (RFC 9110 §10.2.3).
+fn with_retry_after(mut resp: Response, retry_after: Option<u64>) -> Response {
+    if let Some(secs) = retry_after
         && let Ok(v) = HeaderValue::from_str(&secs.to_string())
     {
         resp.headers_mut().insert(header::RETRY_AFTER, v);
@@ -585,7 +590,7 @@ pub fn password_forgot(view: &ResetView) -> Response {
         (None, Some(_)) => StatusCode::BAD_REQUEST,
         (None, None) => StatusCode::OK,
     };
-    let mut resp = render(
+    let resp = render(
         status,
         &ForgotPage {
             c: Chrome::current(For {
@@ -598,12 +603,7 @@ pub fn password_forgot(view: &ResetView) -> Response {
             error: view.error.map(Msg::new),
         },
     );
-    if let Some(secs) = view.retry_after
-        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
-    {
-        resp.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    resp
+    with_retry_after(resp, view.retry_after)
 }
 
 /// A page that says one thing: a title and a message, both from the catalogs.

@@ -252,13 +252,9 @@ async fn mail_link(
         LoginMethod::NoMethod if user.disabled => return Ok(Outcome::Nothing("disabled")),
         LoginMethod::NoMethod => return Ok(Outcome::Nothing("no_sign_in_method")),
     }
-    let (token, _) = broker
+    let (link, _) = broker
         .issue_password_link(&user.id, reset.link_lifetime, true)
         .await?;
-    let link = format!(
-        "{}?token={token}",
-        policy.issuer.join(super::admin::users::PASSWORD_SET_PATH)
-    );
     let message = Mail {
         to: user.email.clone(),
         subject: lang.msg(&Msg::new("reset-mail-subject").arg("product", &product)),
