@@ -414,3 +414,30 @@ async fn a_relay_that_is_down_changes_nothing_on_the_page_and_is_audited() {
     }
     assert_eq!(reason, Some("mail_failed".into()));
 }
+
+#[tokio::test]
+async fn the_brands_own_reset_page_wins_and_enabled_false_turns_the_reset_off() {
+    let sink = SmtpSink::start().await;
+    let tb = broker_with(
+        &sink,
+        "branding: {forgot_password: \"https://help.example.com/reset\"}\n",
+        Clock::System,
+    )
+    .await;
+    let mut b = Browser::new();
+    let step = password_step(&mut b, &tb, USER).await;
+    assert!(
+        step.body
+            .contains("href=\"https://help.example.com/reset\""),
+        "{}",
+        step.body
+    );
+    assert!(!step.body.contains("/password/forgot"), "{}", step.body);
+
+    let tb = broker_with(&sink, "password_reset: {enabled: false}\n", Clock::System).await;
+    let mut b = Browser::new();
+    let step = password_step(&mut b, &tb, USER).await;
+    assert!(!step.body.contains("/password/forgot"), "{}", step.body);
+    let page = request_reset(&mut b, &tb, &step, USER).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
+}
