@@ -35,6 +35,20 @@ async fn password_step(b: &mut Browser, tb: &TestBroker, who: &str) -> Page {
     step
 }
 
+/// Signs Alice in with `password` from a new browser: the redirect back to the app, or the
+/// password step again.
+async fn sign_in_fresh(tb: &TestBroker, password: &str) -> Page {
+    let mut b = Browser::new();
+    sign_in(
+        &mut b,
+        &tb.base,
+        &spa_authorize_url(&tb.base, "openid"),
+        USER,
+        password,
+    )
+    .await
+}
+
 /// Asks for a reset of `address` from the login transaction of `page`.
 async fn request_reset(b: &mut Browser, tb: &TestBroker, page: &Page, address: &str) -> Page {
     b.post(
@@ -146,29 +160,13 @@ async fn a_mailed_link_sets_a_new_password_once_and_ends_the_users_sessions() {
     assert!(again.location_param("code").is_none(), "session ended");
 
     // The old password is refused, the new one works.
-    let mut b = Browser::new();
-    let old = sign_in(
-        &mut b,
-        &tb.base,
-        &spa_authorize_url(&tb.base, "openid"),
-        USER,
-        PASSWORD,
-    )
-    .await;
+    let old = sign_in_fresh(&tb, PASSWORD).await;
     assert_eq!(
         old.status,
         StatusCode::OK,
         "refused: the password step again"
     );
-    let mut b = Browser::new();
-    let new = sign_in(
-        &mut b,
-        &tb.base,
-        &spa_authorize_url(&tb.base, "openid"),
-        USER,
-        NEW_PASSWORD,
-    )
-    .await;
+    let new = sign_in_fresh(&tb, NEW_PASSWORD).await;
     assert_eq!(new.status, StatusCode::SEE_OTHER, "{}", new.body);
 
     // Alice is a user of the policy file: a reload of the unchanged file keeps her new
@@ -181,15 +179,7 @@ async fn a_mailed_link_sets_a_new_password_once_and_ends_the_users_sessions() {
     )
     .unwrap();
     tb.broker.replace_policy(policy).await.unwrap();
-    let mut b = Browser::new();
-    let after_reload = sign_in(
-        &mut b,
-        &tb.base,
-        &spa_authorize_url(&tb.base, "openid"),
-        USER,
-        NEW_PASSWORD,
-    )
-    .await;
+    let after_reload = sign_in_fresh(&tb, NEW_PASSWORD).await;
     assert_eq!(
         after_reload.status,
         StatusCode::SEE_OTHER,
