@@ -94,6 +94,7 @@ fn user() -> User {
         created_at: NOW,
         updated_at: NOW,
         tokens_valid_after: 0,
+        policy_password_hash: None,
         email_verified: true,
         profile: Default::default(),
     }

@@ -126,6 +126,7 @@ fn user(n: usize) -> User {
         created_at: NOW,
         updated_at: NOW,
         tokens_valid_after: 0,
+        policy_password_hash: None,
         email_verified: true,
         profile: Default::default(),
     }
@@ -146,6 +147,7 @@ fn password_user() -> User {
         created_at: NOW,
         updated_at: NOW,
         tokens_valid_after: 0,
+        policy_password_hash: None,
         email_verified: true,
         profile: Default::default(),
     }

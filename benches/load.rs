@@ -103,6 +103,7 @@ users:
             created_at: now,
             updated_at: now,
             tokens_valid_after: 0,
+            policy_password_hash: None,
             email_verified: true,
             profile: Default::default(),
         };
@@ -379,6 +380,7 @@ async fn populate(setup: &Setup, users: usize, families: usize) {
                     created_at: now,
                     updated_at: now,
                     tokens_valid_after: 0,
+                    policy_password_hash: None,
                     email_verified: true,
                     profile: Default::default(),
                 };

@@ -88,6 +88,11 @@ pub struct User {
     /// What else the broker knows of the person (OIDC Core §5.1), for the `profile` scope.
     #[serde(default, skip_serializing_if = "Profile::is_empty")]
     pub profile: Profile,
+    /// For a user the policy file lists: the password hash the file last gave
+    /// (`users[].password_hash`). A reload puts the file's hash in force only when the file
+    /// changes it, so a password reset (or set by an admin) since then stays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_password_hash: Option<String>,
 }
 
 /// The OIDC Core §5.1 standard claims the broker keeps besides `name` and `email`: from

@@ -84,6 +84,10 @@ fn describe() {
         "Requests refused by a rate limit, by limit (password, identifier, authorize, login_tx, admin_auth, client_auth, user_code, password_queue, password_reset)"
     );
     describe_counter!(
+        "idbroker_password_reset_mails_total",
+        "Password-reset requests past the limits by what was mailed (link, sso_only, none, failed)"
+    );
+    describe_counter!(
         "idbroker_user_cache_total",
         "Lookups of the routing path's user cache by result (hit, miss)"
     );

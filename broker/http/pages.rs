@@ -567,7 +567,7 @@ pub fn login(view: &LoginView) -> Response {
     if c.forgot_password.is_none() && view.reset {
         c.forgot_password = Some(format!("{FORGOT_PATH}?tx={}", view.tx));
     }
-    let mut resp = render(
+    let resp = render(
         status,
         &LoginPage {
             c,
@@ -580,7 +580,12 @@ pub fn login(view: &LoginView) -> Response {
             passkey: view.passkey.as_ref(),
         },
     );
-    if let Some(secs) = view.retry_after
+    with_retry_after(resp, view.retry_after)
+}
+
+/// A rate-limit refusal says when retrying makes sense (RFC 9110 §10.2.3).
+fn with_retry_after(mut resp: Response, retry_after: Option<u64>) -> Response {
+    if let Some(secs) = retry_after
         && let Ok(v) = HeaderValue::from_str(&secs.to_string())
     {
         resp.headers_mut().insert(header::RETRY_AFTER, v);
@@ -607,7 +612,7 @@ pub fn password_forgot(view: &ResetView) -> Response {
         (None, Some(_)) => StatusCode::BAD_REQUEST,
         (None, None) => StatusCode::OK,
     };
-    let mut resp = render(
+    let resp = render(
         status,
         &ForgotPage {
             c: Chrome::current(For {
@@ -620,12 +625,7 @@ pub fn password_forgot(view: &ResetView) -> Response {
             error: view.error.map(Msg::new),
         },
     );
-    if let Some(secs) = view.retry_after
-        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
-    {
-        resp.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    resp
+    with_retry_after(resp, view.retry_after)
 }
 
 /// A page that says one thing: a title and a message, both from the catalogs.

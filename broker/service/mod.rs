@@ -200,7 +200,8 @@ impl Broker {
     }
 
     /// Creates or updates the users listed in the policy file. The file is their source of
-    /// truth for name, password hash, link and flags; their broker id never changes.
+    /// truth for name, link and flags, and for the password hash whenever the file changes
+    /// it (see [`User::policy_password_hash`]); their broker id never changes.
     async fn seed_policy_users(&self, policy: &Policy) -> Result<(), StartError> {
         let now = self.now();
         for pu in policy.users.iter() {
@@ -222,6 +223,7 @@ impl Broker {
                         tokens_valid_after: 0,
                         email_verified: true,
                         profile: pu.profile.clone(),
+                        policy_password_hash: pu.password_hash.clone(),
                     };
                     self.store
                         .create_user(&user)
@@ -233,7 +235,12 @@ impl Broker {
                         .update_user(&user.id, |u| {
                             u.name = pu.name.clone();
                             u.organization = pu.organization.clone();
-                            u.password_hash = pu.password_hash.clone();
+                            // The file's hash wins when the file changes it; until then a
+                            // password the user reset (or an admin set) stays.
+                            if u.policy_password_hash != pu.password_hash {
+                                u.password_hash = pu.password_hash.clone();
+                                u.policy_password_hash = pu.password_hash.clone();
+                            }
                             u.link = pu.link.clone();
                             u.sso = pu.sso;
                             u.disabled = pu.disabled;

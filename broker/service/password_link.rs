@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::Broker;
+use super::admin::users::PASSWORD_SET_PATH;
 use crate::clock::UnixTime;
 use crate::secret::{digest, random_handle};
 use crate::store::StoreError;
@@ -25,8 +26,8 @@ pub(super) struct PasswordLinkState {
 }
 
 impl Broker {
-    /// Stores a new link for `user_id` that works once within `ttl`; returns its token and
-    /// when it expires.
+    /// Stores a new link for `user_id` that works once within `ttl`; returns its address
+    /// (`/password/set?token=…` under the issuer) and when it expires.
     pub(super) async fn issue_password_link(
         &self,
         user_id: &str,
@@ -47,6 +48,10 @@ impl Broker {
                 ttl,
             )
             .await?;
-        Ok((token, expires_at))
+        let url = format!(
+            "{}?token={token}",
+            self.policy().issuer.join(PASSWORD_SET_PATH)
+        );
+        Ok((url, expires_at))
     }
 }

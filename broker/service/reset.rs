@@ -141,15 +141,17 @@ impl Reset {
         let broker = Arc::clone(&self.broker);
         let address = email.clone();
         tokio::spawn(async move {
-            let record = match mail_link(&broker, &address, &lang).await {
-                Ok(Outcome::Link) => audit.succeeded(),
-                Ok(Outcome::SsoOnly) => audit.succeeded().detail("sso_only"),
-                Ok(Outcome::Nothing(reason)) => audit.because(reason),
+            let (record, mailed) = match mail_link(&broker, &address, &lang).await {
+                Ok(Outcome::Link) => (audit.succeeded(), "link"),
+                Ok(Outcome::SsoOnly) => (audit.succeeded().detail("sso_only"), "sso_only"),
+                Ok(Outcome::Nothing(reason)) => (audit.because(reason), "none"),
                 Err(e) => {
                     tracing::warn!(error = %e, "password reset mail not sent");
-                    audit.because(e.reason())
+                    (audit.because(e.reason()), "failed")
                 }
             };
+            metrics::counter!("idbroker_password_reset_mails_total", "outcome" => mailed)
+                .increment(1);
             broker.audit.record(record);
         });
         Ok(self.view(&tx, email, true, None))
@@ -252,13 +254,9 @@ async fn mail_link(
         LoginMethod::NoMethod if user.disabled => return Ok(Outcome::Nothing("disabled")),
         LoginMethod::NoMethod => return Ok(Outcome::Nothing("no_sign_in_method")),
     }
-    let (token, _) = broker
+    let (link, _) = broker
         .issue_password_link(&user.id, reset.link_lifetime, true)
         .await?;
-    let link = format!(
-        "{}?token={token}",
-        policy.issuer.join(super::admin::users::PASSWORD_SET_PATH)
-    );
     let message = Mail {
         to: user.email.clone(),
         subject: lang.msg(&Msg::new("reset-mail-subject").arg("product", &product)),

@@ -265,6 +265,7 @@ impl SignIn<'_> {
             created_at: now,
             updated_at: now,
             tokens_valid_after: 0,
+            policy_password_hash: None,
             // Only what the upstream vouches for (an Entra `email` with `xms_edov`, a UPN of
             // the organisation's domains, an OIDC `email_verified`).
             email_verified: identity.email_verified,

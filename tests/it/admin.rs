@@ -1427,6 +1427,7 @@ async fn resync_leaves_policy_file_users_alone() {
         created_at: now,
         updated_at: now,
         tokens_valid_after: 0,
+        policy_password_hash: None,
         email_verified: true,
         profile: Default::default(),
     };

@@ -35,6 +35,20 @@ async fn password_step(b: &mut Browser, tb: &TestBroker, who: &str) -> Page {
     step
 }
 
+/// Signs Alice in with `password` from a new browser: the redirect back to the app, or the
+/// password step again.
+async fn sign_in_fresh(tb: &TestBroker, password: &str) -> Page {
+    let mut b = Browser::new();
+    sign_in(
+        &mut b,
+        &tb.base,
+        &spa_authorize_url(&tb.base, "openid"),
+        USER,
+        password,
+    )
+    .await
+}
+
 /// Asks for a reset of `address` from the login transaction of `page`.
 async fn request_reset(b: &mut Browser, tb: &TestBroker, page: &Page, address: &str) -> Page {
     b.post(
@@ -146,30 +160,32 @@ async fn a_mailed_link_sets_a_new_password_once_and_ends_the_users_sessions() {
     assert!(again.location_param("code").is_none(), "session ended");
 
     // The old password is refused, the new one works.
-    let mut b = Browser::new();
-    let old = sign_in(
-        &mut b,
-        &tb.base,
-        &spa_authorize_url(&tb.base, "openid"),
-        USER,
-        PASSWORD,
-    )
-    .await;
+    let old = sign_in_fresh(&tb, PASSWORD).await;
     assert_eq!(
         old.status,
         StatusCode::OK,
         "refused: the password step again"
     );
-    let mut b = Browser::new();
-    let new = sign_in(
-        &mut b,
-        &tb.base,
-        &spa_authorize_url(&tb.base, "openid"),
-        USER,
-        NEW_PASSWORD,
-    )
-    .await;
+    let new = sign_in_fresh(&tb, NEW_PASSWORD).await;
     assert_eq!(new.status, StatusCode::SEE_OTHER, "{}", new.body);
+
+    // Alice is a user of the policy file: a reload of the unchanged file keeps her new
+    // password (the file's hash counts again only when the file changes it).
+    let yaml = std::fs::read_to_string(&tb.policy_path).unwrap();
+    let policy = idbroker::policy::load_str_with_env(
+        &tb.policy_path,
+        &yaml,
+        &crate::support::broker::test_env,
+    )
+    .unwrap();
+    tb.broker.replace_policy(policy).await.unwrap();
+    let after_reload = sign_in_fresh(&tb, NEW_PASSWORD).await;
+    assert_eq!(
+        after_reload.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        after_reload.body
+    );
 
     let audit = tb.audit_lines().await;
     let event = |name: &str| {
@@ -297,4 +313,121 @@ async fn the_mail_speaks_the_language_of_the_page() {
         "{}",
         mail.data
     );
+}
+
+#[tokio::test]
+async fn an_sso_only_user_is_told_where_to_sign_in_and_gets_no_link() {
+    let mut sink = SmtpSink::start().await;
+    // Bob is synced from Contoso's Entra tenant, where SSO applies to every synced user. The
+    // upstream is never contacted: nobody types Bob's address at the identifier step here.
+    let extra = format!(
+        r#"{mail}upstreams:
+  - id: entra
+    kind: entra
+    display_name: Contoso Entra
+    client_id: 11111111-2222-3333-4444-555555555555
+    client_secret_env: ENTRA_SECRET
+    authority: http://127.0.0.1:9
+organizations:
+  - id: contoso
+    domains: [contoso.com]
+    upstream: entra
+    tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47
+    sso: all_synced_users
+"#,
+        mail = sink.policy()
+    );
+    let users = format!(
+        r#"users:
+  - email: {USER}
+    name: Alice Example
+    password_hash: "{hash}"
+  - email: bob@contoso.com
+    name: Bob
+    organization: contoso
+    password_hash: "{hash}"
+    link: {{tid: 72f988bf-86f1-41af-91ab-2d7cd011db47, oid: 0c6a2b1e-0000-4000-8000-000000000001}}
+"#,
+        hash = crate::support::broker::password_hash()
+    );
+    let tb = TestBroker::start_with(&extra, Some(&users), Clock::System).await;
+    let mut b = Browser::new();
+    let step = password_step(&mut b, &tb, USER).await;
+    let for_bob = request_reset(&mut b, &tb, &step, "bob@contoso.com").await;
+    let for_alice = request_reset(&mut b, &tb, &step, USER).await;
+    assert_eq!(
+        for_bob.body.replace("bob@contoso.com", "ADDRESS"),
+        for_alice.body.replace(USER, "ADDRESS"),
+        "the same page"
+    );
+
+    let mails = drain(&mut sink, Duration::from_secs(3)).await;
+    assert_eq!(mails.len(), 2, "{mails:#?}");
+    let bob = mails
+        .iter()
+        .find(|m| m.to == vec!["bob@contoso.com".to_owned()])
+        .expect("a mail to Bob");
+    assert!(bob.link().is_none(), "no reset link: {}", bob.data);
+    assert!(bob.text().contains("Contoso Entra"), "{}", bob.data);
+    assert!(!bob.text().contains("/password/set"), "{}", bob.data);
+    let alice = mails
+        .iter()
+        .find(|m| m.to == vec![USER.to_owned()])
+        .unwrap();
+    assert!(alice.link().is_some());
+}
+
+#[tokio::test]
+async fn a_relay_that_is_down_changes_nothing_on_the_page_and_is_audited() {
+    let port = crate::support::net::free_port();
+    let mail = format!(
+        "mail: {{from: no-reply@example.com, smtp: {{host: 127.0.0.1, port: {port}, security: none}}}}\n"
+    );
+    let tb = TestBroker::start_with(&mail, None, Clock::System).await;
+    let mut b = Browser::new();
+    let step = password_step(&mut b, &tb, USER).await;
+    let page = request_reset(&mut b, &tb, &step, USER).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("id=\"reset-sent\""), "{}", page.body);
+    let mut reason = None;
+    for _ in 0..50 {
+        reason = tb
+            .audit_lines()
+            .await
+            .iter()
+            .find(|l| l["event"] == "password.reset.request")
+            .map(|l| l["reason"].clone());
+        if reason.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(reason, Some("mail_failed".into()));
+}
+
+#[tokio::test]
+async fn the_brands_own_reset_page_wins_and_enabled_false_turns_the_reset_off() {
+    let sink = SmtpSink::start().await;
+    let tb = broker_with(
+        &sink,
+        "branding: {forgot_password: \"https://help.example.com/reset\"}\n",
+        Clock::System,
+    )
+    .await;
+    let mut b = Browser::new();
+    let step = password_step(&mut b, &tb, USER).await;
+    assert!(
+        step.body
+            .contains("href=\"https://help.example.com/reset\""),
+        "{}",
+        step.body
+    );
+    assert!(!step.body.contains("/password/forgot"), "{}", step.body);
+
+    let tb = broker_with(&sink, "password_reset: {enabled: false}\n", Clock::System).await;
+    let mut b = Browser::new();
+    let step = password_step(&mut b, &tb, USER).await;
+    assert!(!step.body.contains("/password/forgot"), "{}", step.body);
+    let page = request_reset(&mut b, &tb, &step, USER).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST, "{}", page.body);
 }

@@ -139,6 +139,7 @@ fn user(id: &str, email: &str, link: Option<UpstreamLink>) -> User {
         created_at: 1,
         updated_at: 1,
         tokens_valid_after: 0,
+        policy_password_hash: None,
         email_verified: true,
         profile: Default::default(),
     }

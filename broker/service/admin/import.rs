@@ -306,6 +306,7 @@ impl Admin<'_> {
                     created_at: now,
                     updated_at: now,
                     tokens_valid_after: 0,
+                    policy_password_hash: None,
                     email_verified: true,
                     profile: u.profile(),
                 };

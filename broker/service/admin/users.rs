@@ -215,14 +215,10 @@ impl<'a> Admin<'a> {
                     )));
                 }
             };
-            let (token, expires_at) = self
+            let (url, expires_at) = self
                 .broker
                 .issue_password_link(&user.id, ttl, false)
                 .await?;
-            let url = format!(
-                "{}?token={token}",
-                self.broker.policy().issuer.join(PASSWORD_SET_PATH)
-            );
             Ok(PasswordLink { url, expires_at })
         }
         .await;
