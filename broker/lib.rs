@@ -15,6 +15,7 @@ pub mod hrd;
 pub mod http;
 pub mod i18n;
 pub mod jose;
+pub mod mfa;
 pub mod keys;
 pub mod logging;
 pub mod metrics;

@@ -13,7 +13,7 @@ use axum::extract::{FromRequest, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -62,6 +62,8 @@ pub fn routes() -> Router<Arc<Broker>> {
         .route("/admin/api/users/{id}/disable", post(disable))
         .route("/admin/api/users/{id}/enable", post(enable))
         .route("/admin/api/users/{id}/revoke", post(revoke))
+        .route("/admin/api/users/{id}/factors", get(factors))
+        .route("/admin/api/users/{id}/totp", delete(remove_totp))
         .route("/admin/api/audit", get(audit))
         .route("/admin/api/store/export", get(export_store))
         .route("/admin/api/{*rest}", axum::routing::any(unknown))
@@ -417,6 +419,23 @@ async fn revoke(
     Path(id): Path<String>,
 ) -> ApiResult {
     ok(b.admin().revoke(&id, &ctx).await?)
+}
+
+async fn factors(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path(id): Path<String>,
+) -> ApiResult {
+    ok(b.admin().factors(&id, &ctx).await?)
+}
+
+async fn remove_totp(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path(id): Path<String>,
+) -> ApiResult {
+    b.admin().remove_totp(&id, &ctx).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn audit(

@@ -14,6 +14,8 @@ pub mod extract;
 mod health;
 mod login;
 mod logout;
+mod mfa;
+mod qr;
 pub mod observe;
 pub mod pages;
 mod token;
@@ -79,6 +81,9 @@ pub fn router(broker: Arc<Broker>) -> impl App {
         .route("/login/password", post(login::password))
         .route("/login/restart", post(login::restart))
         .route("/login/upstream", post(login::upstream))
+        .route("/login/otp", post(mfa::otp))
+        .route("/login/otp/enrol", post(mfa::otp_enrol))
+        .route("/login/otp/continue", post(mfa::otp_continue))
         .route(
             crate::service::sso::CALLBACK_PATH,
             get(login::upstream_callback),
@@ -89,6 +94,11 @@ pub fn router(broker: Arc<Broker>) -> impl App {
         .route("/account", get(account::page))
         .route("/account/callback", get(account::callback))
         .route("/account/logout", post(account::sign_out))
+        .route(
+            "/account/mfa/totp",
+            get(mfa::setup_page).post(mfa::setup_confirm),
+        )
+        .route("/account/mfa/totp/remove", post(mfa::remove))
         .route("/admin", get(console::organizations))
         .route("/admin/callback", get(console::callback))
         .route(

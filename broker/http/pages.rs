@@ -23,6 +23,8 @@ struct LoginPage<'a> {
     identifier: &'a str,
     upstream_name: &'a str,
     error: Option<Msg>,
+    totp: Option<super::qr::TotpSetupView>,
+    recovery_codes: &'a [String],
 }
 
 #[derive(Template)]
@@ -121,6 +123,19 @@ pub struct AccountPage<'a> {
     pub user_id: &'a str,
     pub sessions: Vec<SessionLine>,
     pub csrf: &'a str,
+    /// One-time codes: since when (in words, and for `<time datetime>`), if set up.
+    pub totp_since: Option<(String, String)>,
+}
+
+/// `/account/mfa/totp`: the set-up (`setup`), or the recovery codes once it is done.
+#[derive(Template)]
+#[template(path = "account_totp.html")]
+pub struct AccountTotpPage<'a> {
+    pub c: Chrome,
+    pub setup: Option<super::qr::TotpSetupView>,
+    pub csrf: &'a str,
+    pub error: Option<Msg>,
+    pub recovery_codes: &'a [String],
 }
 
 /// The admin console's header: who is signed in, and whether they are an operator.
@@ -532,6 +547,11 @@ pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {
 }
 
 pub fn login(view: &LoginView) -> Response {
+    login_with_codes(view, &[])
+}
+
+/// The login page, showing the recovery codes of a set-up that just succeeded (once).
+pub fn login_with_codes(view: &LoginView, recovery_codes: &[String]) -> Response {
     let status = match (view.retry_after, view.error) {
         (Some(_), _) => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::OK,
@@ -550,6 +570,8 @@ pub fn login(view: &LoginView) -> Response {
             identifier: &view.identifier,
             upstream_name: view.upstream_name.as_deref().unwrap_or_default(),
             error: view.error.map(Msg::new),
+            totp: view.totp.as_ref().map(super::qr::TotpSetupView::new),
+            recovery_codes,
         },
     );
     if let Some(secs) = view.retry_after

@@ -189,6 +189,7 @@ mod tests {
             admins: vec![],
             groups,
             branding: Default::default(),
+            mfa_required: false,
         }
     }
 
@@ -227,6 +228,7 @@ mod tests {
             always_roles: false,
             groups_limit: limit,
             logo: None,
+            mfa_required: false,
         }
     }
 

@@ -52,6 +52,15 @@ pub struct Policy {
     pub branding: Arc<Branding>,
     /// The pages' message catalogs and default language (`i18n`).
     pub i18n: Arc<crate::i18n::Catalogs>,
+    /// Second factors for everyone local (`mfa`).
+    pub mfa: MfaPolicy,
+}
+
+/// `mfa:` the second-factor settings of the whole broker.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MfaPolicy {
+    /// `mfa.required`: every password sign-in adds a second factor.
+    pub required: bool,
 }
 
 impl Policy {
@@ -258,6 +267,8 @@ pub struct Client {
     pub groups_limit: usize,
     /// The application's logo on the login page (`clients[].branding.logo`).
     pub logo: Option<Arc<Asset>>,
+    /// `clients[].mfa: required`: password sign-ins for it add a second factor.
+    pub mfa_required: bool,
 }
 
 /// The default of `clients[].groups_limit`: under Entra's 200, so that a token fits a
@@ -530,6 +541,8 @@ pub struct Organization {
     pub groups: OrgGroups,
     /// The logo and colours its users see once the login knows the organisation.
     pub branding: OrgBranding,
+    /// `organizations[].mfa: required`: its users add a second factor to a password.
+    pub mfa_required: bool,
 }
 
 /// Which groups an organisation's users have in tokens.
@@ -588,6 +601,8 @@ pub struct PolicyUser {
     pub groups: Vec<String>,
     /// `given_name`, `family_name`, `preferred_username`, `locale`, `zoneinfo`, `picture`.
     pub profile: crate::directory::Profile,
+    /// `users[].mfa: required`: this user adds a second factor to their password.
+    pub mfa_required: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -719,6 +734,7 @@ pub fn builtin_account_client(issuer: &Issuer) -> Client {
         always_roles: false,
         groups_limit: DEFAULT_GROUPS_LIMIT,
         logo: None,
+        mfa_required: false,
     }
 }
 

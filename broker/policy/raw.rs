@@ -42,6 +42,24 @@ pub(super) struct RawPolicy {
     pub password_hashing: Option<RawPasswordHashing>,
     pub branding: Option<Spanned<RawBranding>>,
     pub i18n: Option<Spanned<RawI18n>>,
+    /// `mfa:` second factors for everyone local.
+    pub mfa: Option<RawMfaPolicy>,
+}
+
+/// `mfa:` (top level).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMfaPolicy {
+    /// Every password sign-in adds a second factor.
+    pub required: Option<bool>,
+}
+
+/// `users[].mfa`, `organizations[].mfa`, `clients[].mfa`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum RawMfa {
+    Optional,
+    Required,
 }
 
 /// `branding:` the pages' product name, logo, colours and footer.
@@ -194,6 +212,8 @@ pub(super) struct RawClient {
     /// The most groups a token carries before the overflow rule applies.
     pub groups_limit: Option<Spanned<u32>>,
     pub branding: Option<Spanned<RawBrand>>,
+    /// `required`: every password sign-in for this client adds a second factor.
+    pub mfa: Option<RawMfa>,
 }
 
 /// An API (a resource server, RFC 8707): the audience of the access tokens it accepts.
@@ -300,6 +320,8 @@ pub(super) struct RawOrganization {
     pub sync: Option<Spanned<RawSync>>,
     pub groups: Option<Spanned<RawOrgGroups>>,
     pub branding: Option<Spanned<RawBrand>>,
+    /// `required`: the organisation's users add a second factor to a password.
+    pub mfa: Option<RawMfa>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -356,6 +378,8 @@ pub(super) struct RawUser {
     pub locale: Option<Text>,
     pub zoneinfo: Option<Text>,
     pub picture: Option<Text>,
+    /// `required`: this user adds a second factor to their password.
+    pub mfa: Option<RawMfa>,
 }
 
 #[derive(Debug, Deserialize)]

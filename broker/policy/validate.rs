@@ -161,6 +161,9 @@ pub(super) fn validate(
         password_hashing,
         branding: Arc::new(branding),
         i18n,
+        mfa: super::MfaPolicy {
+            required: raw.mfa.as_ref().and_then(|m| m.required).unwrap_or(false),
+        },
     })
 }
 

@@ -36,6 +36,9 @@ impl SignIn<'_> {
             LoginStage::Identifier => Step::Identifier,
             LoginStage::Password => Step::Password,
             LoginStage::Upstream => Step::Choice,
+            LoginStage::Otp | LoginStage::OtpEnrol | LoginStage::OtpEnrolled => {
+                return self.mfa_view(&tx, None).await;
+            }
             LoginStage::Done => return Err(ServiceError::Restart(MSG_RESTART.into())),
         };
         Ok(self.view(&tx, step, None))
@@ -209,7 +212,7 @@ impl SignIn<'_> {
             .ip_unhit(PASSWORD_IP_FAMILY, ctx.ip.as_deref())
             .await?;
         let device_cookie = self.remember_device(&identifier, &user, ctx).await?;
-        let next = self.finish_login(&tx, &user, &["pwd"], None, ctx).await?;
+        let next = self.after_password(&tx, &user, ctx).await?;
         Ok(match device_cookie {
             Some(cookie) => LoginNext::WithDeviceCookie(Box::new(next), cookie),
             None => next,
@@ -227,6 +230,7 @@ impl SignIn<'_> {
         let mut next = tx.clone();
         next.stage = LoginStage::Identifier;
         next.upstream = None;
+        next.mfa = None;
         if !self
             .broker
             .store

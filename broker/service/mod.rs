@@ -18,6 +18,8 @@ pub mod issue;
 pub mod login;
 pub mod login_flow;
 pub mod logout;
+pub mod mfa;
+pub mod mfa_enrol;
 pub mod rate;
 pub mod runtime_orgs;
 pub mod sso;

@@ -7,7 +7,7 @@
 //!
 //! | group      | families                                   | why together                         |
 //! |------------|--------------------------------------------|--------------------------------------|
-//! | `users`    | `user`, `user-email`, `user-link`          | a user and its unique indexes        |
+//! | `users`    | `user`, `user-email`, `user-link`, `user-totp` | a user, its unique indexes, its second factor |
 //! | `orgs`     | `org`, `rorg`, `org-admins`, `admin-of`    | an organisation, its state, admins   |
 //! | `device`   | `device`, `device-user`                    | a device grant and its user code     |
 //! | `sessions` | `session`, `user-sessions`                 | a session and its user's index       |
@@ -61,7 +61,7 @@ pub fn group(key: &str) -> Group<'_> {
     let rest = key.strip_prefix("v1/").unwrap_or(key);
     let family = rest.split_once('/').map_or(rest, |(f, _)| f);
     match family {
-        "user" | "user-email" | "user-link" => Group::Named("users"),
+        "user" | "user-email" | "user-link" | "user-totp" => Group::Named("users"),
         "org" | "rorg" | "org-admins" | "admin-of" => Group::Named("orgs"),
         "device" | "device-user" => Group::Named("device"),
         "session" | "user-sessions" => Group::Named("sessions"),
@@ -108,6 +108,7 @@ mod tests {
         for (a, b) in [
             ("v1/user/u1", "v1/user-email/a@b.c"),
             ("v1/user/u1", "v1/user-link/entra/t/o"),
+            ("v1/user/u1", "v1/user-totp/u1"),
             ("v1/org/contoso", "v1/rorg/contoso"),
             ("v1/org-admins/contoso", "v1/admin-of/a@b.c"),
             ("v1/device/d", "v1/device-user/ABCD-EFGH"),

@@ -21,6 +21,7 @@ mod groups;
 mod growth;
 mod hostile_connections;
 mod login_page;
+mod mfa;
 mod metrics;
 mod native;
 mod op_errors;

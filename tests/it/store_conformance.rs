@@ -1483,6 +1483,7 @@ async fn login_tx_swap_is_compare_and_swap(kv: Backend) {
         identifier: None,
         upstream: None,
         device: None,
+        mfa: None,
         created_at: now,
         expires_at: now + 600,
     };

@@ -7,7 +7,9 @@ use serde_saphyr::Spanned;
 
 use super::{DAY, DeclaredUpstreams, MINUTE, Validator, at, non_empty, secs};
 use crate::directory::UpstreamLink;
-use crate::policy::raw::{RawLink, RawOrganization, RawSso, RawUpstreamKind, RawUser, Text};
+use crate::policy::raw::{
+    RawLink, RawMfa, RawOrganization, RawSso, RawUpstreamKind, RawUser, Text,
+};
 use crate::policy::rules;
 use crate::policy::{OrgOrigin, Organization, PolicyUser, SsoMode};
 
@@ -367,6 +369,7 @@ impl Validator<'_> {
             sync_interval,
             groups,
             branding,
+            mfa_required: o.mfa == Some(RawMfa::Required),
         })
     }
 
@@ -459,6 +462,7 @@ impl Validator<'_> {
             disabled: u.disabled.unwrap_or(false),
             groups: self.group_names(&format!("{path}.groups"), &u.groups),
             profile: self.profile(path, u),
+            mfa_required: u.mfa == Some(RawMfa::Required),
         })
     }
 

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod backup;
 pub mod consent;
 pub mod console;
+pub mod factors;
 pub mod import;
 pub mod organizations;
 pub mod sync;
