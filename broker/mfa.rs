@@ -67,7 +67,9 @@ pub fn check(secret: &str, code: &str, now: u64) -> Option<u64> {
         return None;
     }
     // The names are not part of the code (RFC 6238 §4): any valid ones do.
-    generator(secret, "idbroker", "user").ok()?.check(&code, now)
+    generator(secret, "idbroker", "user")
+        .ok()?
+        .check(&code, now)
 }
 
 /// The code of `secret` at `now` (for tests and tools).
@@ -103,10 +105,7 @@ pub fn new_recovery_codes() -> (Vec<String>, Vec<String>) {
             format!("{}-{}", &code[..5], &code[5..])
         })
         .collect();
-    let digests = shown
-        .iter()
-        .filter_map(|c| recovery_digest(c))
-        .collect();
+    let digests = shown.iter().filter_map(|c| recovery_digest(c)).collect();
     (shown, digests)
 }
 
@@ -126,7 +125,12 @@ pub fn recovery_digest(input: &str) -> Option<String> {
 /// (`users[].mfa`), their organisation (`organizations[].mfa`), the client (`clients[].mfa`,
 /// or `urn:idbroker:acr:mfa` among its `required_acr_values`), the request (`acr_values`
 /// naming it), or everyone local (`mfa.required`).
-pub fn required(policy: &Policy, user: &User, client: Option<&Client>, acr_values: &[String]) -> bool {
+pub fn required(
+    policy: &Policy,
+    user: &User,
+    client: Option<&Client>,
+    acr_values: &[String],
+) -> bool {
     let asks_mfa = |values: &[String]| values.iter().any(|v| v == crate::acr::MFA);
     policy.mfa.required
         || policy
@@ -152,7 +156,11 @@ mod tests {
     #[test]
     fn codes_match_rfc_6238_appendix_b() {
         // Appendix B gives 8 digits; the last 6 are the 6-digit code (RFC 4226 §5.3).
-        for (time, eight) in [(59, "94287082"), (1_111_111_109, "07081804"), (1_234_567_890, "89005924")] {
+        for (time, eight) in [
+            (59, "94287082"),
+            (1_111_111_109, "07081804"),
+            (1_234_567_890, "89005924"),
+        ] {
             assert_eq!(code_at(RFC_SECRET, time).unwrap(), eight[2..]);
             assert_eq!(check(RFC_SECRET, &eight[2..], time), Some(time / 30));
         }
@@ -176,7 +184,10 @@ mod tests {
     #[test]
     fn the_url_names_issuer_and_account() {
         let url = otpauth_url(RFC_SECRET, "Example: Login", "ana@example.com").unwrap();
-        assert!(url.starts_with("otpauth://totp/Example%20%20Login:ana%40example.com?"), "{url}");
+        assert!(
+            url.starts_with("otpauth://totp/Example%20%20Login:ana%40example.com?"),
+            "{url}"
+        );
         assert!(url.contains(&format!("secret={RFC_SECRET}")), "{url}");
         assert!(url.contains("issuer=Example"), "{url}");
     }

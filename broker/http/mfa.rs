@@ -92,7 +92,11 @@ pub async fn setup_page(
         .totp_enrolment(ctx.session.as_deref())
         .await?
     {
-        Gate::SignIn => Ok(super::account::start_sign_in(&broker, jar, Landing::Account)),
+        Gate::SignIn => Ok(super::account::start_sign_in(
+            &broker,
+            jar,
+            Landing::Account,
+        )),
         Gate::Stale => Ok(fresh_sign_in(&broker, jar, After::TotpSetup)),
         Gate::Ready(None) => Ok(Redirect::to("/account").into_response()),
         Gate::Ready(Some(page)) => Ok(setup(&page)),
@@ -118,7 +122,11 @@ pub async fn setup_confirm(
         .confirm_totp(ctx.session.as_deref(), &f.csrf, &f.code, &ctx)
         .await?
     {
-        Gate::SignIn => Ok(super::account::start_sign_in(&broker, jar, Landing::Account)),
+        Gate::SignIn => Ok(super::account::start_sign_in(
+            &broker,
+            jar,
+            Landing::Account,
+        )),
         Gate::Stale => Ok(fresh_sign_in(&broker, jar, After::TotpSetup)),
         Gate::Ready(Enrolled::Already) => Ok(Redirect::to("/account").into_response()),
         Gate::Ready(Enrolled::Again(page)) => Ok(setup(&page)),
@@ -152,7 +160,11 @@ pub async fn remove(
         .remove_own_totp(ctx.session.as_deref(), &f.csrf, &ctx)
         .await?
     {
-        Gate::SignIn => Ok(super::account::start_sign_in(&broker, jar, Landing::Account)),
+        Gate::SignIn => Ok(super::account::start_sign_in(
+            &broker,
+            jar,
+            Landing::Account,
+        )),
         Gate::Stale => Ok(fresh_sign_in(&broker, jar, After::Account)),
         Gate::Ready(_) => Ok(Redirect::to("/account").into_response()),
     }

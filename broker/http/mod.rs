@@ -15,9 +15,9 @@ mod health;
 mod login;
 mod logout;
 mod mfa;
-mod qr;
 pub mod observe;
 pub mod pages;
+mod qr;
 mod token;
 mod userinfo;
 

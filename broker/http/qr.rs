@@ -47,7 +47,11 @@ pub fn qr_svg(text: &str) -> Option<String> {
     let start = image.find("<svg")?;
     // An accessible name is given by the page around it; the image itself is decorative to
     // a screen reader, which reads the key below.
-    Some(image[start..].replacen("<svg ", "<svg class=\"qr\" aria-hidden=\"true\" focusable=\"false\" ", 1))
+    Some(image[start..].replacen(
+        "<svg ",
+        "<svg class=\"qr\" aria-hidden=\"true\" focusable=\"false\" ",
+        1,
+    ))
 }
 
 #[cfg(test)]
@@ -56,8 +60,9 @@ mod tests {
 
     #[test]
     fn the_svg_is_markup_without_a_declaration() {
-        let svg = qr_svg("otpauth://totp/idbroker:ana%40example.com?secret=GEZDGNBV&issuer=idbroker")
-            .unwrap();
+        let svg =
+            qr_svg("otpauth://totp/idbroker:ana%40example.com?secret=GEZDGNBV&issuer=idbroker")
+                .unwrap();
         assert!(svg.starts_with("<svg class=\"qr\""), "{svg}");
         assert!(svg.ends_with("</svg>"));
         assert!(!svg.contains("<?xml"));

@@ -107,7 +107,12 @@ impl SignIn<'_> {
     async fn pending_user(&self, tx: &LoginTx) -> Result<User, ServiceError> {
         let restart = || ServiceError::Restart(MSG_RESTART.into());
         let id = tx.mfa.as_ref().ok_or_else(restart)?.user_id.as_str();
-        let user = self.broker.store.user_by_id(id).await?.ok_or_else(restart)?;
+        let user = self
+            .broker
+            .store
+            .user_by_id(id)
+            .await?
+            .ok_or_else(restart)?;
         if user.disabled {
             return Err(restart());
         }
@@ -128,8 +133,7 @@ impl SignIn<'_> {
         }
         let user = self.pending_user(&tx).await?;
         let audit = self.otp_audit("login.otp", &tx, &user, ctx);
-        if let Some(retry_after) = self.otp_attempt(&user.id, ctx).await? {
-            self.broker.audit.record(audit.because("rate_limited"));
+        if let Some(retry_after) = self.otp_attempt(&user.id, ctx, &audit).await? {
             let mut view = self.mfa_view(&tx, Some(MSG_TOO_MANY)).await?;
             view.retry_after = Some(retry_after);
             return Ok(LoginNext::Show(view));
@@ -220,8 +224,7 @@ impl SignIn<'_> {
         };
         let user = self.pending_user(&tx).await?;
         let audit = self.otp_audit("user.mfa.enrolled", &tx, &user, ctx);
-        if let Some(retry_after) = self.otp_attempt(&user.id, ctx).await? {
-            self.broker.audit.record(audit.because("rate_limited"));
+        if let Some(retry_after) = self.otp_attempt(&user.id, ctx, &audit).await? {
             let mut view = self.mfa_view(&tx, Some(MSG_TOO_MANY)).await?;
             view.retry_after = Some(retry_after);
             return Ok((LoginNext::Show(view), Vec::new()));
@@ -296,11 +299,13 @@ impl SignIn<'_> {
     }
 
     /// Counts a code attempt of `user_id` before checking it; `Some(seconds)` when over the
-    /// password limits (per user, per client IP).
+    /// password limits (per user, per client IP). The first refusal of a window is audited
+    /// (`rate_limited`); the ones after it only counted, so refusals cannot grow the audit.
     pub(super) async fn otp_attempt(
         &self,
         user_id: &str,
         ctx: &BrowserContext,
+        audit: &AuditRecord,
     ) -> Result<Option<u64>, ServiceError> {
         let limits = self.broker.policy().rate_limits;
         let crate::store::RateCount(by_user) = self
@@ -312,10 +317,18 @@ impl SignIn<'_> {
             .broker
             .ip_hits(OTP_IP_FAMILY, ctx.ip.as_deref(), limits.window)
             .await?;
-        let over = by_user > u64::from(limits.password_per_identifier)
-            || by_ip > u64::from(limits.password_per_ip);
+        let (user_limit, ip_limit) = (
+            u64::from(limits.password_per_identifier),
+            u64::from(limits.password_per_ip),
+        );
+        let over = by_user > user_limit || by_ip > ip_limit;
         if over {
             metrics::counter!("idbroker_rate_limited_total", "limit" => "otp").increment(1);
+            if by_user == user_limit + 1 || by_ip == ip_limit + 1 {
+                self.broker
+                    .audit
+                    .record(audit.clone().because("rate_limited"));
+            }
         }
         Ok(over.then_some(limits.window.as_secs()))
     }
@@ -330,7 +343,9 @@ impl SignIn<'_> {
             .store
             .rate_clear(&otp_user_bucket(user_id))
             .await?;
-        self.broker.ip_unhit(OTP_IP_FAMILY, ctx.ip.as_deref()).await?;
+        self.broker
+            .ip_unhit(OTP_IP_FAMILY, ctx.ip.as_deref())
+            .await?;
         Ok(())
     }
 }

@@ -149,8 +149,7 @@ impl SignIn<'_> {
                 retry_after,
             })))
         };
-        if let Some(retry_after) = self.otp_attempt(&user.id, ctx).await? {
-            self.broker.audit.record(audit.because("rate_limited"));
+        if let Some(retry_after) = self.otp_attempt(&user.id, ctx, &audit).await? {
             return again(MSG_TOO_MANY, Some(retry_after));
         }
         let now = self.broker.now();

@@ -1784,5 +1784,10 @@ users:
         10,
         "expected one of optional, required",
     );
-    check(&y("mfa: {required: true, enforce: true}\n"), 2, 23, "enforce");
+    check(
+        &y("mfa: {required: true, enforce: true}\n"),
+        2,
+        23,
+        "enforce",
+    );
 }
