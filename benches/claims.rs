@@ -54,6 +54,7 @@ fn client(limit: usize) -> Client {
         always_roles: false,
         groups_limit: limit,
         logo: None,
+        mfa_required: false,
     }
 }
 
@@ -76,6 +77,7 @@ fn org() -> Organization {
             everyone: vec!["contoso-staff".into()],
         },
         branding: Default::default(),
+        mfa_required: false,
     }
 }
 
