@@ -38,6 +38,7 @@ pub async fn page(
                 .upstream(idp)
                 .map_or(idp.as_str(), |u| u.display_name.as_str()),
         ),
+        None if s.auth.amr.iter().any(|m| m == "mfa") => c.t("mfa-method-password-and-code"),
         None => c.t("method-password"),
     };
     let sessions = view

@@ -87,6 +87,8 @@ impl SignIn<'_> {
         let method = hrd::decide(&policy, &identifier, user.as_deref());
         let mut next = tx.clone();
         next.identifier = Some(identifier.into_owned());
+        // A second-factor step of an earlier identifier ends here.
+        next.mfa = None;
         match method {
             LoginMethod::Upstream(route) if !route.password_allowed => {
                 return self.begin_upstream(&tx, next, route, ctx).await;

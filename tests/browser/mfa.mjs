@@ -83,5 +83,7 @@ await run('one-time codes: set up on the account page, then asked at sign-in', {
   await page.getByLabel('Code', { exact: true }).fill(totp(secret, Date.now() / 1000 + 30));
   await page.keyboard.press('Enter');
   await page.waitForURL(`${base}/account`);
+  const method = await page.locator('#account-method').textContent();
+  check(method === 'Password and a second step', `the account page says how: ${method}`);
   check(violations.length === 0, `no CSP violations: ${violations.join('; ')}`);
 });

@@ -33,3 +33,5 @@ mfa-account-off = Přihlašujete se jen heslem. Přidejte kódy z ověřovací a
 mfa-account-set-up = Nastavit ověřovací aplikaci
 mfa-account-remove = Vypnout kódy z ověřovací aplikace
 mfa-back-to-account = Zpět na váš účet
+# How a session signed in, on the account page.
+mfa-method-password-and-code = Heslo a druhý krok

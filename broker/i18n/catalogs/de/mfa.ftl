@@ -33,3 +33,5 @@ mfa-account-off = Sie melden sich nur mit Ihrem Passwort an. Fügen Sie Codes au
 mfa-account-set-up = Authenticator-App einrichten
 mfa-account-remove = Authenticator-Codes ausschalten
 mfa-back-to-account = Zurück zu Ihrem Konto
+# How a session signed in, on the account page.
+mfa-method-password-and-code = Passwort und ein zweiter Schritt

@@ -33,3 +33,5 @@ mfa-account-off = Your password alone signs you in. Add codes from an authentica
 mfa-account-set-up = Set up an authenticator app
 mfa-account-remove = Turn off authenticator codes
 mfa-back-to-account = Back to your account
+# How a session signed in, on the account page.
+mfa-method-password-and-code = Password and a second step

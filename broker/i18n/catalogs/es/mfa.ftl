@@ -33,3 +33,5 @@ mfa-account-off = Solo tu contraseña te permite iniciar sesión. Añade código
 mfa-account-set-up = Configurar una aplicación de autenticación
 mfa-account-remove = Desactivar los códigos de autenticación
 mfa-back-to-account = Volver a tu cuenta
+# How a session signed in, on the account page.
+mfa-method-password-and-code = Contraseña y un segundo paso

@@ -33,3 +33,5 @@ mfa-account-off = Votre mot de passe seul vous connecte. Ajoutez les codes d’u
 mfa-account-set-up = Configurer une application d’authentification
 mfa-account-remove = Désactiver les codes d’authentification
 mfa-back-to-account = Retour à votre compte
+# How a session signed in, on the account page.
+mfa-method-password-and-code = Mot de passe et une seconde étape

@@ -33,3 +33,5 @@ mfa-account-off = Je meldt je alleen met je wachtwoord aan. Voeg codes uit een a
 mfa-account-set-up = Authenticator-app instellen
 mfa-account-remove = Authenticator-codes uitschakelen
 mfa-back-to-account = Terug naar je account
+# How a session signed in, on the account page.
+mfa-method-password-and-code = Wachtwoord en een tweede stap
