@@ -210,6 +210,64 @@ mod tests {
     }
 
     #[test]
+    fn a_second_factor_is_required_by_user_organisation_client_request_or_for_everyone() {
+        let yaml = |extra: &str| {
+            format!(
+                "issuer: https://login.example.com\n\
+                 organizations:\n  - id: strict\n    domains: [strict.example]\n    mfa: required\n  \
+                 - id: relaxed\n    domains: [relaxed.example]\n\
+                 clients:\n  - id: payroll\n    redirect_uris: [https://p.example/cb]\n    mfa: required\n  \
+                 - id: hr\n    redirect_uris: [https://h.example/cb]\n    required_acr_values: [urn:idbroker:acr:mfa]\n  \
+                 - id: wiki\n    redirect_uris: [https://w.example/cb]\n\
+                 users:\n  - email: ann@relaxed.example\n    organization: relaxed\n    mfa: required\n  \
+                 - email: bob@relaxed.example\n    organization: relaxed\n  \
+                 - email: cy@strict.example\n    organization: strict\n{extra}"
+            )
+        };
+        let user = |email: &str, org: &str| -> User {
+            serde_json::from_value(serde_json::json!({
+                "id": email, "email": email, "name": "x", "organization": org,
+                "password_hash": null, "link": null, "sso": false, "disabled": false,
+                "source": "policy", "created_at": 0, "updated_at": 0, "tokens_valid_after": 0,
+            }))
+            .unwrap()
+        };
+        let path = std::path::Path::new("test.yaml");
+        let policy = crate::policy::load_str(path, &yaml("")).unwrap();
+        let client = |id: &str| policy.client(id).map(|c| &**c);
+        let (ann, bob, cy) = (
+            user("ann@relaxed.example", "relaxed"),
+            user("bob@relaxed.example", "relaxed"),
+            user("cy@strict.example", "strict"),
+        );
+        let none: &[String] = &[];
+        assert!(required(&policy, &ann, client("wiki"), none), "the user");
+        assert!(
+            required(&policy, &cy, client("wiki"), none),
+            "the organisation"
+        );
+        assert!(
+            !required(&policy, &bob, client("wiki"), none),
+            "nobody asks"
+        );
+        assert!(
+            required(&policy, &bob, client("payroll"), none),
+            "the client"
+        );
+        assert!(
+            required(&policy, &bob, client("hr"), none),
+            "the client's acr"
+        );
+        let asked = [crate::acr::PASSWORD.to_owned(), crate::acr::MFA.to_owned()];
+        assert!(
+            required(&policy, &bob, client("wiki"), &asked),
+            "the request"
+        );
+        let everyone = crate::policy::load_str(path, &yaml("mfa: {required: true}\n")).unwrap();
+        assert!(required(&everyone, &bob, None, none), "everyone local");
+    }
+
+    #[test]
     fn a_new_secret_has_160_bits() {
         let s = new_secret();
         assert_eq!(Secret::try_from_base32(&s).unwrap().as_ref().len(), 20);
