@@ -54,6 +54,7 @@ fn client(limit: usize) -> Client {
         always_roles: false,
         groups_limit: limit,
         logo: None,
+        mfa_required: false,
     }
 }
 
@@ -77,6 +78,7 @@ fn org() -> Organization {
         },
         branding: Default::default(),
         passkeys: Default::default(),
+        mfa_required: false,
     }
 }
 

@@ -19,6 +19,7 @@ pub mod keys;
 pub mod logging;
 pub mod mail;
 pub mod metrics;
+pub mod mfa;
 pub mod op;
 pub mod password;
 pub mod policy;

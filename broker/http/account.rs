@@ -41,6 +41,7 @@ pub async fn page(
         ),
         // RFC 8176 `hwk`: a passkey sign-in (`service/passkeys.rs`).
         None if s.auth.amr.iter().any(|m| m == "hwk") => c.t("passkey-method"),
+        None if s.auth.amr.iter().any(|m| m == "mfa") => c.t("mfa-method-password-and-code"),
         None => c.t("method-password"),
     };
     let sessions = view
@@ -83,6 +84,7 @@ pub async fn page(
         user_id: &view.user.id,
         sessions,
         csrf: &view.csrf,
+        totp_since: view.totp_enrolled_at.map(|t| pages::moment(&c, t)),
         c,
     };
     Ok(pages::render(StatusCode::OK, &page))
@@ -166,7 +168,7 @@ pub(super) async fn first_party_callback(
         )
             .into_response());
     }
-    broker
+    let then = broker
         .sign_in()
         .first_party_callback(
             landing,
@@ -175,9 +177,10 @@ pub(super) async fn first_party_callback(
             q.code.as_deref(),
         )
         .await?;
-    let page = match landing {
-        Landing::Account => "/account",
-        Landing::Admin => "/admin",
+    let page = match (landing, then) {
+        (Landing::Account, Some(then)) => then.path(),
+        (Landing::Account, None) => "/account",
+        (Landing::Admin, _) => "/admin",
     };
     Ok((jar, Redirect::to(page)).into_response())
 }

@@ -13,7 +13,7 @@ use axum::extract::{FromRequest, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -67,6 +67,7 @@ pub fn routes() -> Router<Arc<Broker>> {
             "/admin/api/users/{id}/passkeys/{credential}",
             axum::routing::delete(remove_passkey),
         )
+        .route("/admin/api/users/{id}/totp", delete(remove_totp))
         .route("/admin/api/audit", get(audit))
         .route("/admin/api/store/export", get(export_store))
         .route("/admin/api/{*rest}", axum::routing::any(unknown))
@@ -438,6 +439,15 @@ async fn remove_passkey(
     Path((id, credential)): Path<(String, String)>,
 ) -> ApiResult {
     ok(b.admin().remove_passkey(&id, &credential, &ctx).await?)
+}
+
+async fn remove_totp(
+    State(b): State<Arc<Broker>>,
+    Admin(ctx): Admin,
+    Path(id): Path<String>,
+) -> ApiResult {
+    b.admin().remove_totp(&id, &ctx).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn audit(

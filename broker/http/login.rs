@@ -158,7 +158,7 @@ pub async fn upstream_callback(
 }
 
 /// Turns the next step of a login into a response.
-pub fn respond(broker: &Broker, jar: CookieJar, next: LoginNext) -> Response {
+pub(super) fn respond(broker: &Broker, jar: CookieJar, next: LoginNext) -> Response {
     match next {
         LoginNext::WithDeviceCookie(next, cookie) => {
             let names = Names::for_issuer(&broker.policy().issuer);

@@ -14,8 +14,10 @@ pub mod extract;
 mod health;
 mod login;
 mod logout;
+mod mfa;
 pub mod observe;
 pub mod pages;
+mod qr;
 mod reset;
 mod token;
 mod userinfo;
@@ -82,6 +84,9 @@ pub fn router(broker: Arc<Broker>) -> impl App {
         .route("/login/upstream", post(login::upstream))
         .route(pages::FORGOT_PATH, get(reset::page).post(reset::request))
         .route("/login/passkey", post(login::passkey))
+        .route("/login/otp", post(mfa::otp))
+        .route("/login/otp/enrol", post(mfa::otp_enrol))
+        .route("/login/otp/continue", post(mfa::otp_continue))
         .route(
             crate::service::sso::CALLBACK_PATH,
             get(login::upstream_callback),
@@ -95,6 +100,11 @@ pub fn router(broker: Arc<Broker>) -> impl App {
         .route("/account/passkeys", post(account::register_passkey))
         .route("/account/passkeys/remove", post(account::remove_passkey))
         .route("/account/logout", post(account::sign_out))
+        .route(
+            "/account/mfa/totp",
+            get(mfa::setup_page).post(mfa::setup_confirm),
+        )
+        .route("/account/mfa/totp/remove", post(mfa::remove))
         .route("/admin", get(console::organizations))
         .route("/admin/callback", get(console::callback))
         .route(

@@ -26,6 +26,8 @@ struct LoginPage<'a> {
     error: Option<Msg>,
     /// The passkey challenge: its state handle and request options (JSON).
     passkey: Option<&'a crate::service::passkeys::PasskeyOffer>,
+    totp: Option<super::qr::TotpSetupView>,
+    recovery_codes: &'a [String],
 }
 
 #[derive(Template)]
@@ -125,6 +127,8 @@ pub struct AccountPage<'a> {
     pub sessions: Vec<SessionLine>,
     pub csrf: &'a str,
     pub passkeys: PasskeysSection<'a>,
+    /// One-time codes: since when (in words, and for `<time datetime>`), if set up.
+    pub totp_since: Option<(String, String)>,
 }
 
 /// The account page's passkeys.
@@ -143,6 +147,17 @@ pub struct PasskeyLine {
     pub name: String,
     pub created: (String, String),
     pub last_used: Option<(String, String)>,
+}
+
+/// `/account/mfa/totp`: the set-up (`setup`), or the recovery codes once it is done.
+#[derive(Template)]
+#[template(path = "account_totp.html")]
+pub struct AccountTotpPage<'a> {
+    pub c: Chrome,
+    pub setup: Option<super::qr::TotpSetupView>,
+    pub csrf: &'a str,
+    pub error: Option<Msg>,
+    pub recovery_codes: &'a [String],
 }
 
 /// The admin console's header: who is signed in, and whether they are an operator.
@@ -554,6 +569,11 @@ pub fn render<T: Template>(status: StatusCode, page: &T) -> Response {
 }
 
 pub fn login(view: &LoginView) -> Response {
+    login_with_codes(view, &[])
+}
+
+/// The login page, showing the recovery codes of a set-up that just succeeded (once).
+pub fn login_with_codes(view: &LoginView, recovery_codes: &[String]) -> Response {
     let status = match (view.retry_after, view.error) {
         (Some(_), _) => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::OK,
@@ -578,6 +598,8 @@ pub fn login(view: &LoginView) -> Response {
             upstream_name: view.upstream_name.as_deref().unwrap_or_default(),
             error: view.error.map(Msg::new),
             passkey: view.passkey.as_ref(),
+            totp: view.totp.as_ref().map(super::qr::TotpSetupView::new),
+            recovery_codes,
         },
     );
     with_retry_after(resp, view.retry_after)

@@ -190,6 +190,7 @@ mod tests {
             groups,
             branding: Default::default(),
             passkeys: Default::default(),
+            mfa_required: false,
         }
     }
 
@@ -228,6 +229,7 @@ mod tests {
             always_roles: false,
             groups_limit: limit,
             logo: None,
+            mfa_required: false,
         }
     }
 

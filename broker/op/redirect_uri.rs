@@ -81,6 +81,7 @@ mod tests {
             always_roles: false,
             groups_limit: crate::policy::DEFAULT_GROUPS_LIMIT,
             logo: None,
+            mfa_required: false,
         }
     }
 

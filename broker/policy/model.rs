@@ -60,6 +60,8 @@ pub struct Policy {
     pub passkeys: Passkeys,
     /// The policy file's users with `passkey: required` (normalised emails).
     pub passkey_users: Arc<std::collections::HashSet<String>>,
+    /// Second factors for everyone local (`mfa`).
+    pub mfa: MfaPolicy,
 }
 
 /// Whether passkeys are required of local users (`passkeys`, `organizations[].passkeys`,
@@ -69,6 +71,13 @@ pub enum Passkeys {
     #[default]
     Optional,
     Required,
+}
+
+/// `mfa:` the second-factor settings of the whole broker.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MfaPolicy {
+    /// `mfa.required`: every password sign-in adds a second factor.
+    pub required: bool,
 }
 
 impl Policy {
@@ -281,6 +290,8 @@ pub struct Client {
     pub groups_limit: usize,
     /// The application's logo on the login page (`clients[].branding.logo`).
     pub logo: Option<Arc<Asset>>,
+    /// `clients[].mfa: required`: password sign-ins for it add a second factor.
+    pub mfa_required: bool,
 }
 
 /// The default of `clients[].groups_limit`: under Entra's 200, so that a token fits a
@@ -555,6 +566,8 @@ pub struct Organization {
     pub branding: OrgBranding,
     /// Whether its local users must sign in with a passkey.
     pub passkeys: Passkeys,
+    /// `organizations[].mfa: required`: its users add a second factor to a password.
+    pub mfa_required: bool,
 }
 
 /// Which groups an organisation's users have in tokens.
@@ -615,6 +628,8 @@ pub struct PolicyUser {
     pub profile: crate::directory::Profile,
     /// `users[].passkey`.
     pub passkey: Passkeys,
+    /// `users[].mfa: required`: this user adds a second factor to their password.
+    pub mfa_required: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -746,6 +761,7 @@ pub fn builtin_account_client(issuer: &Issuer) -> Client {
         always_roles: false,
         groups_limit: DEFAULT_GROUPS_LIMIT,
         logo: None,
+        mfa_required: false,
     }
 }
 

@@ -46,6 +46,8 @@ pub(super) struct RawPolicy {
     pub password_reset: Option<Spanned<RawPasswordReset>>,
     /// Whether every local user must sign in with a passkey.
     pub passkeys: Option<RawPasskeys>,
+    /// `mfa:` second factors for everyone local.
+    pub mfa: Option<RawMfaPolicy>,
 }
 
 /// `mail:` how the broker sends mail (password-reset links).
@@ -87,6 +89,22 @@ pub(super) struct RawPasswordReset {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(super) enum RawPasskeys {
+    Optional,
+    Required,
+}
+
+/// `mfa:` (top level).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMfaPolicy {
+    /// Every password sign-in adds a second factor.
+    pub required: Option<bool>,
+}
+
+/// `users[].mfa`, `organizations[].mfa`, `clients[].mfa`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum RawMfa {
     Optional,
     Required,
 }
@@ -241,6 +259,8 @@ pub(super) struct RawClient {
     /// The most groups a token carries before the overflow rule applies.
     pub groups_limit: Option<Spanned<u32>>,
     pub branding: Option<Spanned<RawBrand>>,
+    /// `required`: every password sign-in for this client adds a second factor.
+    pub mfa: Option<RawMfa>,
 }
 
 /// An API (a resource server, RFC 8707): the audience of the access tokens it accepts.
@@ -349,6 +369,8 @@ pub(super) struct RawOrganization {
     pub branding: Option<Spanned<RawBrand>>,
     /// Whether the organisation's local users must sign in with a passkey.
     pub passkeys: Option<RawPasskeys>,
+    /// `required`: the organisation's users add a second factor to a password.
+    pub mfa: Option<RawMfa>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -407,6 +429,8 @@ pub(super) struct RawUser {
     pub picture: Option<Text>,
     /// Whether this user must sign in with a passkey.
     pub passkey: Option<RawPasskeys>,
+    /// `required`: this user adds a second factor to their password.
+    pub mfa: Option<RawMfa>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -174,6 +174,9 @@ pub(super) fn validate(
         i18n,
         mail,
         password_reset,
+        mfa: super::MfaPolicy {
+            required: raw.mfa.as_ref().and_then(|m| m.required).unwrap_or(false),
+        },
     })
 }
 

@@ -46,6 +46,40 @@ impl Landing {
     }
 }
 
+/// Where a fresh first-party sign-in comes back to (see [`SignIn::fresh_sign_in`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    /// `/account/mfa/totp`: setting up one-time codes.
+    TotpSetup,
+    /// `/account`, where the removal of one-time codes was asked.
+    Account,
+}
+
+impl After {
+    fn as_str(self) -> &'static str {
+        match self {
+            After::TotpSetup => "totp",
+            After::Account => "account",
+        }
+    }
+
+    fn parse(s: &str) -> Option<After> {
+        match s {
+            "totp" => Some(After::TotpSetup),
+            "account" => Some(After::Account),
+            _ => None,
+        }
+    }
+
+    /// The page's path.
+    pub fn path(self) -> &'static str {
+        match self {
+            After::TotpSetup => "/account/mfa/totp",
+            After::Account => "/account",
+        }
+    }
+}
+
 /// Shown when the account page's sign-in cannot be completed and must start again.
 const MSG_SIGN_IN_EXPIRED: &str = "account-sign-in-expired";
 
@@ -59,6 +93,8 @@ pub struct AccountView {
     pub csrf: String,
     /// The passkeys section (`passkeys.rs`).
     pub passkeys: super::passkeys::AccountPasskeys,
+    /// When the user set up one-time codes, if they have.
+    pub totp_enrolled_at: Option<crate::clock::UnixTime>,
 }
 
 impl SignIn<'_> {
@@ -87,8 +123,15 @@ impl SignIn<'_> {
             })
             .collect();
         let passkeys = self.account_passkeys(&user, &current).await?;
+        let totp_enrolled_at = self
+            .broker
+            .store
+            .totp_factor(&user.id)
+            .await?
+            .map(|f| f.created_at);
         Ok(Some(AccountView {
             passkeys,
+            totp_enrolled_at,
             user,
             current,
             sessions,
@@ -101,22 +144,34 @@ impl SignIn<'_> {
     /// (§10.12) and a PKCE S256 challenge (RFC 7636 §4.2, §4.3). Fails only when the issuer
     /// does not make a valid URL.
     pub fn first_party_sign_in(&self, landing: Landing) -> Result<AccountSignIn, url::ParseError> {
-        self.first_party_sign_in_with(landing, false)
+        self.first_party(landing, false, None)
     }
 
     /// [`SignIn::first_party_sign_in`] that asks for a fresh sign-in (OIDC Core §3.1.2.1
-    /// `prompt=login`), for changes that need one (passkeys).
+    /// `prompt=login`), for changes that need one (passkeys), landing on `landing`'s page.
     pub fn first_party_sign_in_again(
         &self,
         landing: Landing,
     ) -> Result<AccountSignIn, url::ParseError> {
-        self.first_party_sign_in_with(landing, true)
+        self.first_party(landing, true, None)
     }
 
-    fn first_party_sign_in_with(
+    /// [`SignIn::first_party_sign_in`] that asks for a fresh sign-in (`prompt=login`, OIDC
+    /// Core §3.1.2.1: the user authenticates again whatever their session) and comes back
+    /// to `then` (the page that needed it) rather than `landing`'s page.
+    pub fn fresh_sign_in(
+        &self,
+        landing: Landing,
+        then: After,
+    ) -> Result<AccountSignIn, url::ParseError> {
+        self.first_party(landing, true, Some(then))
+    }
+
+    fn first_party(
         &self,
         landing: Landing,
         again: bool,
+        then: Option<After>,
     ) -> Result<AccountSignIn, url::ParseError> {
         let policy = self.broker.policy();
         let state = random_handle();
@@ -133,10 +188,11 @@ impl SignIn<'_> {
         if again {
             url.query_pairs_mut().append_pair("prompt", "login");
         }
+        let then = then.map_or(String::new(), |t| format!(".{}", t.as_str()));
         Ok(AccountSignIn {
             location: format!("/authorize?{}", url.query().unwrap_or_default()),
             // Neither contains a dot: both are base64url.
-            flow: format!("{state}.{verifier}"),
+            flow: format!("{state}.{verifier}{then}"),
         })
     }
 
@@ -151,10 +207,15 @@ impl SignIn<'_> {
         flow: Option<&str>,
         state: Option<&str>,
         code: Option<&str>,
-    ) -> Result<(), ServiceError> {
+    ) -> Result<Option<After>, ServiceError> {
         let verifier = account_verifier(flow, state)?;
         let code = code.ok_or_else(sign_in_expired)?;
-        self.account_redeem(landing, code, verifier).await
+        let (verifier, then) = match verifier.split_once('.') {
+            Some((v, then)) => (v, After::parse(then)),
+            None => (verifier, None),
+        };
+        self.account_redeem(landing, code, verifier).await?;
+        Ok(then)
     }
 
     /// Redeems the account page's code with its PKCE verifier.

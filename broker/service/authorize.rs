@@ -170,6 +170,7 @@ impl SignIn<'_> {
                     identifier: None,
                     upstream: None,
                     device: None,
+                    mfa: None,
                     created_at: now,
                     expires_at: now + policy.lifetimes.login.as_secs(),
                 };

@@ -259,6 +259,7 @@ impl Devices<'_> {
             identifier: None,
             upstream: None,
             device: Some(key),
+            mfa: None,
             created_at: now,
             expires_at: (now + policy.lifetimes.login.as_secs()).min(device.expires_at),
         };

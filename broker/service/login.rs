@@ -36,6 +36,9 @@ impl SignIn<'_> {
             LoginStage::Identifier => Step::Identifier,
             LoginStage::Password => Step::Password,
             LoginStage::Upstream => Step::Choice,
+            LoginStage::Otp | LoginStage::OtpEnrol | LoginStage::OtpEnrolled => {
+                return self.mfa_view(&tx, None).await;
+            }
             LoginStage::Done => return Err(ServiceError::Restart(MSG_RESTART.into())),
         };
         self.show(&tx, step, None).await
@@ -83,6 +86,8 @@ impl SignIn<'_> {
         let method = hrd::decide(&policy, &identifier, user.as_deref());
         let mut next = tx.clone();
         next.identifier = Some(identifier.into_owned());
+        // A second-factor step of an earlier identifier ends here.
+        next.mfa = None;
         match method {
             LoginMethod::Upstream(route) if !route.password_allowed => {
                 return self.begin_upstream(&tx, next, route, ctx).await;
@@ -219,7 +224,7 @@ impl SignIn<'_> {
             .ip_unhit(PASSWORD_IP_FAMILY, ctx.ip.as_deref())
             .await?;
         let device_cookie = self.remember_device(&identifier, &user, ctx).await?;
-        let next = self.finish_login(&tx, &user, &["pwd"], None, ctx).await?;
+        let next = self.after_password(&tx, &user, ctx).await?;
         Ok(match device_cookie {
             Some(cookie) => LoginNext::WithDeviceCookie(Box::new(next), cookie),
             None => next,
@@ -237,6 +242,7 @@ impl SignIn<'_> {
         let mut next = tx.clone();
         next.stage = LoginStage::Identifier;
         next.upstream = None;
+        next.mfa = None;
         if !self
             .broker
             .store

@@ -26,6 +26,26 @@ pub enum Step {
     Password,
     /// Password allowed as a fallback: offer both.
     Choice,
+    /// The second factor: a one-time code or a recovery code (`/login/otp`).
+    Otp,
+    /// A second factor is required and the user has none: set one up (`/login/otp/enrol`).
+    OtpEnrol,
+    /// Just set up: the recovery codes, then on (`/login/otp/continue`).
+    OtpEnrolled,
+}
+
+/// A code generator being set up: its key (base32) and `otpauth://` URL (the QR code's
+/// content). Shown only to the user who sets it up.
+#[derive(Clone)]
+pub struct TotpSetup {
+    pub secret: String,
+    pub url: String,
+}
+
+impl std::fmt::Debug for TotpSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TotpSetup(…)")
+    }
 }
 
 /// What the login page shows.
@@ -53,6 +73,8 @@ pub struct LoginView {
     pub reset: bool,
     /// The passkey challenge of the identifier and password steps (every page alike).
     pub passkey: Option<super::passkeys::PasskeyOffer>,
+    /// The inline set-up of a second factor ([`Step::OtpEnrol`]).
+    pub totp: Option<TotpSetup>,
 }
 
 /// Where the login goes after a form.
@@ -222,6 +244,7 @@ impl SignIn<'_> {
             organization,
             ui_locales: tx.ui_locales.clone(),
             reset: policy.reset_by_mail().is_some(),
+            totp: None,
         }
     }
 }

@@ -18,6 +18,12 @@ pub enum LoginStage {
     Identifier,
     Password,
     Upstream,
+    /// The password was right; the user's one-time code is asked for.
+    Otp,
+    /// The password was right; a second factor is required and the user is setting one up.
+    OtpEnrol,
+    /// The second factor was just set up; the recovery codes are shown before continuing.
+    OtpEnrolled,
     Done,
 }
 
@@ -58,8 +64,58 @@ pub struct LoginTx {
     pub upstream: Option<UpstreamLeg>,
     /// Set when the login serves an RFC 8628 device authorisation (the device code digest).
     pub device: Option<String>,
+    /// The second-factor step: set once the password was right (stages `Otp…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mfa: Option<PendingMfa>,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
+}
+
+/// A login between its password and its second factor.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingMfa {
+    /// The user whose password was right.
+    pub user_id: String,
+    /// Inline enrolment: the secret being set up (base32), until a code confirms it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrol_secret: Option<String>,
+    /// The methods used when the step is passed (RFC 8176), decided by the step.
+    #[serde(default)]
+    pub amr: Vec<String>,
+}
+
+impl std::fmt::Debug for PendingMfa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingMfa")
+            .field("user_id", &self.user_id)
+            .field("enrol_secret", &self.enrol_secret.as_ref().map(|_| "…"))
+            .field("amr", &self.amr)
+            .finish()
+    }
+}
+
+/// A user's one-time-code enrolment (RFC 6238): `v1/user-totp/{user_id}`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpFactor {
+    /// The shared secret (RFC 4226 §4 R6: 160 bits), base32 (RFC 4648 §6) without padding,
+    /// as the authenticator app holds it. A credential: never logged.
+    pub secret: String,
+    /// The last time step accepted (RFC 6238 §5.2): a code of it or an earlier one is refused.
+    pub last_step: Option<u64>,
+    /// Digests (`crate::secret::digest`) of the recovery codes not used yet.
+    pub recovery: Vec<String>,
+    pub created_at: UnixTime,
+}
+
+impl std::fmt::Debug for TotpFactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpFactor")
+            .field("secret", &"…")
+            .field("last_step", &self.last_step)
+            .field("recovery_left", &self.recovery.len())
+            .field("created_at", &self.created_at)
+            .finish()
+    }
 }
 
 /// What a code gave when it was redeemed, kept so a replay can revoke it (RFC 6749 §4.1.2).

@@ -7,7 +7,7 @@
 //!
 //! | group      | families                                   | why together                         |
 //! |------------|--------------------------------------------|--------------------------------------|
-//! | `users`    | `user`, `user-email`, `user-link`, `passkeys`, `passkey-cred` | a user, its unique indexes, its passkeys and their owner index |
+//! | `users`    | `user`, `user-email`, `user-link`, `user-totp`, `passkeys`, `passkey-cred` | a user, its unique indexes, its one-time-code key, its passkeys and their owner index |
 //! | `orgs`     | `org`, `rorg`, `org-admins`, `admin-of`    | an organisation, its state, admins   |
 //! | `device`   | `device`, `device-user`                    | a device grant and its user code     |
 //! | `sessions` | `session`, `user-sessions`                 | a session and its user's index       |
@@ -61,7 +61,9 @@ pub fn group(key: &str) -> Group<'_> {
     let rest = key.strip_prefix("v1/").unwrap_or(key);
     let family = rest.split_once('/').map_or(rest, |(f, _)| f);
     match family {
-        "user" | "user-email" | "user-link" | "passkeys" | "passkey-cred" => Group::Named("users"),
+        "user" | "user-email" | "user-link" | "user-totp" | "passkeys" | "passkey-cred" => {
+            Group::Named("users")
+        }
         "org" | "rorg" | "org-admins" | "admin-of" => Group::Named("orgs"),
         "device" | "device-user" => Group::Named("device"),
         "session" | "user-sessions" => Group::Named("sessions"),
@@ -110,6 +112,7 @@ mod tests {
             ("v1/user/u1", "v1/user-link/entra/t/o"),
             ("v1/passkeys/u1", "v1/passkey-cred/AAAA"),
             ("v1/user/u1", "v1/passkeys/u1"),
+            ("v1/user/u1", "v1/user-totp/u1"),
             ("v1/org/contoso", "v1/rorg/contoso"),
             ("v1/org-admins/contoso", "v1/admin-of/a@b.c"),
             ("v1/device/d", "v1/device-user/ABCD-EFGH"),

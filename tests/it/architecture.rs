@@ -60,6 +60,7 @@ fn rules_and_storage_never_import_services_or_http() {
             "upstream/verify.rs",
             "jose.rs",
             "acr.rs",
+            "mfa.rs",
         ],
         &["crate::service", "crate::http", "crate::server"],
     );
@@ -81,6 +82,7 @@ fn pure_rules_and_domain_types_never_touch_storage() {
             "upstream/verify.rs",
             "jose.rs",
             "acr.rs",
+            "mfa.rs",
         ],
         &["crate::store"],
     );

@@ -47,6 +47,12 @@ async fn password_login_in_chromium() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_time_codes_in_chromium() {
+    let tb = TestBroker::start().await;
+    run_script("mfa.mjs", &[&tb.base, USER, PASSWORD]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sso_login_in_chromium() {
     let w = crate::sso::world(crate::sso::Options::default()).await;
     // The account page is a client of the broker; its callback must be registered upstream

@@ -45,6 +45,10 @@ async fn password(b: &mut Browser, tb: &TestBroker, page: &Page, pw: &str) -> Pa
     .await
 }
 
+/// A user with one-time codes in the enumeration test; the same length as [`USER`], so that
+/// the pages compare equal once the identifier is replaced.
+const OTP_USER: &str = "tessa@example.com";
+
 /// Removes what legitimately differs between two renderings (handles and the identifier).
 fn normalise(body: &str, tx: &str, csrf: &str, who: &str) -> String {
     body.replace(tx, "TX")
@@ -54,9 +58,45 @@ fn normalise(body: &str, tx: &str, csrf: &str, who: &str) -> String {
 
 #[tokio::test]
 async fn unknown_users_get_the_same_page_message_and_time() {
-    let tb = TestBroker::start().await;
+    let users = format!(
+        r#"users:
+  - email: {USER}
+    name: Alice Example
+    password_hash: "{hash}"
+  - email: nopass@example.com
+    name: No Password
+  - email: {OTP_USER}
+    name: Alice Example
+    password_hash: "{hash}"
+"#,
+        hash = crate::support::broker::password_hash()
+    );
+    let tb = TestBroker::start_with("", Some(&users), idbroker::clock::Clock::System).await;
+    // A user with one-time codes: the same identifier and password steps as anyone.
+    let otp_user = tb
+        .broker
+        .internals()
+        .store
+        .user_by_email(OTP_USER)
+        .await
+        .unwrap()
+        .unwrap();
+    let factor = idbroker::store::TotpFactor {
+        secret: idbroker::mfa::new_secret(),
+        last_step: None,
+        recovery: Vec::new(),
+        created_at: 1,
+    };
+    assert!(
+        tb.broker
+            .internals()
+            .store
+            .enrol_totp(&otp_user.id, &factor)
+            .await
+            .unwrap()
+    );
     let mut pages = Vec::new();
-    for who in [USER, "nobody@example.com", "nopass@example.com"] {
+    for who in [USER, "nobody@example.com", "nopass@example.com", OTP_USER] {
         let mut b = Browser::new();
         let login = open(&mut b, &tb, "").await;
         let step = identifier(&mut b, &tb, &login, who).await;
@@ -81,6 +121,16 @@ async fn unknown_users_get_the_same_page_message_and_time() {
         pages[0], pages[2],
         "a user without a password sees the same pages"
     );
+    assert_eq!(
+        pages[0], pages[3],
+        "a user with one-time codes sees the same pages"
+    );
+    // The code step comes only after the right password.
+    let mut b = Browser::new();
+    let login = open(&mut b, &tb, "").await;
+    identifier(&mut b, &tb, &login, OTP_USER).await;
+    let otp = password(&mut b, &tb, &login, PASSWORD).await;
+    assert!(otp.body.contains("action=\"/login/otp\""), "{}", otp.body);
 
     // Time: a known user with a wrong password and an unknown user both cost one Argon2id
     // verification. Medians of several attempts, compared with a generous margin.

@@ -22,6 +22,7 @@ mod growth;
 mod hostile_connections;
 mod login_page;
 mod metrics;
+mod mfa;
 mod native;
 mod op_errors;
 mod op_flow;

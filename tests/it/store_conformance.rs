@@ -121,6 +121,7 @@ conformance!(
     dump_lists_every_live_entry_and_an_export_imports_into_either_engine,
     passkeys_and_their_owner_index_change_together,
     a_credential_id_is_registered_once_under_a_race,
+    totp_enrolment_steps_and_recovery_codes,
 );
 
 // ---------------------------------------------------------------- fixtures
@@ -1486,6 +1487,7 @@ async fn login_tx_swap_is_compare_and_swap(kv: Backend) {
         identifier: None,
         upstream: None,
         device: None,
+        mfa: None,
         created_at: now,
         expires_at: now + 600,
     };
@@ -2539,4 +2541,84 @@ async fn a_credential_id_is_registered_once_under_a_race(kv: Backend) {
         let keys = store.passkeys_of(&format!("u{i}")).await.unwrap().keys;
         assert_eq!(keys.len(), usize::from(format!("u{i}") == winners[0]));
     }
+}
+
+/// A user's one-time-code enrolment: set up once, each time step and each recovery code
+/// accepted once (also under concurrency), removed once.
+async fn totp_enrolment_steps_and_recovery_codes(kv: Backend) {
+    use idbroker::store::{Spent, TotpFactor};
+    let store = Store::new(kv, 100);
+    assert!(store.totp_factor("u1").await.unwrap().is_none());
+    assert_eq!(
+        store.spend_totp_step("u1", 10).await.unwrap(),
+        Spent::NotEnrolled
+    );
+    let factor = TotpFactor {
+        secret: "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ".into(),
+        last_step: Some(10),
+        recovery: vec!["d1".into(), "d2".into()],
+        created_at: 1_750_000_000,
+    };
+    assert!(store.enrol_totp("u1", &factor).await.unwrap());
+    let other = TotpFactor {
+        secret: "OTHER".into(),
+        ..factor.clone()
+    };
+    assert!(!store.enrol_totp("u1", &other).await.unwrap(), "once");
+    assert_eq!(store.totp_factor("u1").await.unwrap(), Some(factor.clone()));
+
+    // Steps: only a later one than every step accepted before.
+    assert_eq!(store.spend_totp_step("u1", 10).await.unwrap(), Spent::Used);
+    assert_eq!(store.spend_totp_step("u1", 9).await.unwrap(), Spent::Used);
+    let racers: Vec<_> = (0..8)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.spend_totp_step("u1", 11).await.unwrap() })
+        })
+        .collect();
+    let mut accepted = 0;
+    for r in racers {
+        if r.await.unwrap() == Spent::Accepted {
+            accepted += 1;
+        }
+    }
+    assert_eq!(accepted, 1, "one code, one acceptance, whoever races");
+    assert_eq!(
+        store.totp_factor("u1").await.unwrap().unwrap().last_step,
+        Some(11)
+    );
+
+    // Recovery codes: each once.
+    let racers: Vec<_> = (0..8)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move { store.spend_recovery_code("u1", "d2").await.unwrap() })
+        })
+        .collect();
+    let mut accepted = 0;
+    for r in racers {
+        let (spent, left) = r.await.unwrap();
+        if spent == Spent::Accepted {
+            accepted += 1;
+            assert_eq!(left, 1);
+        }
+    }
+    assert_eq!(accepted, 1);
+    assert_eq!(
+        store.spend_recovery_code("u1", "nope").await.unwrap(),
+        (Spent::Used, 1)
+    );
+    assert_eq!(
+        store.totp_factor("u1").await.unwrap().unwrap().recovery,
+        vec!["d1".to_owned()]
+    );
+
+    // Removal: once; then nothing is enrolled.
+    assert!(store.remove_totp("u1").await.unwrap());
+    assert!(!store.remove_totp("u1").await.unwrap());
+    assert!(store.totp_factor("u1").await.unwrap().is_none());
+    assert_eq!(
+        store.spend_recovery_code("u1", "d1").await.unwrap(),
+        (Spent::NotEnrolled, 0)
+    );
 }

@@ -1776,3 +1776,44 @@ fn passkey_requirements() {
     assert!(err.contains("test.yaml:4:14"), "{err}");
     assert!(err.contains("expected one of optional, required"), "{err}");
 }
+
+#[test]
+fn second_factor_requirements() {
+    let p = load_test(H).unwrap();
+    assert!(!p.mfa.required, "no second factor by default");
+    let yaml = y(r#"mfa: {required: true}
+organizations:
+  - id: local
+    domains: [example.com]
+    mfa: required
+  - id: other
+    domains: [other.example]
+    mfa: optional
+clients:
+  - id: payroll
+    redirect_uris: [https://payroll.example.com/cb]
+    mfa: required
+users:
+  - email: ann@example.com
+    mfa: required
+  - email: bob@example.com
+"#);
+    let p = load_test(&yaml).unwrap();
+    assert!(p.mfa.required);
+    assert!(p.org_by_id["local"].mfa_required);
+    assert!(!p.org_by_id["other"].mfa_required);
+    assert!(p.clients["payroll"].mfa_required);
+    assert!(p.users[0].mfa_required && !p.users[1].mfa_required);
+    check(
+        &y("users:\n  - email: ann@example.com\n    mfa: always\n"),
+        4,
+        10,
+        "expected one of optional, required",
+    );
+    check(
+        &y("mfa: {required: true, enforce: true}\n"),
+        2,
+        23,
+        "enforce",
+    );
+}

@@ -7,7 +7,7 @@ use serde_saphyr::Spanned;
 use url::Url;
 
 use super::{DEFAULT_CLIENT_SCOPES, Validator, at, non_empty};
-use crate::policy::raw::{RawClient, RawJwks, Text};
+use crate::policy::raw::{RawClient, RawJwks, RawMfa, Text};
 use crate::policy::rules;
 use crate::policy::{Client, ClientSecret, GrantType, KeysPolicy};
 
@@ -335,6 +335,7 @@ impl Validator<'_> {
             always_roles: groups.always_roles,
             groups_limit: groups.groups_limit,
             logo,
+            mfa_required: c.mfa == Some(RawMfa::Required),
         })
     }
 

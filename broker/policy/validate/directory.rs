@@ -7,7 +7,9 @@ use serde_saphyr::Spanned;
 
 use super::{DAY, DeclaredUpstreams, MINUTE, Validator, at, non_empty, secs};
 use crate::directory::UpstreamLink;
-use crate::policy::raw::{RawLink, RawOrganization, RawSso, RawUpstreamKind, RawUser, Text};
+use crate::policy::raw::{
+    RawLink, RawMfa, RawOrganization, RawSso, RawUpstreamKind, RawUser, Text,
+};
 use crate::policy::rules;
 use crate::policy::{OrgOrigin, Organization, PolicyUser, SsoMode};
 
@@ -368,6 +370,7 @@ impl Validator<'_> {
             groups,
             branding,
             passkeys: passkeys(o.passkeys),
+            mfa_required: o.mfa == Some(RawMfa::Required),
         })
     }
 
@@ -461,6 +464,7 @@ impl Validator<'_> {
             groups: self.group_names(&format!("{path}.groups"), &u.groups),
             profile: self.profile(path, u),
             passkey: passkeys(u.passkey),
+            mfa_required: u.mfa == Some(RawMfa::Required),
         })
     }
 

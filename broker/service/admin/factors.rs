@@ -1,4 +1,6 @@
-//! A user's sign-in factors as the admin API shows them, and removing one: passkeys.
+//! A user's sign-in factors as the admin API shows them (one-time codes, passkeys), and
+//! removing one: the one-time codes of a lost phone (`user.mfa.removed`) or a passkey
+//! (`user.passkey.removed`). No secret, recovery-code digest or key material is shown.
 
 use serde::Serialize;
 
@@ -9,7 +11,14 @@ use crate::store::PasskeyChange;
 /// `GET /admin/api/users/{id}/factors`.
 #[derive(Debug, Serialize)]
 pub struct Factors {
+    pub totp: Option<TotpSummary>,
     pub passkeys: Vec<PasskeyView>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TotpSummary {
+    pub enrolled_at: UnixTime,
+    pub recovery_codes_left: usize,
 }
 
 /// One passkey, without its key material.
@@ -60,9 +69,38 @@ impl Admin<'_> {
         self.audited(record, result)
     }
 
+    /// Removes the user's one-time codes; `NotFound` when they have none. Their next
+    /// password sign-in has no code step (or sets codes up again, where the policy
+    /// requires a second factor).
+    pub async fn remove_totp(&self, id: &str, ctx: &AdminCtx) -> Result<(), AdminError> {
+        let mut record = self.event("user.mfa.removed", ctx);
+        let result = async {
+            let user = self.resolve_user(id).await?;
+            record.name_user(&user);
+            if !self.broker.store.remove_totp(&user.id).await? {
+                return Err(AdminError::NotFound(
+                    "the user has no one-time codes".into(),
+                ));
+            }
+            Ok(())
+        }
+        .await;
+        self.audited(record, result)
+    }
+
     async fn factors_of(&self, user_id: &str) -> Result<Factors, AdminError> {
+        let totp = self
+            .broker
+            .store
+            .totp_factor(user_id)
+            .await?
+            .map(|f| TotpSummary {
+                enrolled_at: f.created_at,
+                recovery_codes_left: f.recovery.len(),
+            });
         let doc = self.broker.store.passkeys_of(user_id).await?;
         Ok(Factors {
+            totp,
             passkeys: doc
                 .keys
                 .into_iter()
