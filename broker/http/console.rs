@@ -107,6 +107,8 @@ fn notice_id(done: Option<&str>) -> Option<&'static str> {
         "changed" => "console-done-changed",
         "deleted" => "console-done-deleted",
         "admin-removed" => "console-done-admin-removed",
+        "totp-removed" => "console-done-totp-removed",
+        "passkeys-removed" => "console-done-passkeys-removed",
         _ => return None,
     })
 }
@@ -142,13 +144,14 @@ async fn org_page(
     error: Option<Msg>,
 ) -> Response {
     match broker.admin().console_organization(admin, org).await {
-        Ok((view, users, admins)) => pages::render(
+        Ok(page) => pages::render(
             if error.is_some() {
                 StatusCode::BAD_REQUEST
             } else {
                 StatusCode::OK
             },
-            &ConsoleOrgPage::new(admin, &view, &users, admins, notice, error),
+            &ConsoleOrgPage::new(admin, &page.view, &page.users, page.admins, notice, error)
+                .with_factors(&page.factors),
         ),
         Err(e) => page_error(e),
     }
@@ -384,6 +387,42 @@ pub async fn user_password_link(
             )
             .await
         }
+        Err(e) => action_error(&broker, &admin, &f.org, e).await,
+    }
+}
+
+/// POST /admin/users/{id}/totp/remove: remove the user's one-time codes (a lost phone).
+pub async fn user_remove_totp(
+    State(broker): State<Arc<Broker>>,
+    Console(admin): Console,
+    Path(user): Path<String>,
+    PageForm(f): PageForm<UserActionForm>,
+) -> Response {
+    let result = async {
+        admin.check_csrf(&f.csrf)?;
+        broker.admin().console_remove_totp(&admin, &user).await
+    }
+    .await;
+    match result {
+        Ok(()) => back_to(&f.org, "totp-removed"),
+        Err(e) => action_error(&broker, &admin, &f.org, e).await,
+    }
+}
+
+/// POST /admin/users/{id}/passkeys/remove: remove every passkey of the user.
+pub async fn user_remove_passkeys(
+    State(broker): State<Arc<Broker>>,
+    Console(admin): Console,
+    Path(user): Path<String>,
+    PageForm(f): PageForm<UserActionForm>,
+) -> Response {
+    let result = async {
+        admin.check_csrf(&f.csrf)?;
+        broker.admin().console_remove_passkeys(&admin, &user).await
+    }
+    .await;
+    match result {
+        Ok(()) => back_to(&f.org, "passkeys-removed"),
         Err(e) => action_error(&broker, &admin, &f.org, e).await,
     }
 }

@@ -138,6 +138,14 @@ pub fn router(broker: Arc<Broker>) -> impl App {
             post(console::user_password_link),
         )
         .route("/admin/users/{id}/revoke", post(console::user_revoke))
+        .route(
+            "/admin/users/{id}/totp/remove",
+            post(console::user_remove_totp),
+        )
+        .route(
+            "/admin/users/{id}/passkeys/remove",
+            post(console::user_remove_passkeys),
+        )
         .route("/admin/audit", get(console::audit))
         .merge(admin::routes())
         .fallback(not_found)

@@ -329,6 +329,10 @@ pub struct UserRow {
     pub method: String,
     pub sso: bool,
     pub disabled: bool,
+    /// One-time codes set up.
+    pub totp: bool,
+    /// Passkeys registered.
+    pub passkeys: usize,
 }
 
 /// What an organisation's page says on top, after an action.
@@ -356,6 +360,20 @@ pub struct ConsoleOrgPage<'a> {
 }
 
 impl<'a> ConsoleOrgPage<'a> {
+    /// The rows with what each user has besides a password.
+    pub fn with_factors(
+        mut self,
+        factors: &std::collections::HashMap<String, crate::service::admin::factors::FactorCount>,
+    ) -> ConsoleOrgPage<'a> {
+        for row in &mut self.users {
+            if let Some(f) = factors.get(&row.id) {
+                row.totp = f.totp;
+                row.passkeys = f.passkeys;
+            }
+        }
+        self
+    }
+
     pub fn new(
         admin: &'a ConsoleAdmin,
         org: &OrgView,
@@ -395,6 +413,8 @@ impl<'a> ConsoleOrgPage<'a> {
                     }),
                     sso: u.sso,
                     disabled: u.disabled,
+                    totp: false,
+                    passkeys: 0,
                 })
                 .collect(),
             admins,
@@ -597,8 +617,8 @@ pub fn login_with_codes(view: &LoginView, recovery_codes: &[String]) -> Response
             identifier: &view.identifier,
             upstream_name: view.upstream_name.as_deref().unwrap_or_default(),
             error: view.error.map(Msg::new),
-            passkey: view.passkey.as_ref(),
-            totp: view.totp.as_ref().map(super::qr::TotpSetupView::new),
+            passkey: view.passkey.as_deref(),
+            totp: view.totp.as_deref().map(super::qr::TotpSetupView::new),
             recovery_codes,
         },
     );

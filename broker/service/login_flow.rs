@@ -72,9 +72,9 @@ pub struct LoginView {
     /// The password step offers the reset by email (`/password/forgot`).
     pub reset: bool,
     /// The passkey challenge of the identifier and password steps (every page alike).
-    pub passkey: Option<super::passkeys::PasskeyOffer>,
+    pub passkey: Option<Box<super::passkeys::PasskeyOffer>>,
     /// The inline set-up of a second factor ([`Step::OtpEnrol`]).
-    pub totp: Option<TotpSetup>,
+    pub totp: Option<Box<TotpSetup>>,
 }
 
 /// Where the login goes after a form.

@@ -46,7 +46,6 @@ impl SignIn<'_> {
             &policy,
             user,
             policy.client(&tx.request.client_id).map(|c| &**c),
-            &tx.request.acr_values,
         );
         let (stage, enrol_secret) = match (enrolled, required) {
             (true, _) => (LoginStage::Otp, None),
@@ -86,7 +85,7 @@ impl SignIn<'_> {
         let mut view = self.view(tx, step, error);
         if let Some(secret) = tx.mfa.as_ref().and_then(|m| m.enrol_secret.as_deref()) {
             let user = self.pending_user(tx).await?;
-            view.totp = Some(self.totp_setup(secret, &user.email)?);
+            view.totp = Some(Box::new(self.totp_setup(secret, &user.email)?));
         }
         Ok(view)
     }

@@ -152,7 +152,7 @@ impl SignIn<'_> {
     ) -> Result<LoginView, ServiceError> {
         let mut view = self.view(tx, step, error);
         if matches!(step, Step::Identifier | Step::Password) {
-            view.passkey = self.passkey_offer(&tx.id).await?;
+            view.passkey = self.passkey_offer(&tx.id).await?.map(Box::new);
         }
         Ok(view)
     }

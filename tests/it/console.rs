@@ -741,3 +741,87 @@ async fn operators_grant_and_remove_organization_admins_kept_in_the_store() {
                 && l["actor"] == "ops@example.com")
     );
 }
+
+#[tokio::test]
+async fn an_organization_admin_sees_and_removes_a_users_second_factors() {
+    let w = world().await;
+    let store = &w.tb.broker.internals().store;
+    let erin = store
+        .user_by_email("erin@fabrikam.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let factor = idbroker::store::TotpFactor {
+        secret: "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ".into(),
+        last_step: None,
+        recovery: vec!["d1".into()],
+        created_at: 1_750_000_000,
+    };
+    assert!(store.enrol_totp(&erin.id, &factor).await.unwrap());
+    for id in ["KEY-A", "KEY-B"] {
+        let key = idbroker::store::StoredPasskey {
+            id: id.into(),
+            name: String::new(),
+            created_at: 1_750_000_000,
+            last_used_at: None,
+            credential: serde_json::json!({"cred": {"counter": 0}}),
+        };
+        store.add_passkey(&erin.id, "handle", &key).await.unwrap();
+    }
+
+    // Frank administers fabrikam: Erin's row says what she has, with a button for each.
+    let (mut b, _) = console_sign_in(&w, "frank@fabrikam.com").await;
+    let page = b.get(&w.tb.url("/admin/organizations/fabrikam")).await;
+    assert!(page.body.contains("one-time codes"), "{}", page.body);
+    assert!(page.body.contains("passkeys: 2"), "{}", page.body);
+    let totp_action = format!("/admin/users/{}/totp/remove", erin.id);
+    let passkeys_action = format!("/admin/users/{}/passkeys/remove", erin.id);
+    let csrf = form_field(&page, &totp_action, "csrf");
+
+    // Carol, contoso's admin, may not touch a fabrikam user: nothing changes.
+    let (mut carol, carol_page) = console_sign_in(&w, "carol@contoso.com").await;
+    let carol_csrf = crate::support::browser::field(&carol_page.body, "csrf").unwrap();
+    let refused = carol
+        .post(
+            &w.tb.url(&totp_action),
+            &[("csrf", carol_csrf.as_str()), ("org", "fabrikam")],
+        )
+        .await;
+    assert_ne!(refused.status, StatusCode::SEE_OTHER, "{}", refused.body);
+    assert!(store.totp_factor(&erin.id).await.unwrap().is_some());
+
+    for (action, done) in [
+        (&totp_action, "done=totp-removed"),
+        (&passkeys_action, "done=passkeys-removed"),
+    ] {
+        let resp = b
+            .post(
+                &w.tb.url(action),
+                &[("csrf", csrf.as_str()), ("org", "fabrikam")],
+            )
+            .await;
+        assert_eq!(resp.status, StatusCode::SEE_OTHER, "{}", resp.body);
+        assert!(resp.location.as_deref().unwrap().ends_with(done));
+    }
+    assert!(store.totp_factor(&erin.id).await.unwrap().is_none());
+    assert!(store.passkeys_of(&erin.id).await.unwrap().keys.is_empty());
+    let page = b.get(&w.tb.url("/admin/organizations/fabrikam")).await;
+    assert!(!page.body.contains(&totp_action) && !page.body.contains(&passkeys_action));
+    let audit = w.tb.audit_lines().await;
+    for event in ["user.mfa.removed", "user.passkey.removed"] {
+        assert!(
+            audit.iter().any(|r| r["event"] == event
+                && r["outcome"] == "success"
+                && r["actor"] == "frank@fabrikam.com"),
+            "{event}"
+        );
+    }
+    // A second removal: nothing left to remove, said on the page.
+    let again = b
+        .post(
+            &w.tb.url(&totp_action),
+            &[("csrf", csrf.as_str()), ("org", "fabrikam")],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::BAD_REQUEST, "{}", again.body);
+}

@@ -87,6 +87,15 @@ pub enum ConsoleAccess {
     Admin(Box<ConsoleAdmin>),
 }
 
+/// An organisation's console page: the organisation, its users and admins, and what each
+/// user has besides a password.
+pub struct OrgPage {
+    pub view: OrgView,
+    pub users: Vec<UserView>,
+    pub admins: OrgAdmins,
+    pub factors: std::collections::HashMap<String, super::factors::FactorCount>,
+}
+
 impl Admin<'_> {
     /// Who is using the console in the browser whose session cookie is `session`.
     pub async fn console_access(
@@ -164,12 +173,40 @@ impl Admin<'_> {
         &self,
         admin: &ConsoleAdmin,
         org: &str,
-    ) -> Result<(OrgView, Vec<UserView>, OrgAdmins), AdminError> {
+    ) -> Result<OrgPage, AdminError> {
         admin.check_org(org)?;
         let view = self.organization(org, &admin.ctx).await?;
         let users = self.users(Some(org), &admin.ctx).await?;
         let admins = self.org_admins(org).await?;
-        Ok((view, users, admins))
+        let factors = self.factor_counts(&users).await?;
+        Ok(OrgPage {
+            view,
+            users,
+            admins,
+            factors,
+        })
+    }
+
+    /// Removes a user's one-time codes, if the user belongs to an organisation `admin` may
+    /// administer.
+    pub async fn console_remove_totp(
+        &self,
+        admin: &ConsoleAdmin,
+        user: &str,
+    ) -> Result<(), AdminError> {
+        self.console_check_user(admin, user).await?;
+        self.remove_totp(user, &admin.ctx).await
+    }
+
+    /// Removes a user's passkeys, if the user belongs to an organisation `admin` may
+    /// administer.
+    pub async fn console_remove_passkeys(
+        &self,
+        admin: &ConsoleAdmin,
+        user: &str,
+    ) -> Result<(), AdminError> {
+        self.console_check_user(admin, user).await?;
+        self.remove_all_passkeys(user, &admin.ctx).await
     }
 
     /// Switches a user's SSO, if the user belongs to an organisation `admin` may administer.

@@ -21,6 +21,13 @@ pub struct TotpSummary {
     pub recovery_codes_left: usize,
 }
 
+/// What a user has besides a password, as the console's list counts it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FactorCount {
+    pub totp: bool,
+    pub passkeys: usize,
+}
+
 /// One passkey, without its key material.
 #[derive(Debug, Serialize)]
 pub struct PasskeyView {
@@ -86,6 +93,35 @@ impl Admin<'_> {
         }
         .await;
         self.audited(record, result)
+    }
+
+    /// What each of `users` has besides a password, for the console's list: one-time codes
+    /// (whether) and passkeys (how many). Two reads per user.
+    pub async fn factor_counts(
+        &self,
+        users: &[super::users::UserView],
+    ) -> Result<std::collections::HashMap<String, FactorCount>, AdminError> {
+        let mut out = std::collections::HashMap::with_capacity(users.len());
+        for u in users {
+            let totp = self.broker.store.totp_factor(&u.id).await?.is_some();
+            let passkeys = self.broker.store.passkeys_of(&u.id).await?.keys.len();
+            out.insert(u.id.clone(), FactorCount { totp, passkeys });
+        }
+        Ok(out)
+    }
+
+    /// Removes every passkey of the user (the console's "remove passkeys"); `NotFound`
+    /// when they have none. Each removal is audited as `user.passkey.removed`.
+    pub async fn remove_all_passkeys(&self, id: &str, ctx: &AdminCtx) -> Result<(), AdminError> {
+        let user = self.resolve_user(id).await?;
+        let keys = self.broker.store.passkeys_of(&user.id).await?.keys;
+        if keys.is_empty() {
+            return Err(AdminError::NotFound("the user has no passkeys".into()));
+        }
+        for k in keys {
+            self.remove_passkey(&user.id, &k.id, ctx).await?;
+        }
+        Ok(())
     }
 
     async fn factors_of(&self, user_id: &str) -> Result<Factors, AdminError> {

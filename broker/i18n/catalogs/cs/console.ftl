@@ -184,3 +184,14 @@ console-forbidden = Toto nemůžete spravovat, nebo to neexistuje.
 # The title of a page saying why an action was refused; the reason follows.
 console-cannot-title = Tuto akci nelze provést
 console-form-expired = Platnost formuláře vypršela. Vraťte se zpět, obnovte stránku a zkuste to znovu.
+
+## A user's second factors (one-time codes, passkeys)
+
+console-factor-totp = kódy z ověřovací aplikace
+console-factor-passkeys = přístupové klíče: { $count }
+console-remove-totp = Odebrat kódy z ověřovací aplikace
+console-remove-totp-label = Odebrat kódy z ověřovací aplikace uživatele { $email }
+console-remove-passkeys = Odebrat přístupové klíče
+console-remove-passkeys-label = Odebrat přístupové klíče uživatele { $email }
+console-done-totp-removed = Kódy z ověřovací aplikace uživatele byly odebrány.
+console-done-passkeys-removed = Přístupové klíče uživatele byly odebrány.

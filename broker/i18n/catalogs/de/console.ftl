@@ -184,3 +184,14 @@ console-forbidden = Sie dürfen dies nicht verwalten, oder es ist nicht vorhande
 # The title of a page saying why an action was refused; the reason follows.
 console-cannot-title = Dies ist nicht möglich
 console-form-expired = Das Formular ist abgelaufen. Gehen Sie zurück, laden Sie die Seite neu, und versuchen Sie es erneut.
+
+## A user's second factors (one-time codes, passkeys)
+
+console-factor-totp = Authenticator-Codes
+console-factor-passkeys = Passkeys: { $count }
+console-remove-totp = Authenticator-Codes entfernen
+console-remove-totp-label = Authenticator-Codes von { $email } entfernen
+console-remove-passkeys = Passkeys entfernen
+console-remove-passkeys-label = Passkeys von { $email } entfernen
+console-done-totp-removed = Die Authenticator-Codes des Benutzers wurden entfernt.
+console-done-passkeys-removed = Die Passkeys des Benutzers wurden entfernt.

@@ -184,3 +184,14 @@ console-forbidden = You may not administer this, or it does not exist.
 # The title of a page saying why an action was refused; the reason follows.
 console-cannot-title = This cannot be done
 console-form-expired = The form expired; go back, reload the page and try again.
+
+## A user's second factors (one-time codes, passkeys)
+
+console-factor-totp = one-time codes
+console-factor-passkeys = passkeys: { $count }
+console-remove-totp = Remove one-time codes
+console-remove-totp-label = Remove the one-time codes of { $email }
+console-remove-passkeys = Remove passkeys
+console-remove-passkeys-label = Remove the passkeys of { $email }
+console-done-totp-removed = The user's one-time codes were removed.
+console-done-passkeys-removed = The user's passkeys were removed.

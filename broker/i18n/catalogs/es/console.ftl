@@ -184,3 +184,14 @@ console-forbidden = No puedes administrar esto o no existe.
 # The title of a page saying why an action was refused; the reason follows.
 console-cannot-title = No se puede realizar esta acción
 console-form-expired = El formulario ha caducado. Vuelve atrás, recarga la página e inténtalo de nuevo.
+
+## A user's second factors (one-time codes, passkeys)
+
+console-factor-totp = códigos de autenticación
+console-factor-passkeys = llaves de acceso: { $count }
+console-remove-totp = Quitar los códigos de autenticación
+console-remove-totp-label = Quitar los códigos de autenticación de { $email }
+console-remove-passkeys = Quitar las llaves de acceso
+console-remove-passkeys-label = Quitar las llaves de acceso de { $email }
+console-done-totp-removed = Se han quitado los códigos de autenticación del usuario.
+console-done-passkeys-removed = Se han quitado las llaves de acceso del usuario.

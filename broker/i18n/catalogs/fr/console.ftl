@@ -184,3 +184,14 @@ console-forbidden = Vous ne pouvez pas administrer cet élément, ou il n’exis
 # The title of a page saying why an action was refused; the reason follows.
 console-cannot-title = Action impossible
 console-form-expired = Le formulaire a expiré. Revenez en arrière, rechargez la page et réessayez.
+
+## A user's second factors (one-time codes, passkeys)
+
+console-factor-totp = codes d’authentification
+console-factor-passkeys = clés d’accès : { $count }
+console-remove-totp = Supprimer les codes d’authentification
+console-remove-totp-label = Supprimer les codes d’authentification de { $email }
+console-remove-passkeys = Supprimer les clés d’accès
+console-remove-passkeys-label = Supprimer les clés d’accès de { $email }
+console-done-totp-removed = Les codes d’authentification de l’utilisateur ont été supprimés.
+console-done-passkeys-removed = Les clés d’accès de l’utilisateur ont été supprimées.

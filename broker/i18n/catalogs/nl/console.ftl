@@ -184,3 +184,14 @@ console-forbidden = Je mag dit niet beheren, of het bestaat niet.
 # The title of a page saying why an action was refused; the reason follows.
 console-cannot-title = Dit kan niet
 console-form-expired = Het formulier is verlopen. Ga terug, laad de pagina opnieuw en probeer het opnieuw.
+
+## A user's second factors (one-time codes, passkeys)
+
+console-factor-totp = authenticator-codes
+console-factor-passkeys = passkeys: { $count }
+console-remove-totp = Authenticator-codes verwijderen
+console-remove-totp-label = Authenticator-codes van { $email } verwijderen
+console-remove-passkeys = Passkeys verwijderen
+console-remove-passkeys-label = Passkeys van { $email } verwijderen
+console-done-totp-removed = De authenticator-codes van de gebruiker zijn verwijderd.
+console-done-passkeys-removed = De passkeys van de gebruiker zijn verwijderd.
