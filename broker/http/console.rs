@@ -398,15 +398,15 @@ pub async fn user_remove_totp(
     Path(user): Path<String>,
     PageForm(f): PageForm<UserActionForm>,
 ) -> Response {
-    let result = async {
-        admin.check_csrf(&f.csrf)?;
-        broker.admin().console_remove_totp(&admin, &user).await
-    }
-    .await;
-    match result {
-        Ok(()) => back_to(&f.org, "totp-removed"),
-        Err(e) => action_error(&broker, &admin, &f.org, e).await,
-    }
+    // The admin handle lives to the end of the statement, the action's whole run.
+    user_action(
+        &broker,
+        &admin,
+        &f,
+        "totp-removed",
+        broker.admin().console_remove_totp(&admin, &user),
+    )
+    .await
 }
 
 /// POST /admin/users/{id}/passkeys/remove: remove every passkey of the user.
@@ -416,15 +416,15 @@ pub async fn user_remove_passkeys(
     Path(user): Path<String>,
     PageForm(f): PageForm<UserActionForm>,
 ) -> Response {
-    let result = async {
-        admin.check_csrf(&f.csrf)?;
-        broker.admin().console_remove_passkeys(&admin, &user).await
-    }
-    .await;
-    match result {
-        Ok(()) => back_to(&f.org, "passkeys-removed"),
-        Err(e) => action_error(&broker, &admin, &f.org, e).await,
-    }
+    // The admin handle lives to the end of the statement, the action's whole run.
+    user_action(
+        &broker,
+        &admin,
+        &f,
+        "passkeys-removed",
+        broker.admin().console_remove_passkeys(&admin, &user),
+    )
+    .await
 }
 
 /// POST /admin/users/{id}/revoke: end the user's sessions and refresh tokens everywhere.
@@ -434,14 +434,34 @@ pub async fn user_revoke(
     Path(user): Path<String>,
     PageForm(f): PageForm<UserActionForm>,
 ) -> Response {
+    // The admin handle lives to the end of the statement, the action's whole run.
+    user_action(
+        &broker,
+        &admin,
+        &f,
+        "revoked",
+        broker.admin().console_revoke(&admin, &user),
+    )
+    .await
+}
+
+/// A user action of an organisation's page: the form's CSRF token is checked before `action`
+/// runs; then back to the page saying `done`, or the page saying why it failed.
+async fn user_action<T>(
+    broker: &Broker,
+    admin: &ConsoleAdmin,
+    f: &UserActionForm,
+    done: &str,
+    action: impl std::future::Future<Output = Result<T, AdminError>>,
+) -> Response {
     let result = async {
         admin.check_csrf(&f.csrf)?;
-        broker.admin().console_revoke(&admin, &user).await
+        action.await
     }
     .await;
     match result {
-        Ok(_) => back_to(&f.org, "revoked"),
-        Err(e) => action_error(&broker, &admin, &f.org, e).await,
+        Ok(_) => back_to(&f.org, done),
+        Err(e) => action_error(broker, admin, &f.org, e).await,
     }
 }
 
