@@ -72,9 +72,18 @@ pub struct LoginView {
     /// The password step offers the reset by email (`/password/forgot`).
     pub reset: bool,
     /// The passkey challenge of the identifier and password steps (every page alike).
-    pub passkey: Option<Box<super::passkeys::PasskeyOffer>>,
+    pub passkey: Option<Box<PasskeyOffer>>,
     /// The inline set-up of a second factor ([`Step::OtpEnrol`]).
     pub totp: Option<Box<TotpSetup>>,
+}
+
+/// A passkey challenge for the browser (`passkeys.rs`): the handle of its stored state and
+/// the options JSON that `navigator.credentials` gets (after `passkey.js` decodes the
+/// base64url fields). Here, beside the page that carries it.
+#[derive(Debug, Clone)]
+pub struct PasskeyOffer {
+    pub state: String,
+    pub options: String,
 }
 
 /// Where the login goes after a form.

@@ -51,13 +51,7 @@ const REG_FAMILY: &str = "passkey-reg";
 /// The login page's message when a passkey could not be used.
 pub const MSG_PASSKEY_FAILED: &str = "passkey-error-failed";
 
-/// A challenge for the browser: the handle of its stored state and the options JSON that
-/// `navigator.credentials` gets (after `passkey.js` decodes the base64url fields).
-#[derive(Debug, Clone)]
-pub struct PasskeyOffer {
-    pub state: String,
-    pub options: String,
-}
+pub use super::login_flow::PasskeyOffer;
 
 #[derive(Serialize, Deserialize)]
 struct AuthState {

@@ -7,10 +7,12 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::Broker;
-use super::admin::users::PASSWORD_SET_PATH;
 use crate::clock::UnixTime;
 use crate::secret::{digest, random_handle};
 use crate::store::StoreError;
+
+/// The page where a password-set link leads.
+pub const PASSWORD_SET_PATH: &str = "/password/set";
 
 /// The single-use family of password-set links.
 pub(super) const ONCE_PASSWORD: &str = "password-link";

@@ -15,11 +15,9 @@ use crate::hrd::{self, LoginMethod};
 use crate::i18n::Msg;
 use crate::policy::Policy;
 use crate::secret::digest;
+pub use crate::service::password_link::PASSWORD_SET_PATH;
 use crate::service::password_link::{ONCE_PASSWORD, PasswordLinkState};
 use crate::store::{AuditRecord, UpstreamLink, User, UserConflict, UserSource};
-
-/// The page where a password-set link leads.
-pub const PASSWORD_SET_PATH: &str = "/password/set";
 
 /// Default and longest lifetime of a password-set link.
 pub const PASSWORD_LINK_TTL: Duration = Duration::from_secs(24 * 3600);
