@@ -130,10 +130,7 @@ pub fn recovery_digest(input: &str) -> Option<String> {
 pub fn required(policy: &Policy, user: &User, client: Option<&Client>) -> bool {
     let asks_mfa = |values: &[String]| values.iter().any(|v| v == crate::acr::MFA);
     policy.mfa.required
-        || policy
-            .users
-            .iter()
-            .any(|u| u.mfa_required && u.email == user.email)
+        || policy.mfa_users.contains(&user.email)
         || user
             .organization
             .as_deref()

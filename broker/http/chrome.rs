@@ -13,7 +13,7 @@ use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::i18n::{Catalogs, Lang, Msg};
+use crate::i18n::{Lang, Msg};
 use crate::policy::{Asset, Policy};
 use crate::service::Broker;
 
@@ -118,7 +118,7 @@ impl Chrome {
     /// The shipped catalogs and no brand: for an answer outside any page request.
     fn plain() -> Chrome {
         Chrome {
-            lang: Arc::new(Catalogs::shipped()).lang(),
+            lang: crate::i18n::shipped().lang(),
             product: crate::policy::DEFAULT_PRODUCT_NAME.to_owned(),
             logo: None,
             app: None,

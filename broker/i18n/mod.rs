@@ -107,8 +107,14 @@ impl fmt::Display for Msg {
     }
 }
 
-/// The shipped catalogs alone, English by default: for text outside a page.
+/// The shipped catalogs alone, English by default: parsed once per process.
 static ENGLISH: LazyLock<Arc<Catalogs>> = LazyLock::new(|| Arc::new(Catalogs::shipped()));
+
+/// The shipped catalogs with English as the default, parsed once and shared: for a policy
+/// without `i18n`, and for text outside a page request.
+pub fn shipped() -> Arc<Catalogs> {
+    Arc::clone(&ENGLISH)
+}
 
 /// A catalog problem, located in its file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -60,6 +60,8 @@ pub struct Policy {
     pub passkeys: Passkeys,
     /// The policy file's users with `passkey: required` (normalised emails).
     pub passkey_users: Arc<std::collections::HashSet<String>>,
+    /// The policy file's users with `mfa: required` (normalised emails).
+    pub mfa_users: Arc<std::collections::HashSet<String>>,
     /// Second factors for everyone local (`mfa`).
     pub mfa: MfaPolicy,
 }

@@ -163,6 +163,13 @@ pub(super) fn validate(
                 .map(|u| u.email.clone())
                 .collect(),
         ),
+        mfa_users: Arc::new(
+            users
+                .iter()
+                .filter(|u| u.mfa_required)
+                .map(|u| u.email.clone())
+                .collect(),
+        ),
         passkeys: directory::passkeys(raw.passkeys),
         users: users.into(),
         rate_limits,

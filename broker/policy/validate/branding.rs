@@ -171,7 +171,7 @@ impl Validator<'_> {
     /// `i18n`: the default language and the operator's catalogs.
     pub(super) fn i18n(&mut self, raw: Option<&Spanned<RawI18n>>) -> Arc<Catalogs> {
         let Some(raw) = raw else {
-            return Arc::new(Catalogs::shipped());
+            return crate::i18n::shipped();
         };
         let default = raw.value.default_locale.as_ref();
         let folder = raw
@@ -198,7 +198,7 @@ impl Validator<'_> {
                     };
                     self.add(anchor, key, reason);
                 }
-                Arc::new(Catalogs::shipped())
+                crate::i18n::shipped()
             }
         }
     }
